@@ -1,0 +1,97 @@
+/**
+ * The core's public contract: what an adapter passes in and what it gets back.
+ * Adapters build a `JobInput` from their platform's variables (plain strings are fine:
+ * the core's zod schema in request.ts coerces and validates every field at once) and call
+ * `deploy`, `teardown` or `prune` from shared/index.ts with a Reporter.
+ */
+
+export type Platform = 'github' | 'gitlab' | 'bitbucket';
+export type JobKind = 'deploy' | 'teardown' | 'prune';
+
+/**
+ * Raw job input as adapters collect it. Every value may be a string as read from the
+ * platform ("true", "2", ""); empty strings mean "not given". Validation, defaults and
+ * coercion live in one place: shared/request.ts.
+ */
+export interface JobInput {
+  // --- credentials (apiToken preferred; else email + password via the sign-in service)
+  apiToken?: string | undefined;
+  email?: string | undefined;
+  password?: string | undefined;
+  /** Default https://codesphere.com; the Public API is `${apiUrl}/api` (a URL ending in /api is accepted). */
+  apiUrl?: string | undefined;
+
+  // --- what to deploy
+  /** Team name, or numeric id. */
+  team?: string | undefined;
+  /** Plan title (default "Boost"), or numeric id. */
+  plan?: string | undefined;
+  onDemand?: string | boolean | undefined;
+  /** VPN config name; empty means no VPN. */
+  vpnConfig?: string | undefined;
+  /** Dotenv text: NAME=value lines. */
+  env?: string | undefined;
+  restricted?: string | boolean | undefined;
+  cloneDepth?: string | number | undefined;
+  replicas?: string | number | undefined;
+  baseImage?: string | undefined;
+  /** Optional private host ("10.250.0.5") or "host:port" probed from inside the workspace. */
+  vpnCheck?: string | undefined;
+  /** "in-place" (default: PATCH vpnConfig) or "zero-downtime" (second workspace, then swap). */
+  vpnSwitch?: string | undefined;
+  /** Overall time budget for the job in seconds (default 900). */
+  timeoutSeconds?: string | number | undefined;
+
+  // --- where it comes from (filled by the adapter from platform context)
+  platform: Platform;
+  /** Repository name as the platform shows it: "owner/repo" (GitHub), "group/sub/project" (GitLab), "workspace/repo" (Bitbucket). */
+  repository: string;
+  /** Clone URL without credentials. */
+  gitUrl: string;
+  isPrivateRepo?: string | boolean | undefined;
+  /** Source branch of the change request, or the pushed branch for branch previews. */
+  branch: string;
+  commit?: string | undefined;
+  /** PR / MR number; absent for a branch preview. */
+  changeNumber?: string | number | undefined;
+
+  // --- prune only
+  /** Change-request numbers that are still open: previews of any other number are pruned. */
+  openChangeNumbers?: number[] | undefined;
+  /** Prune previews older than this many hours, whatever their state. */
+  pruneTtlHours?: string | number | undefined;
+  dryRun?: string | boolean | undefined;
+}
+
+export interface Timings {
+  /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, total. */
+  [phase: string]: number;
+}
+
+export interface DeployResult {
+  workspaceId: number;
+  name: string;
+  /** https://<devDomain> */
+  url: string;
+  vpnConfig: string | null;
+  action: 'created' | 'updated';
+  /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set", "git pull main"). */
+  changes: string[];
+  vpnCheck?: { target: string; ok: boolean; output: string } | undefined;
+  timings: Timings;
+}
+
+export interface TeardownResult {
+  name: string;
+  /** Absent when there was nothing to delete. */
+  workspaceId?: number | undefined;
+  deleted: boolean;
+}
+
+export interface PruneResult {
+  dryRun: boolean;
+  /** Workspaces deleted (or, in a dry run, that would be). */
+  pruned: Array<{ workspaceId: number; name: string; reason: string }>;
+  /** Previews of this repository that stay. */
+  kept: Array<{ workspaceId: number; name: string }>;
+}
