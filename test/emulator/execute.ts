@@ -1,0 +1,226 @@
+/**
+ * `POST /workspaces/{id}/execute` without a real shell: enough of one to answer what a deploy
+ * pipeline asks from inside a workspace. Network probes (`ping`, `nc -z`, bash's `/dev/tcp`) go
+ * through the tunnel driver for the selected replica, so their outcome is the VPN model's.
+ *
+ * Result convention (documented in README.md): `output` carries what the command printed (stdout
+ * and stderr, as a terminal shows them); `error` is empty when the command exited 0 and otherwise
+ * names the exit status, e.g. "command exited with status 1".
+ */
+import type { Workspace, World } from './state.js';
+
+export interface CommandResult {
+  output: string;
+  error: string;
+}
+
+interface Outcome {
+  output: string;
+  status: number;
+}
+
+/** Splits a shell command line into words, honouring single and double quotes. */
+export function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let quote: '"' | "'" | undefined;
+  let started = false;
+  for (const char of line) {
+    if (quote) {
+      if (char === quote) quote = undefined;
+      else current += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      started = true;
+    } else if (/\s/.test(char)) {
+      if (started || current) words.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += char;
+    }
+  }
+  if (started || current) words.push(current);
+  return words;
+}
+
+/** Splits on top-level `&&` and `;` (outside quotes): each part runs in order, `&&` stops at failure. */
+function splitSequence(line: string): Array<{ command: string; onlyIfOk: boolean }> {
+  const parts: Array<{ command: string; onlyIfOk: boolean }> = [];
+  let quote: string | undefined;
+  let start = 0;
+  let onlyIfOk = false;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i];
+    if (quote) {
+      if (char === quote) quote = undefined;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+    } else if (char === ';' || (char === '&' && line[i + 1] === '&')) {
+      parts.push({ command: line.slice(start, i).trim(), onlyIfOk });
+      onlyIfOk = char === '&';
+      if (char === '&') i++;
+      start = i + 1;
+    }
+  }
+  parts.push({ command: line.slice(start).trim(), onlyIfOk });
+  return parts.filter((p) => p.command !== '');
+}
+
+export async function runCommand(
+  world: World,
+  workspace: Workspace,
+  replica: number,
+  command: string,
+  env: Record<string, string>,
+): Promise<CommandResult> {
+  let output = '';
+  let status = 0;
+  for (const part of splitSequence(command)) {
+    if (part.onlyIfOk && status !== 0) break;
+    const outcome = await runSimple(world, workspace, replica, shellWords(part.command), env);
+    output += outcome.output;
+    status = outcome.status;
+  }
+  return { output, error: status === 0 ? '' : `command exited with status ${status}` };
+}
+
+async function runSimple(
+  world: World,
+  workspace: Workspace,
+  replica: number,
+  words: string[],
+  env: Record<string, string>,
+): Promise<Outcome> {
+  // Wrappers that do not change the outcome here: `timeout 5 cmd`, `sh -c 'cmd'`, `bash -c 'cmd'`.
+  if (words[0] === 'timeout' && words.length > 2)
+    return runSimple(world, workspace, replica, words.slice(2), env);
+  if ((words[0] === 'sh' || words[0] === 'bash') && words[1] === '-c' && words[2] !== undefined) {
+    const inner = words[2];
+    const devTcp = /^\s*(?:exec\s+\d*)?(?:echo|:|true)?\s*[<>]+\s*\/dev\/tcp\/([^/\s]+)\/(\d+)\s*$/.exec(
+      inner,
+    );
+    if (devTcp) {
+      const [, host = '', port = ''] = devTcp;
+      const probe = await world.driver.probe(workspace.id, replica, `${host}:${port}`);
+      if (probe.ok) return { output: '', status: 0 };
+      const reason = /failed: (.*)$/m.exec(probe.output)?.[1] ?? 'Connection timed out';
+      return {
+        output: `${words[0]}: connect: ${reason}\n${words[0]}: line 1: /dev/tcp/${host}/${port}: ${reason}\n`,
+        status: 1,
+      };
+    }
+    const result = await runCommand(world, workspace, replica, inner, env);
+    return { output: result.output, status: result.error ? Number(/\d+$/.exec(result.error)?.[0] ?? 1) : 0 };
+  }
+  const [program = '', ...args] = words;
+  const vars = { ...Object.fromEntries(workspace.env), ...env };
+  switch (program) {
+    case 'ping':
+      return probe(world, workspace, replica, pingTarget(args));
+    case 'nc':
+    case 'ncat':
+    case 'netcat':
+      return probe(world, workspace, replica, ncTarget(args));
+    case 'echo':
+      return {
+        output: `${args
+          .filter((a, i) => !(i === 0 && a === '-n'))
+          .map((a) => expand(a, vars))
+          .join(' ')}${args[0] === '-n' ? '' : '\n'}`,
+        status: 0,
+      };
+    case 'true':
+    case ':':
+      return { output: '', status: 0 };
+    case 'false':
+      return { output: '', status: 1 };
+    case 'pwd':
+      return { output: '/home/user/app\n', status: 0 };
+    case 'whoami':
+      return { output: 'user\n', status: 0 };
+    case 'hostname':
+      return { output: `ws-${workspace.id}-${replica}\n`, status: 0 };
+    case 'env':
+      return {
+        output: Object.entries(vars)
+          .map(([k, v]) => `${k}=${v}\n`)
+          .join(''),
+        status: 0,
+      };
+    case 'printenv': {
+      if (args.length === 0) return runSimple(world, workspace, replica, ['env'], env);
+      const values = args.map((name) => vars[name]);
+      return {
+        output: values
+          .filter((v): v is string => v !== undefined)
+          .map((v) => `${v}\n`)
+          .join(''),
+        status: values.every((v) => v !== undefined) ? 0 : 1,
+      };
+    }
+    case 'git':
+      return git(workspace, args);
+    default:
+      return { output: `bash: line 1: ${program}: command not found\n`, status: 127 };
+  }
+}
+
+function expand(word: string, vars: Record<string, string>): string {
+  return word.replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, name: string) => vars[name] ?? '');
+}
+
+/** `ping [-c N] [-W T] [-w T] [-q] host`: the host is the first argument that is not an option or its value. */
+function pingTarget(args: string[]): string | undefined {
+  const withValue = new Set(['-c', '-W', '-w', '-i', '-s', '-t', '-I']);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (withValue.has(arg)) i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return undefined;
+}
+
+/** `nc -z [-v] [-w T] host port` (flags may be combined, e.g. -zv, -vzw 3). */
+function ncTarget(args: string[]): string | undefined {
+  const positional: string[] = [];
+  let zeroIo = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg.startsWith('-')) {
+      if (arg.includes('z')) zeroIo = true;
+      if (/[wqi]$/.test(arg)) i++;
+    } else {
+      positional.push(arg);
+    }
+  }
+  const [host, port] = positional;
+  return zeroIo && host && port && /^\d+$/.test(port) ? `${host}:${port}` : undefined;
+}
+
+async function probe(
+  world: World,
+  workspace: Workspace,
+  replica: number,
+  target: string | undefined,
+): Promise<Outcome> {
+  if (!target) return { output: 'usage: ping [-c count] host | nc -z [-w timeout] host port\n', status: 2 };
+  const result = await world.driver.probe(workspace.id, replica, target);
+  return { output: result.output, status: result.ok ? 0 : 1 };
+}
+
+function git(workspace: Workspace, args: string[]): Outcome {
+  if (!workspace.git)
+    return { output: 'fatal: not a git repository (or any of the parent directories): .git\n', status: 128 };
+  const joined = args.join(' ');
+  if (joined === 'rev-parse HEAD') return { output: `${workspace.git.commit}\n`, status: 0 };
+  if (joined === 'rev-parse --abbrev-ref HEAD' || joined === 'branch --show-current') {
+    return { output: `${workspace.git.branch}\n`, status: 0 };
+  }
+  if (joined === 'status' || joined === 'status --short')
+    return {
+      output: `On branch ${workspace.git.branch}\nnothing to commit, working tree clean\n`,
+      status: 0,
+    };
+  return { output: `git: '${args[0] ?? ''}' is not supported by the emulator\n`, status: 1 };
+}

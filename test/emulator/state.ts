@@ -1,0 +1,254 @@
+/**
+ * The emulator's world: what the seed declared plus everything the API has changed since. Time-based
+ * behaviour (provisioning, pipeline stages) is stored as timestamps and evaluated when read, so
+ * state is always consistent with the clock without timers, and 1,000 workspaces cost nothing idle.
+ */
+import { createHash } from 'node:crypto';
+import type { Seed, Timing } from './seed.js';
+import type { GatewaySpec, TunnelDriver, VpnConfig } from './tunnels/driver.js';
+import { Problem } from './problem.js';
+
+export const STAGES = ['prepare', 'test', 'run'] as const;
+export type Stage = (typeof STAGES)[number];
+export type StageState = 'waiting' | 'running' | 'success' | 'failure' | 'aborted';
+
+export interface User {
+  id: number;
+  email: string;
+  password: string;
+}
+
+export interface Team {
+  id: number;
+  name: string;
+  description: string | null;
+  defaultDataCenterId: number;
+  /** userId -> role (0 admin, 1 member). */
+  members: Map<number, 0 | 1>;
+  vpnConfigs: Map<string, VpnConfig>;
+}
+
+export interface StageRun {
+  startedAt: number;
+  stoppedAt?: number;
+  fails: boolean;
+  replicas: number;
+  profile?: string;
+}
+
+export interface Workspace {
+  id: number;
+  teamId: number;
+  name: string;
+  planId: number;
+  isPrivateRepo: boolean;
+  replicas: number;
+  baseImage?: string;
+  dataCenterId: number;
+  userId: number;
+  gitUrl: string | null;
+  initialBranch: string | null;
+  sourceWorkspaceId: number | null;
+  welcomeMessage: string | null;
+  vpnConfig: string | null;
+  restricted: boolean;
+  collectTraces: boolean;
+  persistentLogs: boolean;
+  createdAt: string;
+  storageMib?: number | null;
+  sharedVaultName?: string | null;
+  /** When `status.isRunning` turns true (epoch ms). */
+  runningAt: number;
+  env: Map<string, string>;
+  /** The checked-out branch and commit; null without a git repository. */
+  git: { branch: string; commit: string } | null;
+  pipeline: Partial<Record<Stage, StageRun>>;
+  /** Stages this workspace's pipeline fails (set through /_emulator/ or the seed). */
+  failStages: Set<Stage>;
+  landscapeDeployed: boolean;
+}
+
+export class World {
+  readonly users = new Map<number, User>();
+  /** API tokens and sign-in access tokens -> userId. */
+  readonly tokens = new Map<string, number>();
+  /** Sign-in sessions -> userId. */
+  readonly sessions = new Map<string, number>();
+  readonly teams = new Map<number, Team>();
+  readonly workspaces = new Map<number, Workspace>();
+  /** Remote repositories: gitUrl -> branch -> head commit (advanced by /_emulator/ "pushes"). */
+  readonly remotes = new Map<string, Map<string, string>>();
+  readonly failStages = new Set<Stage>();
+  nextWorkspaceId: number;
+  private pushCounter = 0;
+
+  constructor(
+    readonly seed: Seed,
+    readonly timing: Timing,
+    readonly driver: TunnelDriver,
+    readonly now: () => number = Date.now,
+  ) {
+    for (const user of seed.users) {
+      this.users.set(user.id, { id: user.id, email: user.email, password: user.password });
+      for (const token of user.apiTokens) this.tokens.set(token, user.id);
+    }
+    const userIdByEmail = new Map(seed.users.map((u) => [u.email, u.id]));
+    for (const team of seed.teams) {
+      this.teams.set(team.id, {
+        id: team.id,
+        name: team.name,
+        description: team.description,
+        defaultDataCenterId: team.defaultDataCenterId,
+        members: new Map(team.members.map((m) => [userIdByEmail.get(m.email) ?? -1, m.role])),
+        vpnConfigs: new Map(team.vpnConfigs.map((c) => [c.name, { ...c }])),
+      });
+    }
+    for (const stage of seed.pipeline.failStages) this.failStages.add(stage);
+    this.nextWorkspaceId = seed.workspaceIdStart;
+  }
+
+  get plans() {
+    return this.seed.plans;
+  }
+
+  get dataCenters() {
+    return this.seed.dataCenters;
+  }
+
+  gatewayFor(config: VpnConfig): GatewaySpec | undefined {
+    return this.seed.gateways.find((g) => g.publicIp === config.peerIp);
+  }
+
+  visibleTeams(userId: number): Team[] {
+    return [...this.teams.values()].filter((team) => team.members.has(userId));
+  }
+
+  /** The team if the user is a member; undefined both when it does not exist and when it is not theirs. */
+  visibleTeam(userId: number, teamId: number): Team | undefined {
+    const team = this.teams.get(teamId);
+    return team?.members.has(userId) ? team : undefined;
+  }
+
+  /** The workspace if it exists in one of the user's teams, else a 404 (never reveal others' ids). */
+  workspaceFor(userId: number, workspaceId: number): Workspace {
+    const workspace = this.workspaces.get(workspaceId);
+    if (!workspace || !this.visibleTeam(userId, workspace.teamId)) {
+      throw new Problem(404, `Workspace ${workspaceId} not found.`);
+    }
+    return workspace;
+  }
+
+  isRunning(workspace: Workspace): boolean {
+    return this.now() >= workspace.runningAt;
+  }
+
+  requireRunning(workspace: Workspace): void {
+    if (!this.isRunning(workspace)) throw new Problem(400, 'Workspace is not running');
+  }
+
+  devDomain(workspace: Workspace): string {
+    const host = this.dataCenters.find((dc) => dc.id === workspace.dataCenterId)?.host ?? 'codesphere.local';
+    return `${workspace.id}-3000.${host}`;
+  }
+
+  /** The head of a remote branch; unseen branches get a deterministic first commit. */
+  remoteHead(gitUrl: string, branch: string): string {
+    let branches = this.remotes.get(gitUrl);
+    if (!branches) {
+      branches = new Map();
+      this.remotes.set(gitUrl, branches);
+    }
+    let head = branches.get(branch);
+    if (!head) {
+      head = sha1(`${gitUrl}#${branch}#initial`);
+      branches.set(branch, head);
+    }
+    return head;
+  }
+
+  /** Emulates a `git push`: the remote branch moves to `commit` (or a fresh one). */
+  push(gitUrl: string, branch: string, commit?: string): string {
+    this.remoteHead(gitUrl, branch);
+    const next = commit ?? sha1(`${gitUrl}#${branch}#push-${++this.pushCounter}-${this.now()}`);
+    this.remotes.get(gitUrl)?.set(branch, next);
+    return next;
+  }
+
+  startStage(workspace: Workspace, stage: Stage, profile?: string): void {
+    const run: StageRun = {
+      startedAt: this.now(),
+      fails: this.failStages.has(stage) || workspace.failStages.has(stage),
+      replicas: workspace.replicas,
+    };
+    if (profile !== undefined) run.profile = profile;
+    workspace.pipeline[stage] = run;
+  }
+
+  stopStage(workspace: Workspace, stage: Stage): void {
+    const run = workspace.pipeline[stage];
+    if (run && run.stoppedAt === undefined && ['waiting', 'running'].includes(this.stageState(stage, run))) {
+      run.stoppedAt = this.now();
+    }
+  }
+
+  /** waiting -> running -> success|failure; `run` stays running unless it fails; stopped -> aborted. */
+  stageState(stage: Stage, run: StageRun | undefined): StageState {
+    if (!run) return 'waiting';
+    const at = run.stoppedAt ?? this.now();
+    const runningFrom = run.startedAt + this.timing.stageQueueMs;
+    const finishes = runningFrom + this.timing.stageMs;
+    let state: StageState;
+    if (at < runningFrom) state = 'waiting';
+    else if (at < finishes) state = 'running';
+    else if (run.fails) state = 'failure';
+    else state = stage === 'run' ? 'running' : 'success';
+    if (run.stoppedAt !== undefined && (state === 'waiting' || state === 'running')) return 'aborted';
+    return state;
+  }
+
+  /** The spec's pipelineStatus body: one entry per replica. */
+  stageStatus(workspace: Workspace, stage: Stage) {
+    const run = workspace.pipeline[stage];
+    const state = this.stageState(stage, run);
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const timestamps: { startedAt?: string; finishedAt?: string } = {};
+    if (run && state !== 'waiting') timestamps.startedAt = iso(run.startedAt + this.timing.stageQueueMs);
+    if (run && (state === 'success' || state === 'failure')) {
+      timestamps.finishedAt = iso(run.startedAt + this.timing.stageQueueMs + this.timing.stageMs);
+    }
+    if (run?.stoppedAt !== undefined && state === 'aborted') timestamps.finishedAt = iso(run.stoppedAt);
+    const replicas = run?.replicas ?? workspace.replicas;
+    return Array.from({ length: replicas }, (_, replica) => ({
+      state,
+      ...timestamps,
+      steps: run ? [{ state, ...timestamps }] : [],
+      replica: String(replica),
+      server: 'codesphere-ide',
+    }));
+  }
+
+  async connectVpn(workspace: Workspace, restart: boolean): Promise<void> {
+    if (!workspace.vpnConfig) {
+      await this.driver.disconnect(workspace.id);
+      return;
+    }
+    const config = this.teams.get(workspace.teamId)?.vpnConfigs.get(workspace.vpnConfig);
+    if (!config) return;
+    const gateway = this.gatewayFor(config);
+    if (restart) await this.driver.restart(workspace.id, workspace.replicas, config, gateway);
+    else await this.driver.connect(workspace.id, workspace.replicas, config, gateway);
+  }
+
+  /** A VPN config changed: every workspace attached to it restarts its tunnels. */
+  async restartConfigUsers(teamId: number, configName: string): Promise<number[]> {
+    const affected = [...this.workspaces.values()].filter(
+      (w) => w.teamId === teamId && w.vpnConfig === configName,
+    );
+    for (const workspace of affected) await this.connectVpn(workspace, true);
+    return affected.map((w) => w.id);
+  }
+}
+
+export function sha1(text: string): string {
+  return createHash('sha1').update(text).digest('hex');
+}
