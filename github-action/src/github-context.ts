@@ -1,0 +1,191 @@
+/**
+ * The GitHub side of a run, read once: which repository, which event, which pull request or branch.
+ *
+ * The event payload is external input, so it is parsed with zod at this boundary: a payload that
+ * lacks what we rely on fails with the event name and the missing field, not with "cannot read
+ * property of undefined" three modules later.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+const repositorySchema = z.object({
+  full_name: z.string(),
+  name: z.string(),
+  clone_url: z.string(),
+  private: z.boolean().optional(),
+  owner: z.object({ login: z.string() }),
+});
+
+const pullRequestEventSchema = z.object({
+  action: z.string(),
+  number: z.number().int(),
+  pull_request: z.object({
+    number: z.number().int(),
+    html_url: z.string().optional(),
+    title: z.string().optional(),
+    merged: z.boolean().nullable().optional(),
+    user: z.object({ login: z.string() }).nullable().optional(),
+    head: z.object({
+      ref: z.string(),
+      sha: z.string(),
+      // null when the fork was deleted after the PR was opened
+      repo: repositorySchema.nullable(),
+    }),
+    base: z.object({ ref: z.string(), repo: repositorySchema }),
+  }),
+  repository: repositorySchema,
+});
+
+const pushEventSchema = z.object({
+  ref: z.string(),
+  after: z.string().optional(),
+  deleted: z.boolean().optional(),
+  repository: repositorySchema.partial().optional(),
+});
+
+export interface PullRequestTrigger {
+  kind: 'pull_request';
+  /** `pull_request` or `pull_request_target`. */
+  event: string;
+  /** opened, synchronize, closed, ... */
+  action: string;
+  number: number;
+  title: string | undefined;
+  /** The PR's head branch and commit, and where to clone it from (a fork's URL for fork PRs). */
+  branch: string;
+  sha: string;
+  gitUrl: string;
+  fromFork: boolean;
+  author: string | undefined;
+  merged: boolean;
+}
+
+export interface BranchTrigger {
+  kind: 'branch';
+  /** `push` or `workflow_dispatch`. */
+  event: string;
+  branch: string;
+  sha: string;
+  gitUrl: string;
+  /** A push that deleted the branch. */
+  deleted: boolean;
+}
+
+export interface OtherTrigger {
+  kind: 'other';
+  event: string;
+}
+
+export type Trigger = PullRequestTrigger | BranchTrigger | OtherTrigger;
+
+export interface GitHubRun {
+  owner: string;
+  repo: string;
+  /** owner/repo */
+  repository: string;
+  serverUrl: string;
+  apiUrl: string;
+  /** Link to this workflow run, for deployment statuses and the comment. */
+  runUrl: string;
+  actor: string;
+  isPrivate: boolean | undefined;
+  trigger: Trigger;
+}
+
+export class ContextError extends Error {
+  override readonly name = 'ContextError';
+}
+
+/** Reads the runner's GITHUB_* variables and the event payload file. */
+export function readGitHubRun(env: NodeJS.ProcessEnv): GitHubRun {
+  const repository = env['GITHUB_REPOSITORY'] ?? '';
+  const [owner, repo, ...rest] = repository.split('/');
+  if (owner === undefined || owner === '' || repo === undefined || repo === '' || rest.length > 0) {
+    throw new ContextError(
+      `GITHUB_REPOSITORY is "${repository}"; expected format {owner}/{repo}. Is this running inside GitHub Actions?`,
+    );
+  }
+  const serverUrl = (env['GITHUB_SERVER_URL'] ?? 'https://github.com').replace(/\/+$/, '');
+  const apiUrl = (env['GITHUB_API_URL'] ?? 'https://api.github.com').replace(/\/+$/, '');
+  const runId = env['GITHUB_RUN_ID'];
+  const runUrl = runId
+    ? `${serverUrl}/${repository}/actions/runs/${runId}`
+    : `${serverUrl}/${repository}/actions`;
+  const event = env['GITHUB_EVENT_NAME'] ?? '';
+  const payload = readPayload(env['GITHUB_EVENT_PATH']);
+  const defaultGitUrl = `${serverUrl}/${repository}.git`;
+  const trigger = toTrigger(event, payload, env, defaultGitUrl);
+  return {
+    owner,
+    repo,
+    repository,
+    serverUrl,
+    apiUrl,
+    runUrl,
+    actor: env['GITHUB_ACTOR'] ?? '',
+    isPrivate: repositoryPrivacy(payload),
+    trigger,
+  };
+}
+
+function readPayload(path: string | undefined): unknown {
+  if (path === undefined || path === '') return {};
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (cause) {
+    throw new ContextError(`Cannot read the event payload GITHUB_EVENT_PATH=${path}.`, { cause });
+  }
+}
+
+function repositoryPrivacy(payload: unknown): boolean | undefined {
+  const parsed = z.object({ repository: z.object({ private: z.boolean() }) }).safeParse(payload);
+  return parsed.success ? parsed.data.repository.private : undefined;
+}
+
+function toTrigger(event: string, payload: unknown, env: NodeJS.ProcessEnv, defaultGitUrl: string): Trigger {
+  if (event === 'pull_request' || event === 'pull_request_target') {
+    const parsed = pullRequestEventSchema.safeParse(payload);
+    if (!parsed.success) {
+      throw new ContextError(
+        `The ${event} event payload is not what GitHub sends: ${z.prettifyError(parsed.error)}`,
+      );
+    }
+    const { pull_request: pr } = parsed.data;
+    const headRepo = pr.head.repo;
+    return {
+      kind: 'pull_request',
+      event,
+      action: parsed.data.action,
+      number: pr.number,
+      title: pr.title,
+      branch: pr.head.ref,
+      sha: pr.head.sha,
+      gitUrl: headRepo?.clone_url ?? pr.base.repo.clone_url,
+      fromFork: headRepo === null || headRepo.full_name !== pr.base.repo.full_name,
+      author: pr.user?.login,
+      merged: pr.merged === true,
+    };
+  }
+  if (event === 'push' || event === 'workflow_dispatch') {
+    const parsed = pushEventSchema.safeParse(payload);
+    const ref = parsed.success ? parsed.data.ref : (env['GITHUB_REF'] ?? '');
+    const branch = ref.startsWith('refs/heads/')
+      ? ref.slice('refs/heads/'.length)
+      : (env['GITHUB_REF_NAME'] ?? ref);
+    if (branch === '' || ref.startsWith('refs/tags/')) {
+      throw new ContextError(
+        `A branch preview needs a branch; this ${event} is for "${ref || '(no ref)'}". Run it on a branch.`,
+      );
+    }
+    const sha = (parsed.success ? parsed.data.after : undefined) ?? env['GITHUB_SHA'] ?? '';
+    return {
+      kind: 'branch',
+      event,
+      branch,
+      sha: /^0+$/.test(sha) ? (env['GITHUB_SHA'] ?? '') : sha,
+      gitUrl: (parsed.success ? parsed.data.repository?.clone_url : undefined) ?? defaultGitUrl,
+      deleted: parsed.success && parsed.data.deleted === true,
+    };
+  }
+  return { kind: 'other', event };
+}

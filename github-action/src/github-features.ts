@@ -1,0 +1,209 @@
+/**
+ * What the preview looks like on GitHub: a deployment per run (with statuses), one pull request
+ * comment kept up to date, and the list of open pull requests for prune.
+ *
+ * Deployments and the comment are conveniences: when GitHub refuses them (a token without
+ * `deployments: write` / `pull-requests: write`, a fork's read-only token) the preview itself must
+ * still deploy. So every call here except `openPullNumbers` turns a failure into one warning and
+ * switches that feature off for the rest of the run, instead of failing the job.
+ */
+import { getOctokit } from '@actions/github';
+import type { GitHubRun } from './github-context.js';
+
+export type Octokit = ReturnType<typeof getOctokit>;
+
+/** Hidden marker that identifies our comment among all of a pull request's comments. */
+export const COMMENT_MARKER = '<!-- codesphere-deploy -->';
+
+type Feature = 'deployments' | 'comment';
+
+const PERMISSION_HINT: Record<Feature, string> = {
+  deployments: 'add "deployments: write" to the workflow\'s permissions',
+  comment: 'add "pull-requests: write" and "issues: write" to the workflow\'s permissions',
+};
+
+export interface FeatureLog {
+  warning(message: string): void;
+  debug(message: string): void;
+}
+
+export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive';
+
+export class GitHubFeatures {
+  private readonly disabled = new Set<Feature>();
+
+  constructor(
+    private readonly octokit: Octokit | undefined,
+    private readonly run: GitHubRun,
+    private readonly log: FeatureLog,
+  ) {}
+
+  /** Creates a deployment for `environment` at `ref`; undefined when GitHub refused. */
+  async createDeployment(environment: string, ref: string, description: string): Promise<number | undefined> {
+    return this.guard('deployments', `create a deployment for "${environment}"`, async (octokit) => {
+      const response = await octokit.rest.repos.createDeployment({
+        owner: this.run.owner,
+        repo: this.run.repo,
+        ref,
+        environment,
+        description: truncate(description, 140),
+        // The preview is built by Codesphere, not by GitHub's merge of the base branch, and must
+        // not wait for commit statuses: the PR's own checks may still be running.
+        auto_merge: false,
+        required_contexts: [],
+        // Not transient, so that GitHub's auto_inactive retires the previous deployment of the
+        // same environment when a new one succeeds; closing the PR retires the last one.
+        transient_environment: false,
+        production_environment: false,
+      });
+      return 'id' in response.data ? response.data.id : undefined;
+    });
+  }
+
+  async setDeploymentStatus(
+    deploymentId: number | undefined,
+    state: DeploymentState,
+    details: { description: string; environmentUrl?: string | undefined },
+  ): Promise<void> {
+    if (deploymentId === undefined) return;
+    await this.guard('deployments', `set deployment ${deploymentId} to ${state}`, async (octokit) => {
+      await octokit.rest.repos.createDeploymentStatus({
+        owner: this.run.owner,
+        repo: this.run.repo,
+        deployment_id: deploymentId,
+        state,
+        description: truncate(details.description, 140),
+        log_url: this.run.runUrl,
+        ...(details.environmentUrl === undefined ? {} : { environment_url: details.environmentUrl }),
+      });
+    });
+  }
+
+  /** Marks every still-active deployment of `environment` inactive; returns how many were changed. */
+  async deactivateEnvironment(environment: string): Promise<number> {
+    const changed = await this.guard('deployments', `mark "${environment}" inactive`, async (octokit) => {
+      const deployments = await octokit.paginate(octokit.rest.repos.listDeployments, {
+        owner: this.run.owner,
+        repo: this.run.repo,
+        environment,
+        per_page: 100,
+      });
+      let count = 0;
+      for (const deployment of deployments) {
+        const { data: latest } = await octokit.rest.repos.listDeploymentStatuses({
+          owner: this.run.owner,
+          repo: this.run.repo,
+          deployment_id: deployment.id,
+          per_page: 1,
+        });
+        if (latest[0]?.state === 'inactive') continue;
+        await octokit.rest.repos.createDeploymentStatus({
+          owner: this.run.owner,
+          repo: this.run.repo,
+          deployment_id: deployment.id,
+          state: 'inactive',
+          description: 'Preview workspace deleted',
+          log_url: this.run.runUrl,
+        });
+        count += 1;
+      }
+      return count;
+    });
+    return changed ?? 0;
+  }
+
+  /** Creates our comment on the pull request, or edits it in place when it already exists. */
+  async upsertComment(pullNumber: number, body: string): Promise<void> {
+    const fullBody = `${COMMENT_MARKER}\n${body}`;
+    await this.guard('comment', `update the comment on #${pullNumber}`, async (octokit) => {
+      const comments = await octokit.paginate(octokit.rest.issues.listComments, {
+        owner: this.run.owner,
+        repo: this.run.repo,
+        issue_number: pullNumber,
+        per_page: 100,
+      });
+      const ours = comments.find((comment) => comment.body?.includes(COMMENT_MARKER));
+      if (ours === undefined) {
+        await octokit.rest.issues.createComment({
+          owner: this.run.owner,
+          repo: this.run.repo,
+          issue_number: pullNumber,
+          body: fullBody,
+        });
+      } else if (ours.body !== fullBody) {
+        await octokit.rest.issues.updateComment({
+          owner: this.run.owner,
+          repo: this.run.repo,
+          comment_id: ours.id,
+          body: fullBody,
+        });
+      }
+    });
+  }
+
+  /**
+   * Numbers of the repository's open pull requests. Throws when they cannot be listed: prune
+   * deletes every preview whose PR is not open, so guessing here would delete live previews.
+   */
+  async openPullNumbers(): Promise<number[]> {
+    if (this.octokit === undefined) {
+      throw new Error('Prune needs the "github-token" input to list the open pull requests; it is empty.');
+    }
+    try {
+      const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, {
+        owner: this.run.owner,
+        repo: this.run.repo,
+        state: 'open',
+        per_page: 100,
+      });
+      return pulls.map((pull) => pull.number);
+    } catch (cause) {
+      throw new Error(
+        `Cannot list the open pull requests of ${this.run.repository} (${describeGitHubError(cause)}), so nothing was pruned. ` +
+          'Give the workflow "pull-requests: read" permission.',
+        { cause },
+      );
+    }
+  }
+
+  private async guard<T>(
+    feature: Feature,
+    what: string,
+    call: (octokit: Octokit) => Promise<T>,
+  ): Promise<T | undefined> {
+    if (this.octokit === undefined || this.disabled.has(feature)) return undefined;
+    try {
+      return await call(this.octokit);
+    } catch (error) {
+      const status = statusOf(error);
+      this.disabled.add(feature);
+      const hint =
+        status === 403 || status === 404
+          ? ` The token may lack permission: ${PERMISSION_HINT[feature]}.`
+          : '';
+      this.log.warning(
+        `GitHub refused to ${what} (${describeGitHubError(error)}).${hint} The preview itself is not affected.`,
+      );
+      return undefined;
+    }
+  }
+}
+
+function statusOf(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number') {
+    return error.status;
+  }
+  return undefined;
+}
+
+/** Status and GitHub's message only: never the request (it carries the Authorization header). */
+export function describeGitHubError(error: unknown): string {
+  const status = statusOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const firstLine = message.split('\n')[0] ?? '';
+  return status === undefined ? firstLine : `HTTP ${status}: ${firstLine}`;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

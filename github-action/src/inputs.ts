@@ -1,0 +1,123 @@
+/**
+ * Every input of action.yml, read once into one typed object.
+ *
+ * Values the core understands are passed on as the strings the user typed: the core's request
+ * schema validates, coerces and reports them all at once, with the same wording on every
+ * platform. Only the inputs that exist for GitHub alone (`action`, `comment`, `github-token`)
+ * are checked here.
+ */
+import * as core from '@actions/core';
+import type { JobInput } from '../../shared/contract.js';
+
+/** Input names as action.yml spells them (the runner exposes them as INPUT_<NAME UPPERCASED>). */
+export const INPUT = {
+  email: 'email',
+  password: 'password',
+  team: 'team',
+  plan: 'plan',
+  onDemand: 'onDemand',
+  restricted: 'restricted',
+  cloneDepth: 'cloneDepth',
+  env: 'env',
+  vpnConfig: 'vpnConfig',
+  apiUrl: 'apiUrl',
+  apiToken: 'apiToken',
+  vpnCheck: 'vpnCheck',
+  vpnSwitch: 'vpnSwitch',
+  replicas: 'replicas',
+  baseImage: 'baseImage',
+  timeoutSeconds: 'timeoutSeconds',
+  action: 'action',
+  pruneTtlHours: 'pruneTtlHours',
+  dryRun: 'dryRun',
+  comment: 'comment',
+  githubToken: 'github-token',
+} as const;
+
+/** Inputs that hold credentials: masked before anything else happens. */
+export const SECRET_INPUTS = [INPUT.apiToken, INPUT.password, INPUT.githubToken] as const;
+
+export const ACTIONS = ['auto', 'deploy', 'teardown', 'prune'] as const;
+export type ActionChoice = (typeof ACTIONS)[number];
+
+/** The job settings the core validates, minus what comes from the GitHub context. */
+export type CoreSettings = Omit<
+  JobInput,
+  | 'platform'
+  | 'repository'
+  | 'gitUrl'
+  | 'isPrivateRepo'
+  | 'branch'
+  | 'commit'
+  | 'changeNumber'
+  | 'openChangeNumbers'
+>;
+
+export interface ActionInputs {
+  core: CoreSettings;
+  /** Which job to run; `auto` derives it from the event. */
+  action: ActionChoice;
+  /** Keep the pull request comment up to date. */
+  comment: boolean;
+  /** Token for the GitHub API (deployments, comment, open pull requests); empty disables those features. */
+  githubToken: string;
+}
+
+export class InputError extends Error {
+  override readonly name = 'InputError';
+}
+
+/** Registers every credential input with the runner's log masking. Call first, before any output. */
+export function maskSecretInputs(mask: (secret: string) => void): void {
+  for (const name of SECRET_INPUTS) {
+    const value = core.getInput(name);
+    if (value !== '') mask(value);
+  }
+}
+
+export function readInputs(): ActionInputs {
+  const text = (name: string): string | undefined => core.getInput(name) || undefined;
+  const settings: CoreSettings = {
+    apiToken: text(INPUT.apiToken),
+    email: text(INPUT.email),
+    password: text(INPUT.password),
+    apiUrl: text(INPUT.apiUrl),
+    team: text(INPUT.team),
+    plan: text(INPUT.plan),
+    onDemand: text(INPUT.onDemand),
+    vpnConfig: text(INPUT.vpnConfig),
+    // Multi-line dotenv text: keep inner whitespace, the core parses the lines.
+    env: core.getInput(INPUT.env, { trimWhitespace: false }).trim() || undefined,
+    restricted: text(INPUT.restricted),
+    cloneDepth: text(INPUT.cloneDepth),
+    replicas: text(INPUT.replicas),
+    baseImage: text(INPUT.baseImage),
+    vpnCheck: text(INPUT.vpnCheck),
+    vpnSwitch: text(INPUT.vpnSwitch),
+    timeoutSeconds: text(INPUT.timeoutSeconds),
+    pruneTtlHours: text(INPUT.pruneTtlHours),
+    dryRun: text(INPUT.dryRun),
+  };
+  return {
+    core: settings,
+    action: parseChoice(INPUT.action, core.getInput(INPUT.action) || 'auto', ACTIONS),
+    comment: parseBoolean(INPUT.comment, core.getInput(INPUT.comment) || 'true'),
+    githubToken: core.getInput(INPUT.githubToken),
+  };
+}
+
+function parseChoice<T extends string>(name: string, given: string, valid: readonly T[]): T {
+  const value = given.toLowerCase();
+  const match = valid.find((choice) => choice === value);
+  if (match === undefined) {
+    throw new InputError(`Input "${name}" is "${given}"; valid values: ${valid.join(', ')}.`);
+  }
+  return match;
+}
+
+function parseBoolean(name: string, given: string): boolean {
+  const value = given.toLowerCase();
+  if (value === 'true') return true;
+  if (value === 'false') return false;
+  throw new InputError(`Input "${name}" is "${given}"; valid values: true, false.`);
+}

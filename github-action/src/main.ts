@@ -1,0 +1,283 @@
+/**
+ * The GitHub Action: inputs and the GitHub context in, one core job, GitHub features out.
+ *
+ * `run()` never throws and never exits the process: every failure, whatever was thrown, ends in
+ * `failJob`, which calls `core.setFailed` exactly once. Tests import `run` and pass their own
+ * `deps`; `index.ts` only calls it.
+ */
+import * as core from '@actions/core';
+import { getOctokit } from '@actions/github';
+import type { DeployResult, JobInput, PruneResult, TeardownResult } from '../../shared/contract.js';
+import type { CoreDeps } from '../../shared/deps.js';
+import { deploy, prune, teardown } from '../../shared/index.js';
+import type { Reporter } from '../../shared/reporter.js';
+import { readGitHubRun, type GitHubRun, type PullRequestTrigger } from './github-context.js';
+import { GitHubFeatures, type Octokit } from './github-features.js';
+import { maskSecretInputs, readInputs, type ActionInputs } from './inputs.js';
+import { renderOutcome, type Outcome } from './markdown.js';
+import { OUTPUT } from './outputs.js';
+import { pickJob } from './pick-job.js';
+import { ActionsReporter } from './reporter.js';
+
+/** The core's entry points (shared/index.ts), as the brief agreed them. */
+export interface CoreJobs {
+  deploy(input: JobInput, reporter: Reporter, deps?: Partial<CoreDeps>): Promise<DeployResult>;
+  teardown(input: JobInput, reporter: Reporter, deps?: Partial<CoreDeps>): Promise<TeardownResult>;
+  prune(input: JobInput, reporter: Reporter, deps?: Partial<CoreDeps>): Promise<PruneResult>;
+}
+
+export interface RunDeps {
+  /** The core's entry points (tests may wrap them). */
+  jobs: CoreJobs;
+  /** Clock, sleep and user agent for the core. */
+  coreDeps: Partial<CoreDeps>;
+  /** The runner's environment: GITHUB_* variables. Inputs are read by @actions/core from process.env. */
+  env: NodeJS.ProcessEnv;
+  createOctokit(token: string, baseUrl: string): Octokit;
+}
+
+const USER_AGENT = 'codesphere-deploy-github-action/0.1';
+
+const defaultDeps: RunDeps = {
+  jobs: { deploy, teardown, prune },
+  coreDeps: { userAgent: USER_AGENT },
+  env: process.env,
+  createOctokit: (token, baseUrl) => getOctokit(token, { baseUrl, userAgent: USER_AGENT }),
+};
+
+export async function run(overrides: Partial<RunDeps> = {}): Promise<void> {
+  const deps: RunDeps = { ...defaultDeps, ...overrides };
+  const reporter = new ActionsReporter();
+  try {
+    // Before anything is printed or requested: the runner masks these in the log from here on.
+    maskSecretInputs((secret) => reporter.mask(secret));
+    const inputs = readInputs();
+    const github = readGitHubRun(deps.env);
+    await runJob(deps, reporter, inputs, github);
+  } catch (error) {
+    failJob(reporter, error);
+  }
+}
+
+async function runJob(deps: RunDeps, reporter: ActionsReporter, inputs: ActionInputs, github: GitHubRun) {
+  const job = pickJob(github.trigger, inputs.action);
+  const { trigger } = github;
+  if (job.kind === 'skip') {
+    reporter.notice(`Nothing to do: ${job.why}.`);
+    core.setOutput(OUTPUT.result, 'skipped');
+    return;
+  }
+  if (trigger.kind === 'pull_request' && job.kind !== 'prune' && lacksCredentials(inputs)) {
+    const who = isDependabot(trigger, github) ? 'Dependabot' : trigger.fromFork ? 'a fork' : undefined;
+    if (who !== undefined) {
+      // GitHub withholds secrets from these runs: a red check would only punish the contributor.
+      reporter.notice(
+        `Skipping the Codesphere preview of #${trigger.number}: pull requests from ${who} get no secrets, ` +
+          'so no Codesphere credentials are available. A maintainer can run the workflow on the branch instead.',
+      );
+      core.setOutput(OUTPUT.result, 'skipped');
+      return;
+    }
+  }
+  reporter.info(`Job: ${job.kind} (${job.why}).`);
+
+  const octokit =
+    inputs.githubToken === '' ? undefined : deps.createOctokit(inputs.githubToken, github.apiUrl);
+  const features = new GitHubFeatures(octokit, github, reporter);
+  const jobInput = toJobInput(inputs, github);
+  const page = new ResultPage(reporter, github, inputs.comment ? features : undefined);
+
+  switch (job.kind) {
+    case 'deploy':
+      return runDeploy(deps, reporter, features, page, jobInput, github);
+    case 'teardown':
+      return runTeardown(deps, reporter, features, page, jobInput, github);
+    case 'prune': {
+      const openChangeNumbers = await features.openPullNumbers();
+      reporter.info(`Open pull requests: ${openChangeNumbers.map((n) => `#${n}`).join(', ') || 'none'}.`);
+      const result = await deps.jobs.prune({ ...jobInput, openChangeNumbers }, reporter, deps.coreDeps);
+      core.setOutput(OUTPUT.result, 'pruned');
+      core.setOutput(OUTPUT.pruned, JSON.stringify(result.pruned.map((item) => item.name)));
+      await page.publish({ kind: 'pruned', result }, undefined);
+      return;
+    }
+  }
+}
+
+async function runDeploy(
+  deps: RunDeps,
+  reporter: ActionsReporter,
+  features: GitHubFeatures,
+  page: ResultPage,
+  input: JobInput,
+  github: GitHubRun,
+): Promise<void> {
+  const { trigger } = github;
+  const environment = environmentName(github);
+  const commit = input.commit ?? '';
+  const pullNumber = trigger.kind === 'pull_request' ? trigger.number : undefined;
+  const deploymentId = await features.createDeployment(
+    environment,
+    commit || input.branch,
+    `Codesphere preview of ${input.branch}`,
+  );
+  if (deploymentId !== undefined) core.setOutput(OUTPUT.githubDeploymentId, String(deploymentId));
+  await features.setDeploymentStatus(deploymentId, 'in_progress', { description: 'Deploying to Codesphere' });
+  await page.comment(pullNumber, {
+    kind: 'deploying',
+    workspaceName: undefined,
+    vpnConfig: input.vpnConfig,
+    commit,
+  });
+
+  let result: DeployResult;
+  try {
+    result = await deps.jobs.deploy(input, reporter, deps.coreDeps);
+  } catch (error) {
+    // Report the failure where people look (deployment, comment, summary), then let the one
+    // failure handler fail the job. These calls never throw, so the original error survives.
+    const message = reporter.redact(failureMessage(error));
+    await features.setDeploymentStatus(deploymentId, 'failure', { description: message });
+    await page.publish({ kind: 'failed', message, vpnConfig: input.vpnConfig, commit }, pullNumber);
+    throw error;
+  }
+
+  core.setOutput(OUTPUT.deploymentUrl, result.url);
+  core.setOutput(OUTPUT.workspaceId, String(result.workspaceId));
+  core.setOutput(OUTPUT.workspaceName, result.name);
+  core.setOutput(OUTPUT.vpnConfig, result.vpnConfig ?? '');
+  core.setOutput(OUTPUT.result, result.action);
+  if (result.vpnCheck !== undefined) core.setOutput(OUTPUT.vpnCheck, result.vpnCheck.ok ? 'ok' : 'failed');
+
+  const checkFailed = result.vpnCheck !== undefined && !result.vpnCheck.ok;
+  await features.setDeploymentStatus(
+    deploymentId,
+    checkFailed ? 'failure' : 'success',
+    checkFailed
+      ? { description: `VPN check of ${result.vpnCheck?.target ?? ''} failed` }
+      : { description: `Preview ${result.action}: ${result.name}`, environmentUrl: result.url },
+  );
+  await page.publish({ kind: 'deployed', result, commit }, pullNumber);
+  reporter.info(
+    `Preview ${result.action}: ${result.url} (workspace ${result.name}, id ${result.workspaceId}).`,
+  );
+  if (checkFailed && result.vpnCheck !== undefined) {
+    throw new Error(
+      `The workspace ${result.name} is deployed, but ${result.vpnCheck.target} is not reachable through VPN config ` +
+        `"${result.vpnConfig ?? ''}": ${result.vpnCheck.output}`,
+    );
+  }
+}
+
+async function runTeardown(
+  deps: RunDeps,
+  reporter: ActionsReporter,
+  features: GitHubFeatures,
+  page: ResultPage,
+  input: JobInput,
+  github: GitHubRun,
+): Promise<void> {
+  const result = await deps.jobs.teardown(input, reporter, deps.coreDeps);
+  const environment = environmentName(github);
+  const deactivated = await features.deactivateEnvironment(environment);
+  if (deactivated > 0) reporter.info(`Marked ${deactivated} deployment(s) of "${environment}" inactive.`);
+  core.setOutput(OUTPUT.workspaceName, result.name);
+  if (result.workspaceId !== undefined) core.setOutput(OUTPUT.workspaceId, String(result.workspaceId));
+  core.setOutput(OUTPUT.result, result.deleted ? 'deleted' : 'nothing-to-delete');
+  const pullNumber = github.trigger.kind === 'pull_request' ? github.trigger.number : undefined;
+  await page.publish({ kind: 'deleted', result }, pullNumber);
+  reporter.info(
+    result.deleted ? `Deleted workspace ${result.name}.` : `No workspace ${result.name}: nothing to delete.`,
+  );
+}
+
+/** The job summary and the pull request comment, both from one rendered outcome. */
+class ResultPage {
+  constructor(
+    private readonly reporter: ActionsReporter,
+    private readonly github: GitHubRun,
+    private readonly commenter: GitHubFeatures | undefined,
+  ) {}
+
+  async comment(pullNumber: number | undefined, outcome: Outcome): Promise<void> {
+    if (pullNumber === undefined || this.commenter === undefined) return;
+    await this.commenter.upsertComment(pullNumber, this.render(outcome));
+  }
+
+  async publish(outcome: Outcome, pullNumber: number | undefined): Promise<void> {
+    await this.comment(pullNumber, outcome);
+    const parts = [this.render(outcome), ...this.reporter.collectedSummary()];
+    await writeSummary(this.reporter, parts.join('\n\n'));
+  }
+
+  private render(outcome: Outcome): string {
+    return this.reporter.redact(renderOutcome(outcome, { runUrl: this.github.runUrl }));
+  }
+}
+
+async function writeSummary(reporter: ActionsReporter, markdown: string): Promise<void> {
+  try {
+    await core.summary.addRaw(reporter.redact(markdown), true).write();
+  } catch (error) {
+    // Outside the runner there is no GITHUB_STEP_SUMMARY: a missing summary fails nothing.
+    reporter.debug(`No job summary written: ${failureMessage(error)}`);
+  }
+}
+
+/** The one failure handler: any thrown value, one `setFailed`, secrets redacted. */
+export function failJob(reporter: ActionsReporter, error: unknown): void {
+  if (error instanceof Error && error.stack !== undefined) reporter.debug(error.stack);
+  core.setFailed(reporter.redact(failureMessage(error)));
+}
+
+export function failureMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  try {
+    return `Unexpected failure: ${JSON.stringify(error) ?? String(error)}`;
+  } catch {
+    return `Unexpected failure: ${String(error)}`;
+  }
+}
+
+function toJobInput(inputs: ActionInputs, github: GitHubRun): JobInput {
+  const { trigger } = github;
+  const base: JobInput = {
+    ...inputs.core,
+    platform: 'github',
+    repository: github.repository,
+    isPrivateRepo: github.isPrivate,
+    gitUrl: `${github.serverUrl}/${github.repository}.git`,
+    branch: '',
+  };
+  if (trigger.kind === 'pull_request') {
+    return {
+      ...base,
+      gitUrl: trigger.gitUrl,
+      branch: trigger.branch,
+      commit: trigger.sha,
+      changeNumber: trigger.number,
+    };
+  }
+  if (trigger.kind === 'branch') {
+    return { ...base, gitUrl: trigger.gitUrl, branch: trigger.branch, commit: trigger.sha || undefined };
+  }
+  return base;
+}
+
+/** The official action's environment name, so the deployment history of its previews continues. */
+export function environmentName(github: GitHubRun): string {
+  const { trigger } = github;
+  if (trigger.kind === 'pull_request') return `Codesphere Preview #${trigger.number}`;
+  if (trigger.kind === 'branch') return `Codesphere Preview ${trigger.branch}`;
+  return 'Codesphere Preview';
+}
+
+function lacksCredentials(inputs: ActionInputs): boolean {
+  const { apiToken, email, password } = inputs.core;
+  return !apiToken && !(email && password);
+}
+
+function isDependabot(trigger: PullRequestTrigger, github: GitHubRun): boolean {
+  return trigger.author === 'dependabot[bot]' || github.actor === 'dependabot[bot]';
+}

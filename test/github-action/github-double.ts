@@ -1,0 +1,377 @@
+/**
+ * A local stand-in for the parts of GitHub's REST API the action uses: deployments and their
+ * statuses, issue comments, and open pull requests. It keeps state across calls (so a second run
+ * finds the first run's comment), records every request for assertions, and can refuse a
+ * resource with the 403 GitHub sends to a token without the permission.
+ *
+ * Bodies follow GitHub's shapes closely enough that test/github-action/openapi.ts validates both
+ * the requests it receives and the responses it sends against @octokit/openapi.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedCall {
+  method: string;
+  /** Path without the query string, e.g. /repos/acme/shop/deployments. */
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  authorization: string | undefined;
+  /** Status the double answered with. */
+  status: number;
+  response: unknown;
+}
+
+export interface DeploymentRecord {
+  id: number;
+  ref: string;
+  sha: string;
+  environment: string;
+  description: string | null;
+  transient_environment: boolean;
+  production_environment: boolean;
+  created_at: string;
+  statuses: StatusRecord[];
+}
+
+export interface StatusRecord {
+  id: number;
+  state: string;
+  description: string;
+  environment_url: string;
+  log_url: string;
+  created_at: string;
+}
+
+export interface CommentRecord {
+  id: number;
+  issue: number;
+  body: string;
+  user: string;
+}
+
+/** A resource family the double can refuse with 403. */
+export type Refusable = 'deployments' | 'comments' | 'pulls';
+
+export interface GitHubDouble {
+  url: string;
+  calls: RecordedCall[];
+  deployments: DeploymentRecord[];
+  comments: CommentRecord[];
+  /** Pull request numbers that pulls.list reports as open. */
+  openPulls: number[];
+  refuse: Set<Refusable>;
+  /** Calls that matched no route (should stay empty). */
+  unhandled: RecordedCall[];
+  close(): Promise<void>;
+}
+
+const SHA = /^[0-9a-f]{40}$/;
+
+export async function startGitHubDouble(
+  options: { owner?: string; repo?: string; token?: string } = {},
+): Promise<GitHubDouble> {
+  const owner = options.owner ?? 'acme';
+  const repo = options.repo ?? 'shop';
+  let nextId = 1000;
+  const now = () => new Date().toISOString();
+  const double: GitHubDouble = {
+    url: '',
+    calls: [],
+    deployments: [],
+    comments: [],
+    openPulls: [],
+    refuse: new Set(),
+    unhandled: [],
+    close: async () => {},
+  };
+
+  const user = {
+    login: 'github-actions[bot]',
+    id: 41898282,
+    node_id: 'MDM6Qm90NDE4OTgyODI=',
+    avatar_url: 'https://avatars.githubusercontent.com/in/15368?v=4',
+    gravatar_id: '',
+    url: 'https://api.github.com/users/github-actions%5Bbot%5D',
+    html_url: 'https://github.com/apps/github-actions',
+    followers_url: 'https://api.github.com/users/github-actions%5Bbot%5D/followers',
+    following_url: 'https://api.github.com/users/github-actions%5Bbot%5D/following{/other_user}',
+    gists_url: 'https://api.github.com/users/github-actions%5Bbot%5D/gists{/gist_id}',
+    starred_url: 'https://api.github.com/users/github-actions%5Bbot%5D/starred{/owner}{/repo}',
+    subscriptions_url: 'https://api.github.com/users/github-actions%5Bbot%5D/subscriptions',
+    organizations_url: 'https://api.github.com/users/github-actions%5Bbot%5D/orgs',
+    repos_url: 'https://api.github.com/users/github-actions%5Bbot%5D/repos',
+    events_url: 'https://api.github.com/users/github-actions%5Bbot%5D/events{/privacy}',
+    received_events_url: 'https://api.github.com/users/github-actions%5Bbot%5D/received_events',
+    type: 'Bot',
+    site_admin: false,
+  };
+  const repoUrl = () => `${double.url}/repos/${owner}/${repo}`;
+
+  const deploymentBody = (d: DeploymentRecord) => ({
+    url: `${repoUrl()}/deployments/${d.id}`,
+    id: d.id,
+    node_id: `DE_${d.id}`,
+    sha: d.sha,
+    ref: d.ref,
+    task: 'deploy',
+    payload: {},
+    original_environment: d.environment,
+    environment: d.environment,
+    description: d.description,
+    creator: user,
+    created_at: d.created_at,
+    updated_at: d.created_at,
+    statuses_url: `${repoUrl()}/deployments/${d.id}/statuses`,
+    repository_url: repoUrl(),
+    transient_environment: d.transient_environment,
+    production_environment: d.production_environment,
+  });
+  const statusBody = (d: DeploymentRecord, s: StatusRecord) => ({
+    url: `${repoUrl()}/deployments/${d.id}/statuses/${s.id}`,
+    id: s.id,
+    node_id: `DES_${s.id}`,
+    state: s.state,
+    creator: user,
+    description: s.description,
+    environment: d.environment,
+    target_url: s.log_url,
+    created_at: s.created_at,
+    updated_at: s.created_at,
+    deployment_url: `${repoUrl()}/deployments/${d.id}`,
+    repository_url: repoUrl(),
+    environment_url: s.environment_url,
+    log_url: s.log_url,
+  });
+  const commentBody = (c: CommentRecord) => ({
+    id: c.id,
+    node_id: `IC_${c.id}`,
+    url: `${repoUrl()}/issues/comments/${c.id}`,
+    html_url: `https://github.com/${owner}/${repo}/pull/${c.issue}#issuecomment-${c.id}`,
+    body: c.body,
+    user: { ...user, login: c.user },
+    created_at: now(),
+    updated_at: now(),
+    issue_url: `${repoUrl()}/issues/${c.issue}`,
+    author_association: 'NONE',
+  });
+
+  type Route = {
+    method: string;
+    pattern: RegExp;
+    family: Refusable;
+    handle(match: RegExpExecArray, body: unknown, query: Record<string, string>): [number, unknown];
+  };
+  const prefix = `/repos/${owner}/${repo}`;
+  const routes: Route[] = [
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${prefix}/deployments$`),
+      family: 'deployments',
+      handle: (_m, body) => {
+        const b = body as Record<string, unknown>;
+        const ref = typeof b['ref'] === 'string' ? b['ref'] : '';
+        const d: DeploymentRecord = {
+          id: nextId++,
+          ref,
+          sha: SHA.test(ref) ? ref : 'a'.repeat(40),
+          environment: typeof b['environment'] === 'string' ? b['environment'] : 'production',
+          description: typeof b['description'] === 'string' ? b['description'] : null,
+          transient_environment: b['transient_environment'] === true,
+          production_environment: b['production_environment'] === true,
+          created_at: now(),
+          statuses: [],
+        };
+        double.deployments.push(d);
+        return [201, deploymentBody(d)];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${prefix}/deployments$`),
+      family: 'deployments',
+      handle: (_m, _b, query) => {
+        const list = double.deployments
+          .filter((d) => query['environment'] === undefined || d.environment === query['environment'])
+          .reverse(); // newest first, like GitHub
+        return [200, list.map(deploymentBody)];
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${prefix}/deployments/(\\d+)/statuses$`),
+      family: 'deployments',
+      handle: (m, body) => {
+        const d = double.deployments.find((x) => x.id === Number(m[1]));
+        if (d === undefined) return [404, notFound()];
+        const b = body as Record<string, unknown>;
+        const s: StatusRecord = {
+          id: nextId++,
+          state: String(b['state']),
+          description: typeof b['description'] === 'string' ? b['description'] : '',
+          environment_url: typeof b['environment_url'] === 'string' ? b['environment_url'] : '',
+          log_url: typeof b['log_url'] === 'string' ? b['log_url'] : '',
+          created_at: now(),
+        };
+        d.statuses.push(s);
+        return [201, statusBody(d, s)];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${prefix}/deployments/(\\d+)/statuses$`),
+      family: 'deployments',
+      handle: (m, _b, query) => {
+        const d = double.deployments.find((x) => x.id === Number(m[1]));
+        if (d === undefined) return [404, notFound()];
+        const perPage = Number(query['per_page'] ?? 30);
+        return [
+          200,
+          [...d.statuses]
+            .reverse()
+            .slice(0, perPage)
+            .map((s) => statusBody(d, s)),
+        ];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${prefix}/issues/(\\d+)/comments$`),
+      family: 'comments',
+      handle: (m) => [200, double.comments.filter((c) => c.issue === Number(m[1])).map(commentBody)],
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^${prefix}/issues/(\\d+)/comments$`),
+      family: 'comments',
+      handle: (m, body) => {
+        const c: CommentRecord = {
+          id: nextId++,
+          issue: Number(m[1]),
+          body: String((body as Record<string, unknown>)['body']),
+          user: 'github-actions[bot]',
+        };
+        double.comments.push(c);
+        return [201, commentBody(c)];
+      },
+    },
+    {
+      method: 'PATCH',
+      pattern: new RegExp(`^${prefix}/issues/comments/(\\d+)$`),
+      family: 'comments',
+      handle: (m, body) => {
+        const c = double.comments.find((x) => x.id === Number(m[1]));
+        if (c === undefined) return [404, notFound()];
+        c.body = String((body as Record<string, unknown>)['body']);
+        return [200, commentBody(c)];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${prefix}/pulls$`),
+      family: 'pulls',
+      handle: (_m, _b, query) => {
+        if (query['state'] !== 'open') return [200, []];
+        return [200, double.openPulls.map((n) => pullBody(n))];
+      },
+    },
+  ];
+
+  const pullBody = (n: number) => ({
+    url: `${repoUrl()}/pulls/${n}`,
+    id: 5000 + n,
+    node_id: `PR_${n}`,
+    html_url: `https://github.com/${owner}/${repo}/pull/${n}`,
+    number: n,
+    state: 'open',
+    locked: false,
+    title: `PR ${n}`,
+    user,
+    body: null,
+    labels: [],
+    created_at: now(),
+    updated_at: now(),
+    closed_at: null,
+    merged_at: null,
+    draft: false,
+    head: { ref: `feature-${n}`, sha: 'b'.repeat(40), label: `${owner}:feature-${n}`, repo: null, user },
+    base: { ref: 'main', sha: 'c'.repeat(40), label: `${owner}:main`, repo: null, user },
+  });
+
+  const server = createServer((req, res) => {
+    void handle(req, res);
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = undefined;
+    if (raw !== '') {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        body = raw;
+      }
+    }
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const query = Object.fromEntries(url.searchParams.entries());
+    const method = req.method ?? 'GET';
+    const call: RecordedCall = {
+      method,
+      path: url.pathname,
+      query,
+      body,
+      authorization: req.headers.authorization,
+      status: 0,
+      response: undefined,
+    };
+    double.calls.push(call);
+    let status = 404;
+    let response: unknown = notFound();
+    const route = routes.find((r) => r.method === method && r.pattern.test(url.pathname));
+    if (route === undefined) {
+      double.unhandled.push(call);
+    } else if (!validToken(req.headers.authorization)) {
+      status = 401;
+      response = {
+        message: 'Bad credentials',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '401',
+      };
+    } else if (double.refuse.has(route.family)) {
+      status = 403;
+      response = {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest',
+        status: '403',
+      };
+    } else {
+      const match = route.pattern.exec(url.pathname);
+      if (match !== null) [status, response] = route.handle(match, body, query);
+    }
+    call.status = status;
+    call.response = response;
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(response));
+  }
+
+  function validToken(header: string | undefined): boolean {
+    if (options.token === undefined) return header !== undefined;
+    return header === `token ${options.token}` || header === `Bearer ${options.token}`;
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  double.url = `http://127.0.0.1:${port}`;
+  double.close = () =>
+    new Promise<void>((resolve, reject) => {
+      server.closeAllConnections();
+      server.close((error) => (error ? reject(error) : resolve()));
+    });
+  return double;
+}
+
+function notFound() {
+  return { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' };
+}
