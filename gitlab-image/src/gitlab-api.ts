@@ -1,0 +1,109 @@
+/**
+ * The two GitLab REST v4 features the image uses, with the user's ACCESS_TOKEN (a project or
+ * personal access token: the job token can neither write MR notes nor list merge requests).
+ * - the open merge requests of the project, for prune;
+ * - one preview note per MR, found by its marker and edited in place.
+ */
+import { z } from 'zod';
+import { requestJson, type HttpDeps } from '../../shared/ci-http.js';
+import { isPreviewNote, type NoteMarkerStyle } from '../../shared/ci-note.js';
+
+export const NOTE_STYLE: NoteMarkerStyle = 'html-comment';
+
+const PER_PAGE = 100;
+/** 100 pages of 100: a project with more open MRs than that is not something to prune by guesswork. */
+const MAX_PAGES = 100;
+
+const mergeRequestList = z.array(z.object({ iid: z.number().int(), state: z.string().optional() }));
+const noteList = z.array(
+  z.object({ id: z.number().int(), body: z.string(), system: z.boolean().optional() }),
+);
+const note = z.object({ id: z.number().int() });
+
+export interface GitLabApiOptions {
+  apiV4Url: string;
+  projectRef: string;
+  token: string;
+}
+
+export class GitLabApi {
+  constructor(
+    private readonly options: GitLabApiOptions,
+    private readonly deps: HttpDeps,
+  ) {}
+
+  private url(path: string, query: Record<string, string | number> = {}): string {
+    const url = new URL(`${this.options.apiV4Url}/projects/${this.options.projectRef}${path}`);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, String(value));
+    return url.toString();
+  }
+
+  private get headers(): Record<string, string> {
+    return { 'PRIVATE-TOKEN': this.options.token };
+  }
+
+  /** Offset pagination: GitLab answers `x-next-page` (empty on the last page). */
+  private async *pages<T>(operation: string, path: string, schema: z.ZodType<T[]>): AsyncGenerator<T[]> {
+    let page = '1';
+    for (let count = 0; page !== ''; count++) {
+      if (count >= MAX_PAGES) throw new Error(`${operation}: more than ${MAX_PAGES} pages; giving up.`);
+      const response = await requestJson(
+        { operation, url: this.url(path, { per_page: PER_PAGE, page }), headers: this.headers, schema },
+        this.deps,
+      );
+      yield response.data;
+      page = response.headers.get('x-next-page')?.trim() ?? '';
+    }
+  }
+
+  async listOpenMergeRequestIids(): Promise<number[]> {
+    const iids: number[] = [];
+    for await (const page of this.pages(
+      'list open merge requests',
+      '/merge_requests?state=opened',
+      mergeRequestList,
+    )) {
+      iids.push(...page.map((mr) => mr.iid));
+    }
+    return iids;
+  }
+
+  /** Creates the MR's preview note, or rewrites the existing one. Returns the note id. */
+  async upsertPreviewNote(iid: number, body: string): Promise<{ id: number; created: boolean }> {
+    let existing: number | undefined;
+    for await (const page of this.pages(
+      'list merge request notes',
+      `/merge_requests/${iid}/notes`,
+      noteList,
+    )) {
+      existing = page.find((candidate) => !candidate.system && isPreviewNote(candidate.body, NOTE_STYLE))?.id;
+      if (existing !== undefined) break;
+    }
+    if (existing !== undefined) {
+      await requestJson(
+        {
+          operation: 'update the preview note',
+          method: 'PUT',
+          url: this.url(`/merge_requests/${iid}/notes/${existing}`),
+          headers: this.headers,
+          body: { body },
+          schema: note,
+        },
+        this.deps,
+      );
+      return { id: existing, created: false };
+    }
+    const created = await requestJson(
+      {
+        operation: 'create the preview note',
+        method: 'POST',
+        url: this.url(`/merge_requests/${iid}/notes`),
+        headers: this.headers,
+        body: { body },
+        schema: note,
+      },
+      this.deps,
+    );
+    return { id: created.data.id, created: true };
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * A Reporter for CI platforms whose only channel is the job log (GitLab CI, Bitbucket Pipelines).
+ *
+ * GitHub masks registered secrets natively; these platforms only mask project variables that the
+ * user flagged as masked, and never values we derive (a token parsed out of a URL, a session token).
+ * So this writer redacts every registered secret from every line before it reaches a stream:
+ * the one place output leaves the process, so nothing the core or the adapter says can bypass it.
+ *
+ * Outputs and summaries are collected rather than printed: each adapter turns them into its
+ * platform's feature (a GitLab dotenv report, Bitbucket pipe output variables, an MR note).
+ */
+import type { Reporter } from './reporter.js';
+import { redact } from './reporter.js';
+
+/** The part of a Writable this reporter needs; tests pass an in-memory sink. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+export type SectionStyle =
+  /** `── name` headers: readable in any log viewer (Bitbucket, local terminals). */
+  | 'headers'
+  /** GitLab's collapsible sections: `section_start:<unix>:<id>` / `section_end:<unix>:<id>` markers. */
+  | 'gitlab';
+
+export interface ConsoleReporterOptions {
+  stdout: TextSink;
+  /** Warnings and errors go here; defaults to stdout so a log keeps its order. */
+  stderr?: TextSink | undefined;
+  /** Print debug lines (the user's DEBUG=true). */
+  debug?: boolean | undefined;
+  sections?: SectionStyle | undefined;
+  /** Colour the level prefixes (both platforms render ANSI colours in their job logs). */
+  color?: boolean | undefined;
+  /** Epoch milliseconds; injected so GitLab section timestamps are testable. */
+  now?: (() => number) | undefined;
+}
+
+const ANSI = {
+  reset: '\u001b[0m',
+  bold: '\u001b[1m',
+  red: '\u001b[31m',
+  yellow: '\u001b[33m',
+  cyan: '\u001b[36m',
+  gray: '\u001b[90m',
+  // GitLab's section markers erase the line so the marker text itself is not shown.
+  eraseLine: '\u001b[0K',
+} as const;
+
+/**
+ * Forms a secret takes that a plain substring match would miss: URL-encoded, as a password
+ * sits in a git URL or a query string.
+ */
+function derivedForms(secret: string): string[] {
+  const encoded = encodeURIComponent(secret);
+  return encoded === secret ? [secret] : [secret, encoded];
+}
+
+/** GitLab section ids allow only [A-Za-z0-9_.-]; the header text keeps the readable name. */
+function sectionId(name: string, counter: number): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 40);
+  return `${slug || 'section'}_${counter}`;
+}
+
+export class ConsoleReporter implements Reporter {
+  private readonly secrets = new Set<string>();
+  private readonly stdout: TextSink;
+  private readonly stderr: TextSink;
+  private readonly debugEnabled: boolean;
+  private readonly sections: SectionStyle;
+  private readonly color: boolean;
+  private readonly now: () => number;
+  private sectionCounter = 0;
+  /** Named results, in the order given; the adapter writes them where its platform reads them. */
+  readonly outputs = new Map<string, string>();
+  /** Markdown the core asked to publish; GitLab and Bitbucket show it in an MR/PR comment. */
+  readonly summaries: string[] = [];
+
+  constructor(options: ConsoleReporterOptions) {
+    this.stdout = options.stdout;
+    this.stderr = options.stderr ?? options.stdout;
+    this.debugEnabled = options.debug ?? false;
+    this.sections = options.sections ?? 'headers';
+    this.color = options.color ?? false;
+    this.now = options.now ?? Date.now;
+  }
+
+  mask(secret: string): void {
+    // Whitespace around a pasted token is not part of what gets sent; mask what is.
+    for (const value of [secret, secret.trim()]) {
+      if (!value) continue;
+      for (const form of derivedForms(value)) this.secrets.add(form);
+    }
+  }
+
+  /** Every registered secret replaced by ***; the adapter uses it for anything it writes itself (files, notes). */
+  redact(text: string): string {
+    return redact(text, this.secrets);
+  }
+
+  info(message: string): void {
+    this.print(this.stdout, message);
+  }
+
+  warning(message: string): void {
+    this.print(this.stderr, message, this.paint('WARNING:', ANSI.yellow));
+  }
+
+  error(message: string): void {
+    this.print(this.stderr, message, this.paint('ERROR:', ANSI.red));
+  }
+
+  debug(message: string): void {
+    if (this.debugEnabled) this.print(this.stdout, message, this.paint('DEBUG:', ANSI.gray));
+  }
+
+  /** A final status line the way Bitbucket pipes end (✔ / ✖); GitLab jobs use it too for a clear last line. */
+  success(message: string): void {
+    this.print(this.stdout, message, this.paint('✔', ANSI.cyan));
+  }
+
+  failure(message: string): void {
+    this.print(this.stderr, message, this.paint('✖', ANSI.red));
+  }
+
+  async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const title = this.redact(name);
+    if (this.sections === 'gitlab') {
+      const id = sectionId(title, ++this.sectionCounter);
+      const start = Math.floor(this.now() / 1000);
+      this.stdout.write(
+        `${ANSI.eraseLine}section_start:${start}:${id}\r${ANSI.eraseLine}${this.paint(title, ANSI.bold)}\n`,
+      );
+      try {
+        return await fn();
+      } finally {
+        // Always close the section, or GitLab folds every later line into it.
+        const end = Math.floor(this.now() / 1000);
+        this.stdout.write(`${ANSI.eraseLine}section_end:${end}:${id}\r${ANSI.eraseLine}\n`);
+      }
+    }
+    this.stdout.write(`${this.paint(`── ${title}`, ANSI.bold)}\n`);
+    return fn();
+  }
+
+  output(name: string, value: string): void {
+    this.outputs.set(name, value);
+    this.debug(`output ${name}=${value}`);
+  }
+
+  summary(markdown: string): void {
+    this.summaries.push(markdown);
+  }
+
+  private paint(text: string, code: string): string {
+    return this.color ? `${code}${text}${ANSI.reset}` : text;
+  }
+
+  /** One place where text leaves: redact, then prefix every line so multi-line messages stay attributed. */
+  private print(sink: TextSink, message: string, prefix?: string): void {
+    const lines = this.redact(message).split(/\r?\n/);
+    const text = lines.map((line) => (prefix ? `${prefix} ${line}` : line)).join('\n');
+    sink.write(`${text}\n`);
+  }
+}
