@@ -8,7 +8,7 @@ import { workspaceBody, type Reply } from './api.js';
 import { faultSchema, type FaultBook } from './faults.js';
 import { Problem, parseOr400 } from './problem.js';
 import { Router } from './router.js';
-import { timingSchema, type Timing } from './seed.js';
+import { timingPatchSchema, type Timing } from './seed.js';
 import { STAGES, type Team, type Workspace, type World } from './state.js';
 import type { VpnConfig } from './tunnels/driver.js';
 import { validateVpnConfig, vpnConfigSchema } from './vpn.js';
@@ -146,7 +146,7 @@ export function createAdminRouter(): Router<AdminHandler> {
     .add('GET', '/_emulator/timing', ({ ctx }) => ({ status: 200, body: ctx.world().timing }))
     .add('PATCH', '/_emulator/timing', ({ ctx, body }) => ({
       status: 200,
-      body: ctx.setTiming(parseOr400(timingSchema.partial(), body, 'timing')),
+      body: ctx.setTiming(parseOr400(timingPatchSchema, body, 'timing')),
     }))
     .add('GET', '/_emulator/faults', ({ ctx }) => ({ status: 200, body: ctx.faults.list() }))
     .add('POST', '/_emulator/faults', ({ ctx, body }) => {

@@ -14,7 +14,7 @@ import { createApiRouter, type Reply } from './api.js';
 import { handleAuthService } from './auth-service.js';
 import { FaultBook, type FaultInput } from './faults.js';
 import { Problem, problemBody } from './problem.js';
-import { loadSeed, timingSchema, type Seed, type SeedInput, type Timing } from './seed.js';
+import { loadSeed, timingPatchSchema, timingSchema, type Seed, type SeedInput, type Timing } from './seed.js';
 import { World } from './state.js';
 import type { GatewaySpec, TunnelDriver } from './tunnels/driver.js';
 import { createSimulatedDriver } from './tunnels/simulated.js';
@@ -178,8 +178,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   };
   let world = await newWorld();
 
-  const setTiming = (patch: Partial<Timing>): Timing =>
-    Object.assign(timing, timingSchema.partial().parse(patch));
+  const setTiming = (patch: Partial<Timing>): Timing => Object.assign(timing, timingPatchSchema.parse(patch));
   const reset = async () => {
     for (const id of world.workspaces.keys()) await driver.disconnect(id);
     faults.clear();

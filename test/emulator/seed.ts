@@ -34,6 +34,16 @@ export const timingSchema = z.object({
 });
 export type Timing = z.output<typeof timingSchema>;
 
+/** A change to some latencies (no defaults: absent keys stay as they are). */
+export const timingPatchSchema = z.strictObject({
+  provisioningMs: ms.optional(),
+  stageQueueMs: ms.optional(),
+  stageMs: ms.optional(),
+  tunnelConnectMs: ms.optional(),
+  tunnelRestartMs: ms.optional(),
+  latencyMs: ms.optional(),
+});
+
 const gatewaySchema = z.object({
   name: z.string().min(1),
   publicIp: z.string(),
