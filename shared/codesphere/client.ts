@@ -1,0 +1,221 @@
+import { z } from 'zod';
+
+import { HttpClient, type HttpClientOptions, type Operation } from './http.js';
+import {
+  envVarSchema,
+  executeResultSchema,
+  gitHeadSchema,
+  planSchema,
+  stageReplicaSchema,
+  teamSchema,
+  workspaceSchema,
+  workspaceStatusSchema,
+  type ExecuteResult,
+  type Plan,
+  type StageReplica,
+  type Team,
+  type Workspace,
+} from './schemas.js';
+
+/** Body of POST /workspaces (codesphere-openapi.json, workspaces-createWorkspace). */
+export interface CreateWorkspaceBody {
+  teamId: number;
+  name: string;
+  planId: number;
+  isPrivateRepo: boolean;
+  replicas: number;
+  gitUrl?: string;
+  initialBranch?: string;
+  cloneDepth?: number;
+  baseImage?: string;
+  vpnConfig?: string;
+  restricted?: boolean;
+  env?: Array<{ name: string; value: string }>;
+}
+
+/** Body of PATCH /workspaces/{id}: only the fields that change. */
+export interface UpdateWorkspaceBody {
+  planId?: number;
+  replicas?: number;
+  baseImage?: string;
+  vpnConfig?: string | null;
+  restricted?: boolean;
+}
+
+export type PipelineStage = 'prepare' | 'test' | 'run';
+
+/**
+ * The typed Public API surface the core uses, one method per operation. Paths and bodies follow
+ * codesphere-openapi.json; `idempotent` marks what may be repeated after a lost response.
+ * Creating a workspace is the one call that is not: its callers settle a lost create by
+ * looking the name up (see deploy/create.ts).
+ */
+export class CodesphereClient {
+  readonly http: HttpClient;
+
+  constructor(options: Omit<HttpClientOptions, 'baseUrl'> & { apiUrl: string; token?: string }) {
+    this.http = new HttpClient({ ...options, baseUrl: `${options.apiUrl}/api` });
+    if (options.token) this.http.setToken(options.token);
+  }
+
+  setToken(token: string): void {
+    this.http.setToken(token);
+  }
+
+  private call<T>(op: Operation<T>): Promise<T> {
+    return this.http.call(op);
+  }
+
+  listTeams(): Promise<Team[]> {
+    return this.call({
+      name: 'listTeams',
+      method: 'GET',
+      path: '/teams',
+      response: z.array(teamSchema),
+      idempotent: true,
+    });
+  }
+
+  listPlans(): Promise<Plan[]> {
+    return this.call({
+      name: 'getWorkspacePlans',
+      method: 'GET',
+      path: '/metadata/workspace-plans',
+      response: z.array(planSchema),
+      idempotent: true,
+    });
+  }
+
+  listWorkspaces(teamId: number): Promise<Workspace[]> {
+    return this.call({
+      name: 'listWorkspaces',
+      method: 'GET',
+      path: `/workspaces/team/${teamId}`,
+      response: z.array(workspaceSchema),
+      idempotent: true,
+    });
+  }
+
+  getWorkspace(id: number): Promise<Workspace> {
+    return this.call({
+      name: 'getWorkspace',
+      method: 'GET',
+      path: `/workspaces/${id}`,
+      response: workspaceSchema,
+      idempotent: true,
+    });
+  }
+
+  createWorkspace(body: CreateWorkspaceBody): Promise<Workspace> {
+    return this.call({
+      name: 'createWorkspace',
+      method: 'POST',
+      path: '/workspaces',
+      body,
+      response: workspaceSchema,
+      idempotent: false,
+    });
+  }
+
+  async updateWorkspace(id: number, body: UpdateWorkspaceBody): Promise<void> {
+    // Setting fields to given values: repeating it changes nothing more.
+    await this.call({
+      name: 'updateWorkspace',
+      method: 'PATCH',
+      path: `/workspaces/${id}`,
+      body,
+      idempotent: true,
+    });
+  }
+
+  async deleteWorkspace(id: number): Promise<void> {
+    await this.call({
+      name: 'deleteWorkspace',
+      method: 'DELETE',
+      path: `/workspaces/${id}`,
+      idempotent: true,
+    });
+  }
+
+  getWorkspaceStatus(id: number): Promise<{ isRunning: boolean }> {
+    return this.call({
+      name: 'getWorkspaceStatus',
+      method: 'GET',
+      path: `/workspaces/${id}/status`,
+      response: workspaceStatusSchema,
+      idempotent: true,
+    });
+  }
+
+  listEnvVars(id: number): Promise<Array<{ name: string; value: string }>> {
+    return this.call({
+      name: 'listEnvVars',
+      method: 'GET',
+      path: `/workspaces/${id}/env-vars`,
+      response: z.array(envVarSchema),
+      idempotent: true,
+    });
+  }
+
+  async setEnvVars(id: number, vars: Array<{ name: string; value: string }>): Promise<void> {
+    await this.call({
+      name: 'setEnvVar',
+      method: 'PUT',
+      path: `/workspaces/${id}/env-vars`,
+      body: vars,
+      idempotent: true,
+    });
+  }
+
+  gitHead(id: number): Promise<{ head: string }> {
+    return this.call({
+      name: 'gitHead',
+      method: 'GET',
+      path: `/workspaces/${id}/git/head`,
+      response: gitHeadSchema,
+      idempotent: true,
+    });
+  }
+
+  async gitPull(id: number, remote: string, branch: string): Promise<void> {
+    // A pull of the same branch twice is a no-op the second time: safe to repeat.
+    await this.call({
+      name: 'gitPull',
+      method: 'POST',
+      path: `/workspaces/${id}/git/pull/${encodeURIComponent(remote)}/${encodeURIComponent(branch)}`,
+      idempotent: true,
+    });
+  }
+
+  async startPipelineStage(id: number, stage: PipelineStage): Promise<void> {
+    // Starting a stage that is already starting restarts the same work: safe to repeat.
+    await this.call({
+      name: 'startPipelineStage',
+      method: 'POST',
+      path: `/workspaces/${id}/pipeline/${stage}/start`,
+      idempotent: true,
+    });
+  }
+
+  pipelineStatus(id: number, stage: PipelineStage): Promise<StageReplica[]> {
+    return this.call({
+      name: 'pipelineStatus',
+      method: 'GET',
+      path: `/workspaces/${id}/pipeline/${stage}`,
+      response: z.array(stageReplicaSchema),
+      idempotent: true,
+    });
+  }
+
+  executeCommand(id: number, command: string, env?: Record<string, string>): Promise<ExecuteResult> {
+    // Only read-only probes are executed (ping, nc -z): safe to repeat.
+    return this.call({
+      name: 'executeCommand',
+      method: 'POST',
+      path: `/workspaces/${id}/execute`,
+      body: env ? { command, env } : { command },
+      response: executeResultSchema,
+      idempotent: true,
+    });
+  }
+}

@@ -1,0 +1,223 @@
+import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
+import type { Plan, Team, Workspace } from './codesphere/schemas.js';
+import type { DeployResult, JobInput, Timings } from './contract.js';
+import type { CoreDeps } from './deps.js';
+import { ConfigError, DeploymentError, type LeftWorkspace } from './errors.js';
+import { runStage, waitUntilRunning, WorkspaceGoneError, onWorkspace, type WaitContext } from './pipeline.js';
+import type { Reporter } from './reporter.js';
+import { resolvePlan, resolveTeam } from './resolve.js';
+import { openSession, type Session } from './session.js';
+import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
+
+/**
+ * `deploy`: one preview workspace per change request, created or brought up to date, its
+ * pipeline run, optionally its VPN verified from inside. Phases (each a Reporter group):
+ * resolve -> apply (create | update) -> wait -> prepare -> run -> VPN check.
+ * Input errors surface before anything is created. After the workspace exists, failures are
+ * DeploymentErrors that say which workspace is left and what happens to it.
+ */
+export async function deploy(
+  input: JobInput,
+  reporter: Reporter,
+  deps?: Partial<CoreDeps>,
+): Promise<DeployResult> {
+  const session = await openSession(input, 'deploy', reporter, deps);
+  const { request, client } = session;
+  const timings: Timings = {};
+  const clock = stopwatch(session, timings);
+
+  const { team, plan } = await clock.phase('resolve', () =>
+    reporter.group('Resolve team, plan and VPN config', () => resolveTeamAndPlan(session)),
+  );
+
+  const applied = await clock.phase('apply', () =>
+    reporter.group(`Create or update workspace "${request.workspaceName}"`, async () => {
+      const existing = findByName(await client.listWorkspaces(team.id), request.workspaceName);
+      if (!existing) return createWorkspace(client, request, team, plan, reporter);
+      try {
+        return await updateWorkspace(client, request, team, plan, existing, reporter);
+      } catch (err: unknown) {
+        if (err instanceof ConfigError) throw err; // nothing was changed: an input error, not a half deploy
+        throw leftBehind(err, { workspaceId: existing.id, name: existing.name, teamName: team.name });
+      }
+    }),
+  );
+
+  const workspace = applied.workspace;
+  const left: LeftWorkspace = { workspaceId: workspace.id, name: workspace.name, teamName: team.name };
+  try {
+    const vpnCheck = await finishDeployment(session, applied, clock);
+    const final = await reporter.group('Confirm the workspace', () => confirm(session, team, workspace));
+    timings.total = session.deps.now() - session.startedAt;
+    const url = final.devDomain ? `https://${final.devDomain}` : '';
+    reporter.info(
+      `Preview ${applied.action}: ${url || `workspace ${final.id}`} (${Math.round(timings.total / 100) / 10} s).`,
+    );
+    return {
+      workspaceId: final.id,
+      name: final.name,
+      url,
+      vpnConfig: request.vpnConfig,
+      action: applied.action,
+      changes: applied.changes,
+      ...(vpnCheck ? { vpnCheck } : {}),
+      timings,
+    };
+  } catch (err: unknown) {
+    throw leftBehind(err, left);
+  }
+}
+
+async function resolveTeamAndPlan(session: Session): Promise<{ team: Team; plan: Plan }> {
+  const { client, request, reporter } = session;
+  // Both lookups run even when one fails, so every unknown name is reported at once.
+  const [team, plan] = await Promise.allSettled([
+    resolveTeam(client, request.team),
+    resolvePlan(client, request.plan, request.onDemand, request.replicas),
+  ]);
+  if (team.status === 'rejected' || plan.status === 'rejected') {
+    const failures: unknown[] = [];
+    for (const r of [team, plan]) if (r.status === 'rejected') failures.push(r.reason);
+    const configErrors = failures.filter((f): f is ConfigError => f instanceof ConfigError);
+    if (configErrors.length === failures.length) throw new ConfigError(configErrors.flatMap((f) => f.issues));
+    throw failures.find((f) => !(f instanceof ConfigError));
+  }
+  reporter.info(
+    `Team "${team.value.name}" (id ${team.value.id}); plan ${plan.value.title} (id ${plan.value.id}${plan.value.characteristics.onDemand ? ', on demand' : ''}); ` +
+      `VPN config: ${request.vpnConfig ?? '(none)'}${request.vpnConfig ? ' (Codesphere checks the name when it is applied)' : ''}.`,
+  );
+  return { team: team.value, plan: plan.value };
+}
+
+async function finishDeployment(
+  session: Session,
+  applied: Applied,
+  clock: Stopwatch,
+): Promise<VpnCheckOutcome | undefined> {
+  const { client, request, reporter, deps, deadline } = session;
+  const id = applied.workspace.id;
+  const ctx: WaitContext = { client, reporter, deps, deadline };
+
+  await clock.phase('provision', () =>
+    reporter.group('Wait for the workspace to run', async () => {
+      await waitUntilRunning(ctx, id);
+      reporter.info(`Workspace ${id} is running.`);
+    }),
+  );
+
+  if (applied.action === 'updated') {
+    const upToDate = await clock.phase('pull', () =>
+      reporter.group(`Update the code (${request.branch ?? 'default branch'})`, async () => {
+        if (
+          applied.changes.length === 0 &&
+          request.commit &&
+          (await alreadyDeployed(ctx, id, request.commit))
+        ) {
+          reporter.info(
+            `Already at ${request.commit.slice(0, 12)} with the run stage running and nothing changed: no restart needed.`,
+          );
+          return true;
+        }
+        await onWorkspace(id, () => client.gitPull(id, 'origin', request.branch ?? ''));
+        reporter.info(`Pulled origin/${request.branch ?? ''}.`);
+        return false;
+      }),
+    );
+    if (upToDate) return vpnCheckPhase(session, applied, clock);
+  }
+
+  await clock.phase('prepare', () =>
+    reporter.group('Pipeline: prepare', async () => {
+      await runStage(ctx, id, 'prepare', 'success');
+      reporter.info('prepare succeeded on every replica.');
+    }),
+  );
+  await clock.phase('run', () =>
+    reporter.group('Pipeline: run', async () => {
+      await runStage(ctx, id, 'run', 'running');
+      reporter.info('run is running on every replica.');
+    }),
+  );
+  return vpnCheckPhase(session, applied, clock);
+}
+
+async function alreadyDeployed(ctx: WaitContext, id: number, commit: string): Promise<boolean> {
+  const head = await onWorkspace(id, () => ctx.client.gitHead(id));
+  if (!head.head.toLowerCase().startsWith(commit)) return false;
+  const run = await onWorkspace(id, () => ctx.client.pipelineStatus(id, 'run'));
+  return run.length > 0 && run.every((r) => r.state === 'running');
+}
+
+async function vpnCheckPhase(
+  session: Session,
+  applied: Applied,
+  clock: Stopwatch,
+): Promise<VpnCheckOutcome | undefined> {
+  const { request, reporter, client, deps, deadline } = session;
+  const target = request.vpnCheck;
+  if (!target) return undefined;
+  return clock.phase('vpnCheck', () =>
+    reporter.group(`VPN check: ${target.label}`, () =>
+      runVpnCheck(
+        {
+          client,
+          reporter,
+          deps,
+          deadline,
+          workspaceId: applied.workspace.id,
+          replicas: request.replicas,
+          vpnConfig: request.vpnConfig,
+        },
+        target,
+      ),
+    ),
+  );
+}
+
+/**
+ * The last look: the workspace still exists (a teardown may have raced us) and is the only one
+ * of its name (should a race ever produce two, every run keeps the lowest id and removes its own).
+ */
+async function confirm(session: Session, team: Team, workspace: Workspace): Promise<Workspace> {
+  const { client, reporter, request } = session;
+  const sameName = (await client.listWorkspaces(team.id))
+    .filter((w) => w.name === request.workspaceName)
+    .sort((a, b) => a.id - b.id);
+  const mine = sameName.find((w) => w.id === workspace.id);
+  if (!mine)
+    throw new WorkspaceGoneError(
+      `Workspace ${workspace.id} was deleted while this deploy was running (a teardown for this change request ran at the same time); nothing is left behind.`,
+    );
+  const keeper = sameName[0];
+  if (keeper && keeper.id !== mine.id) {
+    reporter.warning(
+      `Two workspaces are named "${mine.name}" (ids ${keeper.id}, ${mine.id}): keeping ${keeper.id}, deleting ${mine.id}.`,
+    );
+    await client.deleteWorkspace(mine.id);
+    return keeper;
+  }
+  return { ...mine, devDomain: mine.devDomain ?? workspace.devDomain };
+}
+
+function leftBehind(err: unknown, left: LeftWorkspace): unknown {
+  if (err instanceof WorkspaceGoneError || err instanceof DeploymentError) return err;
+  const reason = err instanceof Error ? err.message : String(err);
+  return new DeploymentError(`Deployment failed: ${reason}`, left, { cause: err });
+}
+
+interface Stopwatch {
+  phase<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+function stopwatch(session: Session, timings: Timings): Stopwatch {
+  return {
+    async phase(name, fn) {
+      const start = session.deps.now();
+      try {
+        return await fn();
+      } finally {
+        timings[name] = session.deps.now() - start;
+      }
+    },
+  };
+}

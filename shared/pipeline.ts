@@ -1,0 +1,108 @@
+import type { CodesphereClient, PipelineStage } from './codesphere/client.js';
+import type { StageReplica } from './codesphere/schemas.js';
+import type { CoreDeps } from './deps.js';
+import { ApiError, CodesphereDeployError } from './errors.js';
+import { pollUntil, type PollSchedule } from './poll.js';
+import type { Reporter } from './reporter.js';
+
+/**
+ * Waiting for the workspace and running its ci.yml pipeline: `prepare` must end in success on
+ * every replica, then `run` must be running on every replica (it never "finishes").
+ */
+
+export interface WaitContext {
+  client: CodesphereClient;
+  reporter: Reporter;
+  deps: Pick<CoreDeps, 'sleep' | 'now'>;
+  deadline: number;
+  schedule?: PollSchedule | undefined;
+}
+
+/** The workspace vanished mid-deploy: a teardown (PR closed) raced this run. */
+export class WorkspaceGoneError extends CodesphereDeployError {
+  override readonly name = 'WorkspaceGoneError';
+}
+
+/** Turns a 404 on a workspace's sub-resource into WorkspaceGoneError. */
+export async function onWorkspace<T>(workspaceId: number, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err: unknown) {
+    if (err instanceof ApiError && err.status === 404)
+      throw new WorkspaceGoneError(
+        `Workspace ${workspaceId} was deleted while this deploy was running (a teardown for this change request ran at the same time); nothing is left behind.`,
+        { cause: err },
+      );
+    throw err;
+  }
+}
+
+/** Logs a progress line every ~10 s of a wait, so a long wait is visibly alive. */
+function progress(reporter: Reporter, what: string): (elapsedMs: number) => void {
+  let next = 10_000;
+  return (elapsed) => {
+    if (elapsed >= next) {
+      reporter.info(`Still waiting for ${what} (${Math.round(elapsed / 1000)} s).`);
+      next += 10_000;
+    }
+  };
+}
+
+export async function waitUntilRunning(ctx: WaitContext, workspaceId: number): Promise<void> {
+  const what = `workspace ${workspaceId} to start`;
+  await pollUntil({
+    what,
+    deps: ctx.deps,
+    deadline: ctx.deadline,
+    schedule: ctx.schedule,
+    onPending: progress(ctx.reporter, what),
+    check: async () => {
+      const status = await onWorkspace(workspaceId, () => ctx.client.getWorkspaceStatus(workspaceId));
+      return status.isRunning ? true : undefined;
+    },
+  });
+}
+
+export class StageFailedError extends CodesphereDeployError {
+  override readonly name = 'StageFailedError';
+}
+
+function describeFailure(stage: PipelineStage, replicas: StageReplica[]): string {
+  const failed = replicas.filter((r) => r.state === 'failure' || r.state === 'aborted');
+  const parts = failed.map((r) => {
+    const stepIndex = r.steps.findIndex((s) => s.state === 'failure' || s.state === 'aborted');
+    const step = stepIndex >= 0 ? `, step ${stepIndex + 1} of ${r.steps.length}` : '';
+    return `replica ${r.replica} (server ${r.server}${step}): ${r.state}`;
+  });
+  return `Pipeline stage "${stage}" failed on ${failed.length} of ${replicas.length} replica(s): ${parts.join('; ')}. See the workspace's ${stage} logs in Codesphere.`;
+}
+
+/**
+ * Starts a stage and waits until every replica reached `goal`. The start call resets the stage
+ * server-side, so the states read afterwards belong to this run, not the previous one.
+ */
+export async function runStage(
+  ctx: WaitContext,
+  workspaceId: number,
+  stage: PipelineStage,
+  goal: 'success' | 'running',
+): Promise<void> {
+  await onWorkspace(workspaceId, () => ctx.client.startPipelineStage(workspaceId, stage));
+  const what = `pipeline stage "${stage}" of workspace ${workspaceId}`;
+  await pollUntil({
+    what,
+    deps: ctx.deps,
+    deadline: ctx.deadline,
+    schedule: ctx.schedule,
+    onPending: progress(ctx.reporter, what),
+    check: async () => {
+      const replicas = await onWorkspace(workspaceId, () => ctx.client.pipelineStatus(workspaceId, stage));
+      if (replicas.some((r) => r.state === 'failure' || r.state === 'aborted'))
+        throw new StageFailedError(describeFailure(stage, replicas));
+      if (replicas.length === 0) return undefined;
+      // A run stage whose server exits with success is done too (a static build, say).
+      const done = replicas.every((r) => r.state === goal || (goal === 'running' && r.state === 'success'));
+      return done ? replicas : undefined;
+    },
+  });
+}

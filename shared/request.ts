@@ -1,0 +1,522 @@
+import { z } from 'zod';
+
+import type { JobInput, JobKind, Platform } from './contract.js';
+import { ConfigError, type FieldIssue } from './errors.js';
+import { workspaceName } from './naming.js';
+import { isBlank, parseBoolean } from './values.js';
+
+/**
+ * The one input surface of the core: `parseRequest` turns an adapter's raw `JobInput` (strings
+ * as CI platforms hand them over) into a validated `DeployRequest`, or throws one `ConfigError`
+ * that lists every bad field at once, each with what was given and what is valid. Secret
+ * fields (token, password, env values) are never echoed.
+ */
+
+export type Credentials =
+  { kind: 'token'; apiToken: string } | { kind: 'password'; email: string; password: string };
+
+export type TeamRef = { id: number } | { name: string };
+export type PlanRef = { id: number } | { title: string };
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export interface VpnCheckTarget {
+  host: string;
+  port?: number | undefined;
+  /** As the user wrote it: "10.250.0.5" or "10.250.0.7:5432". */
+  label: string;
+}
+
+export interface DeployRequest {
+  kind: JobKind;
+  credentials: Credentials;
+  /** Normalised: no trailing slash, no `/api` (the client appends it). */
+  apiUrl: string;
+  team: TeamRef;
+  plan: PlanRef;
+  onDemand: boolean;
+  /** `null`: no VPN (an existing workspace is detached). */
+  vpnConfig: string | null;
+  env: EnvVar[];
+  /** Sent on create; on update only when given. */
+  restricted: boolean | undefined;
+  cloneDepth: number | undefined;
+  replicas: number;
+  baseImage: string | undefined;
+  vpnCheck: VpnCheckTarget | undefined;
+  vpnSwitch: 'in-place' | 'zero-downtime';
+  timeoutMs: number;
+  platform: Platform;
+  repository: string;
+  gitUrl: string;
+  isPrivateRepo: boolean;
+  branch: string | undefined;
+  commit: string | undefined;
+  changeNumber: number | undefined;
+  /** The deterministic workspace name (shared/naming.ts); empty for prune, which matches a pattern. */
+  workspaceName: string;
+  openChangeNumbers: number[] | undefined;
+  pruneTtlHours: number | undefined;
+  dryRun: boolean;
+  /** Every secret value in the input; the core masks them all before its first request. */
+  secrets: string[];
+}
+
+export const DEFAULT_API_URL = 'https://codesphere.com';
+export const DEFAULT_PLAN = 'Boost';
+export const DEFAULT_TIMEOUT_SECONDS = 900;
+export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/** Env names whose values are treated as secrets (masked), whatever the adapter says. */
+const SECRET_ENV_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PASS|PSK|KEY|CREDENTIAL|PRIVATE|AUTH|CERT|SALT)/i;
+
+// ---------------------------------------------------------------------------------------------
+// Field parsers. Each returns the parsed value or adds one issue naming what was given.
+
+type Ctx = z.core.$RefinementCtx;
+
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function fail(ctx: Ctx, message: string, path: string[] = []): typeof z.NEVER {
+  ctx.addIssue({ code: 'custom', message, path });
+  return z.NEVER;
+}
+
+function trimmed(value: unknown): string | undefined {
+  if (isBlank(value)) return undefined;
+  if (typeof value === 'number') return String(value);
+  return typeof value === 'string' ? value.trim() : undefined;
+}
+
+const optionalText = z.unknown().transform((v, ctx) => {
+  if (isBlank(v)) return undefined;
+  if (typeof v !== 'string') return fail(ctx, `got ${show(v)}; expected text`);
+  return v.trim();
+});
+
+function requiredText(expected: string) {
+  return z.unknown().transform((v, ctx) => {
+    const text = trimmed(v);
+    if (text === undefined) return fail(ctx, `missing; expected ${expected}`);
+    return text;
+  });
+}
+
+function booleanField(defaultValue: boolean | undefined) {
+  return z.unknown().transform((v, ctx) => {
+    const parsed = parseBoolean(typeof v === 'string' || typeof v === 'boolean' ? v : undefined);
+    if (parsed === null || (v !== undefined && typeof v !== 'string' && typeof v !== 'boolean'))
+      return fail(ctx, `got ${show(v)}; expected true or false`);
+    return parsed ?? defaultValue;
+  });
+}
+
+function integerField(min: number, max: number, expected: string) {
+  return z.unknown().transform((v, ctx) => {
+    const text = trimmed(v);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(n) || n < min || n > max)
+      return fail(ctx, `got ${show(v)}; expected ${expected}`);
+    return n;
+  });
+}
+
+function nameOrId(what: string, fallback?: string) {
+  return z.unknown().transform((v, ctx) => {
+    const text = trimmed(v) ?? fallback;
+    if (text === undefined) return fail(ctx, `missing; expected the ${what}'s name or its numeric id`);
+    return text;
+  });
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+const apiUrlField = z.unknown().transform((v, ctx) => {
+  const text = trimmed(v) ?? DEFAULT_API_URL;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return fail(ctx, `got ${show(v)}; expected an https URL such as ${DEFAULT_API_URL}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    return fail(ctx, `got ${show(text)}; expected an https URL such as ${DEFAULT_API_URL}`);
+  if (url.protocol === 'http:' && !isLoopback(url.hostname))
+    return fail(
+      ctx,
+      `got ${show(text)}; plain http is refused outside loopback (the API token would travel unencrypted): use https://${url.host}${url.pathname === '/' ? '' : url.pathname}`,
+    );
+  if (url.username || url.password)
+    return fail(ctx, 'must not contain credentials: use apiToken or email and password');
+  if (url.search || url.hash)
+    return fail(ctx, `got ${show(text)}; expected a base URL without query or fragment`);
+  const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '');
+  return `${url.origin}${path}`;
+});
+
+const credentialsField = z
+  .object({ apiToken: z.unknown(), email: z.unknown(), password: z.unknown() })
+  .transform((v, ctx): Credentials => {
+    const apiToken = trimmed(v.apiToken);
+    const email = trimmed(v.email);
+    // Passwords are taken verbatim: leading or trailing spaces may be part of them.
+    const password = typeof v.password === 'string' && v.password !== '' ? v.password : undefined;
+    if (apiToken) {
+      if (/\s/.test(apiToken)) return fail(ctx, 'contains whitespace; expected one API token', ['apiToken']);
+      return { kind: 'token', apiToken };
+    }
+    if (email && password) {
+      if (!/^[^\s@]+@[^\s@]+$/.test(email))
+        return fail(ctx, `got ${show(email)}; expected an email address`, ['email']);
+      return { kind: 'password', email, password };
+    }
+    if (email)
+      return fail(ctx, 'missing; email is given, so the password of that Codesphere user is needed', [
+        'password',
+      ]);
+    if (password)
+      return fail(ctx, 'missing; password is given, so the email of that Codesphere user is needed', [
+        'email',
+      ]);
+    return fail(
+      ctx,
+      'missing credentials; expected apiToken (a Codesphere API token), or email and password',
+      ['apiToken'],
+    );
+  });
+
+function parseDotenvValue(raw: string): string | undefined {
+  const value = raw.trim();
+  if (value.startsWith('"')) {
+    if (value.length < 2 || !value.endsWith('"')) return undefined;
+    return value.slice(1, -1).replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+  }
+  if (value.startsWith("'")) {
+    if (value.length < 2 || !value.endsWith("'")) return undefined;
+    return value.slice(1, -1);
+  }
+  // Unquoted: an inline comment starts at " #".
+  const comment = value.search(/\s#/);
+  return (comment >= 0 ? value.slice(0, comment) : value).trim();
+}
+
+/** Dotenv text: `NAME=value` lines, blank lines and `#` comments ignored, optional `export `. */
+const envField = z.unknown().transform((v, ctx): EnvVar[] => {
+  if (isBlank(v)) return [];
+  if (typeof v !== 'string') return fail(ctx, 'expected dotenv text: NAME=value lines');
+  const vars = new Map<string, string>();
+  const problems: string[] = [];
+  v.split(/\r?\n/).forEach((line, index) => {
+    const text = line.trim();
+    if (text === '' || text.startsWith('#')) return;
+    const body = text.replace(/^export\s+/, '');
+    const eq = body.indexOf('=');
+    // Values are never shown: they are often secrets.
+    if (eq <= 0) {
+      problems.push(
+        `line ${index + 1} is not NAME=value (no name before "="; the line is not shown, it may hold a secret)`,
+      );
+      return;
+    }
+    const name = body.slice(0, eq).trim();
+    if (!ENV_NAME_PATTERN.test(name)) {
+      problems.push(
+        `line ${index + 1}: name ${show(name)} is invalid; names match ${ENV_NAME_PATTERN.source} (letters, digits, _ . -, not starting with a digit)`,
+      );
+      return;
+    }
+    const value = parseDotenvValue(body.slice(eq + 1));
+    if (value === undefined) {
+      problems.push(`line ${index + 1} (${name}): the value's closing quote is missing`);
+      return;
+    }
+    vars.set(name, value);
+  });
+  if (problems.length > 0) return fail(ctx, problems.join('; '));
+  return [...vars].map(([name, value]) => ({ name, value }));
+});
+
+const HOST_PATTERN =
+  /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV6_PATTERN = /^[0-9A-Fa-f:.]+$/;
+
+/** "10.250.0.5", "db.internal:5432", "[fd00::1]:443". Strict, because it ends up in a shell command. */
+const vpnCheckField = z.unknown().transform((v, ctx): VpnCheckTarget | undefined => {
+  const text = trimmed(v);
+  if (text === undefined) return undefined;
+  const expected =
+    'a host ("10.250.0.5") or host:port ("10.250.0.7:5432") to probe from inside the workspace';
+  let host: string;
+  let portText: string | undefined;
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+  if (bracketed?.[1]) {
+    host = bracketed[1];
+    portText = bracketed[2];
+    if (!IPV6_PATTERN.test(host)) return fail(ctx, `got ${show(text)}; expected ${expected}`);
+  } else {
+    const parts = text.split(':');
+    if (parts.length > 2)
+      return fail(ctx, `got ${show(text)}; expected ${expected} (write IPv6 as [addr]:port)`);
+    host = parts[0] ?? '';
+    portText = parts[1];
+    if (!HOST_PATTERN.test(host)) return fail(ctx, `got ${show(text)}; expected ${expected}`);
+  }
+  if (portText === undefined) return { host, label: text };
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+    return fail(ctx, `got ${show(text)}; the port must be 1-65535`);
+  return { host, port, label: text };
+});
+
+const platformField = z.unknown().transform((v, ctx): Platform => {
+  if (v === 'github' || v === 'gitlab' || v === 'bitbucket') return v;
+  return fail(ctx, `got ${show(v)}; expected github, gitlab or bitbucket`);
+});
+
+const repositoryField = z.unknown().transform((v, ctx) => {
+  const text = trimmed(v);
+  if (text === undefined) return fail(ctx, 'missing; expected the repository as "owner/name"');
+  if (!/^[^\s/]+(\/[^\s/]+)+$/.test(text))
+    return fail(ctx, `got ${show(text)}; expected "owner/name" (GitLab: "group/sub/project")`);
+  return text;
+});
+
+/** Clone URL. Credentials in it (CI tokens) are split off: masked and never sent. */
+const gitUrlField = (required: boolean) =>
+  z.unknown().transform((v, ctx) => {
+    const text = trimmed(v);
+    if (text === undefined) {
+      if (required)
+        return fail(ctx, 'missing; expected the clone URL, such as https://github.com/owner/repo.git');
+      return { url: '', secrets: [] as string[] };
+    }
+    if (/^[\w.-]+@[\w.-]+:[^\s]+$/.test(text)) return { url: text, secrets: [] as string[] }; // scp-like ssh
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return fail(ctx, 'is not a URL; expected a clone URL such as https://github.com/owner/repo.git');
+    }
+    if (!['https:', 'http:', 'ssh:', 'git:'].includes(url.protocol))
+      return fail(ctx, `got protocol ${show(url.protocol)}; expected an https (or ssh) clone URL`);
+    const secrets = [url.password, decodeURIComponent(url.password)].filter((s) => s.length > 0);
+    url.username = '';
+    url.password = '';
+    return { url: url.toString(), secrets };
+  });
+
+const commitField = z.unknown().transform((v, ctx) => {
+  const text = trimmed(v);
+  if (text === undefined) return undefined;
+  if (!/^[0-9a-f]{7,64}$/i.test(text))
+    return fail(ctx, `got ${show(text)}; expected a commit SHA (7-64 hex digits)`);
+  return text.toLowerCase();
+});
+
+const positiveNumberField = (expected: string) =>
+  z.unknown().transform((v, ctx) => {
+    const text = trimmed(v);
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    if (!Number.isFinite(n) || n <= 0) return fail(ctx, `got ${show(v)}; expected ${expected}`);
+    return n;
+  });
+
+const openNumbersField = z.unknown().transform((v, ctx) => {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((n) => Number.isSafeInteger(n) && (n as number) > 0))
+    return fail(ctx, `got ${show(v)}; expected a list of open change-request numbers`);
+  return v as number[];
+});
+
+const vpnSwitchField = z.unknown().transform((v, ctx) => {
+  const text = trimmed(v) ?? 'in-place';
+  if (text === 'in-place' || text === 'zero-downtime') return text;
+  return fail(ctx, `got ${show(v)}; expected in-place or zero-downtime`);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The schema: JobInput, regrouped so cross-field rules are field rules, -> DeployRequest.
+
+const INPUT_FIELDS = [
+  'apiUrl',
+  'team',
+  'plan',
+  'onDemand',
+  'vpnConfig',
+  'env',
+  'restricted',
+  'cloneDepth',
+  'replicas',
+  'baseImage',
+  'vpnCheck',
+  'vpnSwitch',
+  'timeoutSeconds',
+  'platform',
+  'repository',
+  'gitUrl',
+  'isPrivateRepo',
+  'branch',
+  'commit',
+  'changeNumber',
+  'openChangeNumbers',
+  'pruneTtlHours',
+  'dryRun',
+] as const satisfies ReadonlyArray<keyof JobInput>;
+
+function requestSchema(kind: JobKind) {
+  const changeNumber = integerField(1, Number.MAX_SAFE_INTEGER, 'a positive whole number (the PR/MR number)');
+  return z.preprocess(
+    (raw) => {
+      const input = (raw ?? {}) as Partial<JobInput>;
+      // Every key present (even as undefined): zod 4 reports absent keys before field defaults run.
+      const fields = Object.fromEntries(INPUT_FIELDS.map((key) => [key, input[key]]));
+      return {
+        ...fields,
+        credentials: { apiToken: input.apiToken, email: input.email, password: input.password },
+      };
+    },
+    z
+      .object({
+        credentials: credentialsField,
+        apiUrl: apiUrlField,
+        team: nameOrId('team'),
+        plan: nameOrId('plan', DEFAULT_PLAN),
+        onDemand: booleanField(false),
+        vpnConfig: optionalText,
+        env: envField,
+        restricted: booleanField(undefined),
+        cloneDepth: integerField(1, 1_000_000, 'a positive whole number of commits'),
+        replicas: integerField(1, 100, 'a whole number of replicas from 1'),
+        baseImage: optionalText,
+        vpnCheck: vpnCheckField,
+        vpnSwitch: vpnSwitchField,
+        timeoutSeconds: integerField(1, 86_400, 'a whole number of seconds from 1 to 86400'),
+        platform: platformField,
+        repository: repositoryField,
+        gitUrl: gitUrlField(kind === 'deploy'),
+        isPrivateRepo: booleanField(true),
+        branch: kind === 'deploy' ? requiredText('the branch to deploy') : optionalText,
+        commit: commitField,
+        changeNumber,
+        openChangeNumbers: openNumbersField,
+        pruneTtlHours: positiveNumberField('a positive number of hours'),
+        dryRun: booleanField(false),
+      })
+      .transform((f): DeployRequest => {
+        const envSecrets = f.env.filter((e) => SECRET_ENV_NAME.test(e.name)).map((e) => e.value);
+        const credentialSecrets =
+          f.credentials.kind === 'token' ? [f.credentials.apiToken] : [f.credentials.password];
+        return {
+          kind,
+          credentials: f.credentials,
+          apiUrl: f.apiUrl,
+          team: /^\d+$/.test(f.team) ? { id: Number(f.team) } : { name: f.team },
+          plan: /^\d+$/.test(f.plan) ? { id: Number(f.plan) } : { title: f.plan },
+          onDemand: f.onDemand ?? false,
+          vpnConfig: f.vpnConfig ?? null,
+          env: f.env,
+          restricted: f.restricted,
+          cloneDepth: f.cloneDepth,
+          replicas: f.replicas ?? 1,
+          baseImage: f.baseImage,
+          vpnCheck: f.vpnCheck,
+          vpnSwitch: f.vpnSwitch,
+          timeoutMs: (f.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+          platform: f.platform,
+          repository: f.repository,
+          gitUrl: f.gitUrl.url,
+          isPrivateRepo: f.isPrivateRepo ?? true,
+          branch: f.branch,
+          commit: f.commit,
+          changeNumber: f.changeNumber,
+          workspaceName:
+            kind === 'prune' || (f.changeNumber === undefined && f.branch === undefined)
+              ? ''
+              : workspaceName({
+                  platform: f.platform,
+                  repository: f.repository,
+                  changeNumber: f.changeNumber,
+                  branch: f.branch,
+                }),
+          openChangeNumbers: f.openChangeNumbers,
+          pruneTtlHours: f.pruneTtlHours,
+          dryRun: f.dryRun ?? false,
+          secrets: [...credentialSecrets, ...envSecrets, ...f.gitUrl.secrets].filter((s) => s.length > 0),
+        };
+      }),
+  );
+}
+
+const schemas = {
+  deploy: requestSchema('deploy'),
+  teardown: requestSchema('teardown'),
+  prune: requestSchema('prune'),
+} as const;
+
+/** Validates a job's input; throws a ConfigError listing every bad field. */
+export function parseRequest(input: JobInput, kind: JobKind): DeployRequest {
+  const result = schemas[kind].safeParse(input);
+  const issues = [...(result.success ? [] : toFieldIssues(result.error)), ...crossFieldIssues(input, kind)];
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  return result.data;
+}
+
+/** Rules across fields, checked on the raw input so they are reported together with field issues. */
+function crossFieldIssues(input: JobInput, kind: JobKind): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (kind === 'teardown' && isBlank(input.changeNumber) && isBlank(input.branch))
+    issues.push({
+      field: 'changeNumber',
+      message: 'missing; teardown needs the change number (or, for a branch preview, the branch)',
+    });
+  if (kind === 'prune' && input.openChangeNumbers === undefined && isBlank(input.pruneTtlHours))
+    issues.push({
+      field: 'openChangeNumbers',
+      message: 'missing; prune needs the open change numbers, a TTL in hours (pruneTtlHours), or both',
+    });
+  return issues;
+}
+
+function toFieldIssues(error: z.ZodError): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const issue of error.issues) {
+    const field =
+      issue.path
+        .filter((p) => p !== 'credentials')
+        .map(String)
+        .join('.') || 'input';
+    issues.push({ field, message: issue.message });
+  }
+  return issues;
+}
+
+/**
+ * Values an adapter should mask even before calling the core (the core masks them too): the
+ * credentials and secret-looking env values of a raw input, without validating anything.
+ */
+export function secretsOf(input: Partial<JobInput>): string[] {
+  const out = [input.apiToken, input.password].filter(
+    (s): s is string => typeof s === 'string' && s.trim() !== '',
+  );
+  if (typeof input.env === 'string') {
+    for (const line of input.env.split(/\r?\n/)) {
+      const m = /^\s*(?:export\s+)?([^=\s]+)\s*=(.*)$/.exec(line);
+      if (m?.[1] && m[2] !== undefined && SECRET_ENV_NAME.test(m[1])) {
+        const value = parseDotenvValue(m[2]);
+        if (value) out.push(value);
+      }
+    }
+  }
+  return out;
+}

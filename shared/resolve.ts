@@ -1,0 +1,107 @@
+import type { CodesphereClient } from './codesphere/client.js';
+import type { Plan, Team } from './codesphere/schemas.js';
+import { ApiError, ConfigError } from './errors.js';
+import type { PlanRef, TeamRef } from './request.js';
+
+/**
+ * Names in, ids out. Users write `team: My Team`, `plan: Boost`, `vpnConfig: office`; these
+ * functions find the ids, and when a name matches nothing they list what exists, so the fix
+ * is one copy-paste away. All of this happens before anything is created.
+ */
+
+export async function resolveTeam(client: CodesphereClient, ref: TeamRef): Promise<Team> {
+  const teams = await client.listTeams();
+  const visible = teams.length > 0 ? teams.map((t) => `${t.name} (id ${t.id})`).join(', ') : 'none';
+  if ('id' in ref) {
+    const team = teams.find((t) => t.id === ref.id);
+    if (!team)
+      throw ConfigError.single(
+        'team',
+        `no team with id ${ref.id} is visible to these credentials. Teams: ${visible}`,
+      );
+    return team;
+  }
+  const matches = teams.filter((t) => t.name === ref.name);
+  if (matches.length === 1 && matches[0]) return matches[0];
+  if (matches.length > 1) {
+    const ids = matches.map((t) => t.id).join(', ');
+    throw ConfigError.single(
+      'team',
+      `several teams are named ${JSON.stringify(ref.name)} (ids ${ids}); set team to the numeric id`,
+    );
+  }
+  const caseInsensitive = teams.find((t) => t.name.toLowerCase() === ref.name.toLowerCase());
+  const hint = caseInsensitive ? ` Did you mean ${JSON.stringify(caseInsensitive.name)}?` : '';
+  throw ConfigError.single(
+    'team',
+    `Unknown team ${JSON.stringify(ref.name)}.${hint} Teams these credentials can see: ${visible}`,
+  );
+}
+
+export async function resolvePlan(
+  client: CodesphereClient,
+  ref: PlanRef,
+  onDemand: boolean,
+  replicas: number,
+): Promise<Plan> {
+  const plans = await client.listPlans();
+  const usable = plans.filter((p) => !p.deprecated && p.characteristics.onDemand === onDemand);
+  const titles = [...new Set(usable.map((p) => p.title))].join(', ') || 'none';
+  const kind = onDemand ? 'on-demand' : 'always-on';
+  let plan: Plan | undefined;
+  if ('id' in ref) {
+    plan = plans.find((p) => p.id === ref.id);
+    if (!plan)
+      throw ConfigError.single('plan', `no plan has id ${ref.id}. Available ${kind} plans: ${titles}`);
+    if (plan.deprecated)
+      throw ConfigError.single(
+        'plan',
+        `plan ${ref.id} (${plan.title}) is deprecated. Available ${kind} plans: ${titles}`,
+      );
+  } else {
+    const matches = usable.filter((p) => p.title === ref.title);
+    plan = matches[0];
+    if (!plan) {
+      const other = plans.find((p) => p.title === ref.title && !p.deprecated);
+      const deprecated = plans.find((p) => p.title === ref.title && p.deprecated);
+      const hint = other
+        ? ` (${ref.title} exists as an ${other.characteristics.onDemand ? 'on-demand' : 'always-on'} plan: set onDemand to ${other.characteristics.onDemand})`
+        : deprecated
+          ? ` (${ref.title} is deprecated)`
+          : '';
+      throw ConfigError.single(
+        'plan',
+        `Unknown plan ${JSON.stringify(ref.title)}${hint}. Available ${kind} plans: ${titles}`,
+      );
+    }
+  }
+  if (replicas > plan.maxReplicas)
+    throw ConfigError.single(
+      'replicas',
+      `got ${replicas}; plan ${plan.title} allows at most ${plan.maxReplicas}`,
+    );
+  return plan;
+}
+
+const VPN_MISSING = /VPN config '(.*)' doesn't exist/;
+
+/**
+ * The Public API cannot list VPN configs, so an unknown name surfaces as the 400 of the create
+ * (or PATCH) that named it. That answer is turned into an input error naming the team; the
+ * call had no effect, so nothing is left behind.
+ */
+export function rewriteVpnConfigError(err: unknown, vpnConfig: string | null, teamName: string): unknown {
+  if (!(err instanceof ApiError) || err.status !== 400) return err;
+  const match = VPN_MISSING.exec(err.detail ?? '') ?? VPN_MISSING.exec(err.title ?? '');
+  if (!match) return err;
+  const name = match[1] ?? vpnConfig ?? '';
+  return new ConfigError(
+    [
+      {
+        field: 'vpnConfig',
+        message: `VPN config ${JSON.stringify(name)} does not exist in team ${JSON.stringify(teamName)}: create it in the team's VPN settings or fix the name.`,
+      },
+    ],
+    { cause: err },
+  );
+}

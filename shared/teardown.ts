@@ -1,0 +1,78 @@
+import type { CodesphereClient } from './codesphere/client.js';
+import type { JobInput, TeardownResult } from './contract.js';
+import type { CoreDeps } from './deps.js';
+import { ApiError } from './errors.js';
+import type { Reporter } from './reporter.js';
+import { resolveTeam } from './resolve.js';
+import { openSession } from './session.js';
+
+/**
+ * `teardown`: deletes the change request's preview. Already gone is success.
+ *
+ * A deploy of the same change may be racing (a push just before the PR was closed): it may
+ * create the workspace right after our lookup found nothing, or after our delete. So teardown
+ * looks again `RACE_CHECKS` times, `RACE_CHECK_INTERVAL_MS` apart, and deletes what appeared.
+ * The racing deploy, for its part, stops with "deleted while deploying" when its workspace
+ * vanishes, and never re-creates it. Together a racing pair leaves nothing behind.
+ */
+
+export const RACE_CHECKS = 3;
+export const RACE_CHECK_INTERVAL_MS = 1_000;
+
+export async function teardown(
+  input: JobInput,
+  reporter: Reporter,
+  deps?: Partial<CoreDeps>,
+): Promise<TeardownResult> {
+  const session = await openSession(input, 'teardown', reporter, deps);
+  const { request, client } = session;
+  const name = request.workspaceName;
+  return reporter.group(`Delete workspace "${name}"`, async () => {
+    const team = await resolveTeam(client, request.team);
+    let deletedId = await deleteByName(client, team.id, name, reporter);
+    if (deletedId === undefined)
+      reporter.info(`No workspace named "${name}" in team "${team.name}": nothing to delete.`);
+    for (let check = 0; check < RACE_CHECKS; check++) {
+      await session.deps.sleep(RACE_CHECK_INTERVAL_MS);
+      const late = await deleteByName(client, team.id, name, reporter);
+      if (late !== undefined) {
+        reporter.info(
+          `Workspace "${name}" (id ${late}) appeared after the first look (a deploy raced this teardown): deleted it too.`,
+        );
+        deletedId = late;
+      }
+    }
+    return {
+      name,
+      ...(deletedId !== undefined ? { workspaceId: deletedId } : {}),
+      deleted: deletedId !== undefined,
+    };
+  });
+}
+
+/** Deletes every workspace with this name; the id of the last one deleted, if any. */
+async function deleteByName(
+  client: CodesphereClient,
+  teamId: number,
+  name: string,
+  reporter: Reporter,
+): Promise<number | undefined> {
+  const matches = (await client.listWorkspaces(teamId)).filter((w) => w.name === name);
+  let deleted: number | undefined;
+  for (const workspace of matches) {
+    await deleteWorkspace(client, workspace.id);
+    reporter.info(`Deleted workspace "${name}" (id ${workspace.id}).`);
+    deleted = workspace.id;
+  }
+  return deleted;
+}
+
+/** DELETE that treats 404 as done: a retried or concurrent delete already removed it. */
+export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<void> {
+  try {
+    await client.deleteWorkspace(id);
+  } catch (err: unknown) {
+    if (err instanceof ApiError && err.status === 404) return;
+    throw err;
+  }
+}

@@ -1,0 +1,81 @@
+import type { CodesphereClient } from './codesphere/client.js';
+import type { CoreDeps } from './deps.js';
+import { CodesphereDeployError } from './errors.js';
+import { onWorkspace } from './pipeline.js';
+import type { Reporter } from './reporter.js';
+import type { VpnCheckTarget } from './request.js';
+
+/**
+ * Proves the preview really reaches the private network: a probe run inside the workspace
+ * through `POST /workspaces/{id}/execute`, on every replica (each has its own tunnel), chosen
+ * by the `CODESPHERE_REPLICA` env of the call. A host is pinged (`ping -c 3 -W 2 <host>`); a
+ * host:port gets a TCP connect (`nc -z -w 3 <host> <port>`). The command exited 0 exactly when
+ * the answer's `error` is empty. Right after a create or a VPN switch the tunnels are still
+ * negotiating, so a failing probe is repeated for up to `PROBE_WINDOW_MS` before it counts.
+ * The target was validated strictly (request.ts), so it is safe inside a command line.
+ */
+
+export const PROBE_WINDOW_MS = 15_000;
+const PROBE_INTERVAL_MS = 500;
+
+export class VpnCheckFailedError extends CodesphereDeployError {
+  override readonly name = 'VpnCheckFailedError';
+}
+
+export function probeCommand(target: VpnCheckTarget): string {
+  return target.port === undefined
+    ? `ping -c 3 -W 2 ${target.host}`
+    : `nc -z -w 3 ${target.host} ${target.port}`;
+}
+
+export interface VpnCheckOutcome {
+  target: string;
+  ok: boolean;
+  output: string;
+}
+
+export async function runVpnCheck(
+  options: {
+    client: CodesphereClient;
+    reporter: Reporter;
+    deps: Pick<CoreDeps, 'sleep' | 'now'>;
+    deadline: number;
+    workspaceId: number;
+    replicas: number;
+    vpnConfig: string | null;
+  },
+  target: VpnCheckTarget,
+): Promise<VpnCheckOutcome> {
+  const { client, reporter, deps, workspaceId } = options;
+  const command = probeCommand(target);
+  const windowEnd = Math.min(deps.now() + PROBE_WINDOW_MS, options.deadline);
+  reporter.info(
+    `Probing ${target.label} from inside the workspace (${command}) on ${options.replicas} replica(s).`,
+  );
+  const outputs: string[] = [];
+  for (let replica = 0; replica < options.replicas; replica++) {
+    for (;;) {
+      const result = await onWorkspace(workspaceId, () =>
+        client.executeCommand(workspaceId, command, { CODESPHERE_REPLICA: String(replica) }),
+      );
+      if (result.error === '') {
+        outputs.push(result.output.trim());
+        reporter.info(`Replica ${replica}: ${target.label} is reachable.`);
+        break;
+      }
+      if (deps.now() + PROBE_INTERVAL_MS > windowEnd) {
+        const via = options.vpnConfig
+          ? `VPN config "${options.vpnConfig}"`
+          : 'no VPN config (vpnConfig is empty)';
+        const output = `${result.output.trim()}${result.error ? `\n(${result.error})` : ''}`.trim();
+        throw new VpnCheckFailedError(
+          `VPN check failed: ${target.label} is not reachable from replica ${replica} of workspace ${workspaceId} through ${via}. ` +
+            `Probe "${command}" output:\n${output || '(no output)'}`,
+        );
+      }
+      reporter.debug(`Replica ${replica}: ${target.label} not reachable yet (${result.error}); retrying.`);
+      await deps.sleep(PROBE_INTERVAL_MS);
+    }
+  }
+  return { target: target.label, ok: true, output: outputs.join('\n') };
+}
