@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { CodesphereDeployError } from '../../shared/errors.js';
 
 const repositorySchema = z.object({
   full_name: z.string(),
@@ -92,7 +93,8 @@ export interface GitHubRun {
   trigger: Trigger;
 }
 
-export class ContextError extends Error {
+/** The run's GitHub context is not what the action needs (user-facing, like the core's errors). */
+export class ContextError extends CodesphereDeployError {
   override readonly name = 'ContextError';
 }
 

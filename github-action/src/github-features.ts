@@ -8,6 +8,7 @@
  * switches that feature off for the rest of the run, instead of failing the job.
  */
 import { getOctokit } from '@actions/github';
+import { CodesphereDeployError } from '../../shared/errors.js';
 import type { GitHubRun } from './github-context.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
@@ -147,7 +148,9 @@ export class GitHubFeatures {
    */
   async openPullNumbers(): Promise<number[]> {
     if (this.octokit === undefined) {
-      throw new Error('Prune needs the "github-token" input to list the open pull requests; it is empty.');
+      throw new CodesphereDeployError(
+        'Prune needs the "github-token" input to list the open pull requests; it is empty.',
+      );
     }
     try {
       const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, {
@@ -158,7 +161,7 @@ export class GitHubFeatures {
       });
       return pulls.map((pull) => pull.number);
     } catch (cause) {
-      throw new Error(
+      throw new CodesphereDeployError(
         `Cannot list the open pull requests of ${this.run.repository} (${describeGitHubError(cause)}), so nothing was pruned. ` +
           'Give the workflow "pull-requests: read" permission.',
         { cause },

@@ -8,6 +8,7 @@
  */
 import * as core from '@actions/core';
 import type { JobInput } from '../../shared/contract.js';
+import { ConfigError } from '../../shared/errors.js';
 
 /** Input names as action.yml spells them (the runner exposes them as INPUT_<NAME UPPERCASED>). */
 export const INPUT = {
@@ -63,10 +64,6 @@ export interface ActionInputs {
   githubToken: string;
 }
 
-export class InputError extends Error {
-  override readonly name = 'InputError';
-}
-
 /** Registers every credential input with the runner's log masking. Call first, before any output. */
 export function maskSecretInputs(mask: (secret: string) => void): void {
   for (const name of SECRET_INPUTS) {
@@ -110,7 +107,7 @@ function parseChoice<T extends string>(name: string, given: string, valid: reado
   const value = given.toLowerCase();
   const match = valid.find((choice) => choice === value);
   if (match === undefined) {
-    throw new InputError(`Input "${name}" is "${given}"; valid values: ${valid.join(', ')}.`);
+    throw ConfigError.single(name, `"${given}" is not valid; valid values: ${valid.join(', ')}.`);
   }
   return match;
 }
@@ -119,5 +116,5 @@ function parseBoolean(name: string, given: string): boolean {
   const value = given.toLowerCase();
   if (value === 'true') return true;
   if (value === 'false') return false;
-  throw new InputError(`Input "${name}" is "${given}"; valid values: true, false.`);
+  throw ConfigError.single(name, `"${given}" is not valid; valid values: true, false.`);
 }

@@ -9,7 +9,8 @@ import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
 import type { DeployResult, JobInput, PruneResult, TeardownResult } from '../../shared/contract.js';
 import type { CoreDeps } from '../../shared/deps.js';
-import { deploy, prune, teardown } from '../../shared/index.js';
+import { CodesphereDeployError } from '../../shared/errors.js';
+import { deploy, describeError, prune, secretsOf, teardown, workspaceName } from '../../shared/index.js';
 import type { Reporter } from '../../shared/reporter.js';
 import { readGitHubRun, type GitHubRun, type PullRequestTrigger } from './github-context.js';
 import { GitHubFeatures, type Octokit } from './github-features.js';
@@ -52,6 +53,8 @@ export async function run(overrides: Partial<RunDeps> = {}): Promise<void> {
     // Before anything is printed or requested: the runner masks these in the log from here on.
     maskSecretInputs((secret) => reporter.mask(secret));
     const inputs = readInputs();
+    // Values of secret-looking names in `env` (TOKEN, PASSWORD, ...), as the core defines them.
+    for (const secret of secretsOf(inputs.core)) reporter.mask(secret);
     const github = readGitHubRun(deps.env);
     await runJob(deps, reporter, inputs, github);
   } catch (error) {
@@ -125,7 +128,12 @@ async function runDeploy(
   await features.setDeploymentStatus(deploymentId, 'in_progress', { description: 'Deploying to Codesphere' });
   await page.comment(pullNumber, {
     kind: 'deploying',
-    workspaceName: undefined,
+    workspaceName: workspaceName({
+      platform: 'github',
+      repository: github.repository,
+      changeNumber: pullNumber,
+      branch: input.branch,
+    }),
     vpnConfig: input.vpnConfig,
     commit,
   });
@@ -162,7 +170,7 @@ async function runDeploy(
     `Preview ${result.action}: ${result.url} (workspace ${result.name}, id ${result.workspaceId}).`,
   );
   if (checkFailed && result.vpnCheck !== undefined) {
-    throw new Error(
+    throw new CodesphereDeployError(
       `The workspace ${result.name} is deployed, but ${result.vpnCheck.target} is not reachable through VPN config ` +
         `"${result.vpnConfig ?? ''}": ${result.vpnCheck.output}`,
     );
@@ -230,14 +238,9 @@ export function failJob(reporter: ActionsReporter, error: unknown): void {
   core.setFailed(reporter.redact(failureMessage(error)));
 }
 
+/** The core's wording for any thrown value: its own errors as they are, anything else described. */
 export function failureMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'string') return error;
-  try {
-    return `Unexpected failure: ${JSON.stringify(error) ?? String(error)}`;
-  } catch {
-    return `Unexpected failure: ${String(error)}`;
-  }
+  return describeError(error);
 }
 
 function toJobInput(inputs: ActionInputs, github: GitHubRun): JobInput {
