@@ -10,6 +10,7 @@ import {
   PLATFORM_TEAM,
   startFast,
 } from './helpers.js';
+import { anyString, matching } from './helpers.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
@@ -20,9 +21,9 @@ afterAll(() => emulator.close());
 function expectProblem(body: unknown, status: number) {
   expect(body).toEqual({
     status,
-    title: expect.any(String),
-    detail: expect.any(String),
-    traceId: expect.stringMatching(/^[0-9a-f]{32}$/),
+    title: anyString(),
+    detail: anyString(),
+    traceId: matching(/^[0-9a-f]{32}$/),
   });
 }
 
@@ -101,7 +102,7 @@ describe('sign-in service', () => {
       },
     );
     expect(signIn.status).toBe(200);
-    expect(signIn.body).toEqual({ code: 'Ok', data: { sessionId: expect.any(String) } });
+    expect(signIn.body).toEqual({ code: 'Ok', data: { sessionId: anyString() } });
     const gen = await call<{ code: string; data: { sessionId: string; accessToken: string } }>(
       emulator,
       'POST',
@@ -110,7 +111,7 @@ describe('sign-in service', () => {
     );
     expect(gen.body).toEqual({
       code: 'Ok',
-      data: { sessionId: signIn.body.data.sessionId, accessToken: expect.any(String) },
+      data: { sessionId: signIn.body.data.sessionId, accessToken: anyString() },
     });
     const teams = await api<Array<{ name: string }>>(emulator, 'GET', '/teams', {
       token: gen.body.data.accessToken,
@@ -137,8 +138,8 @@ describe('sign-in service', () => {
     expect(answer.status).toBe(200);
     expect(answer.body).toEqual({
       code: 'Error',
-      errName: expect.any(String),
-      errMessage: expect.any(String),
+      errName: anyString(),
+      errMessage: anyString(),
     });
   });
 
@@ -148,6 +149,6 @@ describe('sign-in service', () => {
       body: { id: 'no-such-session' },
     });
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ code: 'Error', errName: 'InvalidSession', errMessage: expect.any(String) });
+    expect(answer.body).toEqual({ code: 'Error', errName: 'InvalidSession', errMessage: anyString() });
   });
 });

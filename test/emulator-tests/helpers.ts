@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 /**
  * Test helpers for the emulator suites: a small fetch wrapper and fast timing, so every rule is
  * exercised over real HTTP in tens of milliseconds.
@@ -115,3 +116,8 @@ export async function waitRunning(emulator: { url: string }, id: number): Promis
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Typed wrappers around vitest's asymmetric matchers (which are typed `any`). */
+export const anyString = (): unknown => expect.any(String) as unknown;
+export const anyNumber = (): unknown => expect.any(Number) as unknown;
+export const matching = (pattern: RegExp): unknown => expect.stringMatching(pattern) as unknown;

@@ -10,6 +10,7 @@ import {
   waitRunning,
   type WorkspaceBody,
 } from './helpers.js';
+import { anyNumber, matching } from './helpers.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
@@ -32,7 +33,7 @@ describe('create', () => {
       planId: BOOST,
       isPrivateRepo: true,
       replicas: 1,
-      id: expect.any(Number),
+      id: anyNumber(),
       dataCenterId: 2,
       userId: 7001,
       gitUrl: 'https://github.com/acme/shop.git',
@@ -44,7 +45,7 @@ describe('create', () => {
       collectTraces: false,
       persistentLogs: false,
       devDomain: `${ws.id}-3000.2.codesphere.com`,
-      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      createdAt: matching(/^\d{4}-\d\d-\d\dT/),
     });
     const fetched = await api<WorkspaceBody>(emulator, 'GET', `/workspaces/${ws.id}`);
     expect(fetched.body).toEqual(ws);

@@ -26,14 +26,14 @@ interface Negotiated {
   detail: string;
 }
 
-interface SimulatedTunnel {
+export interface SimulatedTunnel {
   replica: number;
   config: VpnConfig;
   gateway: GatewaySpec | undefined;
-  /** When the current attempt started connecting (after any restart phase). */
-  connectingFrom: number;
-  /** Until when the tunnel shows `restarting`. */
-  restartingUntil: number;
+  /** When this attempt began (connect or restart). */
+  startedAt: number;
+  /** A restart shows `restarting` (tunnelRestartMs) before `connecting`. */
+  restarted: boolean;
   outcome: Negotiated;
   virtualIp?: string;
 }
@@ -68,7 +68,7 @@ export function createSimulatedDriver(
     replicas: number,
     config: VpnConfig,
     gateway: GatewaySpec | undefined,
-    restartMs: number,
+    restarted: boolean,
   ): void {
     for (const old of byWorkspace.get(workspaceId) ?? []) release(old);
     const start = now();
@@ -78,8 +78,8 @@ export function createSimulatedDriver(
         replica,
         config,
         gateway,
-        restartingUntil: start + restartMs,
-        connectingFrom: start + restartMs,
+        startedAt: start,
+        restarted,
         outcome: negotiate(config, gateway),
       };
       if (tunnel.outcome.ok && gateway) {
@@ -99,8 +99,10 @@ export function createSimulatedDriver(
 
   function stateOf(tunnel: SimulatedTunnel): TunnelState {
     const t = now();
-    if (t < tunnel.restartingUntil) return { state: 'restarting' };
-    const upAt = tunnel.connectingFrom + timing().tunnelConnectMs;
+    // Phases are derived from the current timing when read, so tests can stretch or shrink them.
+    const connectingFrom = tunnel.startedAt + (tunnel.restarted ? timing().tunnelRestartMs : 0);
+    if (t < connectingFrom) return { state: 'restarting' };
+    const upAt = connectingFrom + timing().tunnelConnectMs;
     if (t < upAt) return { state: 'connecting' };
     if (tunnel.outcome.ok && tunnel.virtualIp) {
       return { state: 'up', virtualIp: tunnel.virtualIp, since: new Date(upAt).toISOString() };
@@ -111,11 +113,11 @@ export function createSimulatedDriver(
   return {
     kind: 'simulated',
     connect(workspaceId, replicas, config, gateway) {
-      establish(workspaceId, replicas, config, gateway, 0);
+      establish(workspaceId, replicas, config, gateway, false);
       return Promise.resolve();
     },
     restart(workspaceId, replicas, config, gateway) {
-      establish(workspaceId, replicas, config, gateway, timing().tunnelRestartMs);
+      establish(workspaceId, replicas, config, gateway, true);
       return Promise.resolve();
     },
     disconnect(workspaceId) {
