@@ -21,7 +21,10 @@ export function run(command: string, args: string[], timeoutMs = 10_000, input?:
         resolve({ code, stdout, stderr: stderr || (error && !stdout && !stderr ? error.message : '') });
       },
     );
-    child.stdin?.end(input ?? '');
+    // a command that exits before reading its input must not crash us with EPIPE
+    child.stdin?.on('error', () => undefined);
+    if (input === undefined) child.stdin?.end();
+    else child.stdin?.end(input);
   });
 }
 
