@@ -183,12 +183,12 @@ describe('update and delete', () => {
 
 describe('provisioning and the running gate', () => {
   it('reports isRunning false until the provisioning delay passed, then true', async () => {
-    emulator.setTiming({ provisioningMs: 300 });
+    emulator.setTiming({ provisioningMs: 400 });
     try {
       const ws = await createWorkspace(emulator);
       const early = await api<{ isRunning: boolean }>(emulator, 'GET', `/workspaces/${ws.id}/status`);
       expect(early.body).toEqual({ isRunning: false });
-      await sleep(320);
+      await sleep(420);
       const later = await api<{ isRunning: boolean }>(emulator, 'GET', `/workspaces/${ws.id}/status`);
       expect(later.body).toEqual({ isRunning: true });
     } finally {
@@ -197,7 +197,7 @@ describe('provisioning and the running gate', () => {
   });
 
   it('answers 400 "Workspace is not running" to git, pipeline and execute before that', async () => {
-    emulator.setTiming({ provisioningMs: 5_000 });
+    emulator.setTiming({ provisioningMs: 60_000 });
     try {
       const ws = await createWorkspace(emulator);
       const calls: Array<[string, string, unknown?]> = [

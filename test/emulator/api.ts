@@ -187,7 +187,7 @@ async function createWorkspace(ctx: ApiContext): Promise<Reply> {
     collectTraces: false,
     persistentLogs: false,
     createdAt: new Date(now).toISOString(),
-    runningAt: now + world.timing.provisioningMs,
+    provisioningFrom: now,
     env: new Map((body.env ?? []).map((v) => [v.name, v.value])),
     git: body.gitUrl && branch ? { branch, commit: world.remoteHead(body.gitUrl, branch) } : null,
     pipeline: {},

@@ -447,7 +447,8 @@ async function seedWorkspaces(world: World): Promise<void> {
       collectTraces: false,
       persistentLogs: false,
       createdAt: new Date(now).toISOString(),
-      runningAt: spec.running ? now : now + world.timing.provisioningMs,
+      // A seeded 'running' workspace started provisioning long ago.
+      provisioningFrom: spec.running ? 0 : now,
       env: new Map<string, string>(),
       git: spec.gitUrl && branch ? { branch, commit: world.remoteHead(spec.gitUrl, branch) } : null,
       pipeline: {},

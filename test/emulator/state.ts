@@ -57,8 +57,8 @@ export interface Workspace {
   createdAt: string;
   storageMib?: number | null;
   sharedVaultName?: string | null;
-  /** When `status.isRunning` turns true (epoch ms). */
-  runningAt: number;
+  /** When provisioning began (epoch ms); running once timing.provisioningMs has passed since. */
+  provisioningFrom: number;
   env: Map<string, string>;
   /** The checked-out branch and commit; null without a git repository. */
   git: { branch: string; commit: string } | null;
@@ -139,7 +139,8 @@ export class World {
   }
 
   isRunning(workspace: Workspace): boolean {
-    return this.now() >= workspace.runningAt;
+    // Evaluated against the current timing, so a test can stretch or shrink provisioning in flight.
+    return this.now() >= workspace.provisioningFrom + this.timing.provisioningMs;
   }
 
   requireRunning(workspace: Workspace): void {
