@@ -24,7 +24,10 @@ describe.runIf(!skipReason || mustRunReal)("emulator with driver 'strongswan'", 
   async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     const response = await fetch(`${emulator.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -45,7 +48,9 @@ describe.runIf(!skipReason || mustRunReal)("emulator with driver 'strongswan'", 
     until(`tunnels of workspace ${id}`, async () => {
       const answer = await api<{ tunnels: ReplicaTunnel[] }>('GET', `/_emulator/workspaces/${id}`);
       const list = answer.body.tunnels;
-      return list.length > 0 && list.every((t) => t.tunnel.state === 'up' || t.tunnel.state === 'down') ? list : undefined;
+      return list.length > 0 && list.every((t) => t.tunnel.state === 'up' || t.tunnel.state === 'down')
+        ? list
+        : undefined;
     });
 
   const execute = (id: number, command: string, replica: number) =>
@@ -81,8 +86,14 @@ describe.runIf(!skipReason || mustRunReal)("emulator with driver 'strongswan'", 
 
     const tunnels = await settledTunnels(id);
     expect(tunnels.map((t) => t.tunnel)).toEqual([
-      expect.objectContaining({ state: 'up', virtualIp: expect.stringMatching(/^10\.200\.0\.\d+$/) as unknown }),
-      expect.objectContaining({ state: 'up', virtualIp: expect.stringMatching(/^10\.200\.0\.\d+$/) as unknown }),
+      expect.objectContaining({
+        state: 'up',
+        virtualIp: expect.stringMatching(/^10\.200\.0\.\d+$/) as unknown,
+      }),
+      expect.objectContaining({
+        state: 'up',
+        virtualIp: expect.stringMatching(/^10\.200\.0\.\d+$/) as unknown,
+      }),
     ]);
 
     await until('workspace running', async () => {

@@ -130,5 +130,5 @@ describe('gateway CLI', () => {
     ).catch((e: unknown) => e as { code: number; stdout: string });
     expect(error).toMatchObject({ code: 1 });
     expect((error as { stdout: string }).stdout).toContain('[encapsulation]');
-  });
+  }, 30_000);
 });

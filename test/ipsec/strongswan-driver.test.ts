@@ -4,9 +4,12 @@
  * installs it via .ci/install-strongswan and must not skip); elsewhere it skips with a notice.
  * Everything in this file runs serially: it is one driver and one set of namespaces.
  */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewaySpec } from '../emulator/tunnels/driver.js';
 import { createStrongswanDriver, type StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
+import { removeStaleRuns } from '../emulator/tunnels/strongswan/state-dir.js';
 import { cidrContains, parseCidr, parseIpv4 } from '../../shared/gateway/ipv4.js';
 import {
   hq,
@@ -179,5 +182,43 @@ describe.runIf(!skipReason || mustRunReal)('strongswan tunnel driver (real IPsec
     await driver.close();
     expect(all.filter(processAlive)).toEqual([]);
     expect(leftovers(driver.prefix, driver.stateDir)).toEqual([]);
+  });
+});
+
+describe.runIf(!skipReason || mustRunReal)('strongswan driver: recovery after a crashed run', () => {
+  it('the cleanup pass at start removes a killed run’s daemons, namespaces and state, and nothing else', async () => {
+    if (skipReason) throw new Error(`real-driver tests cannot run in CI: ${skipReason}`);
+    const live = await createStrongswanDriver([]); // a live run (this process) that must survive
+    const fixture = path.join(import.meta.dirname, 'fixtures', 'crashing-run.ts');
+    // one process (no tsx wrapper), so SIGKILL really leaves its children orphaned
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const ready = await new Promise<{ prefix: string; stateDir: string; pids: number[] }>(
+      (resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const line = /^READY (.*)$/m.exec(out);
+          if (line?.[1]) resolve(JSON.parse(line[1]) as { prefix: string; stateDir: string; pids: number[] });
+        });
+        child.on('exit', (code) => reject(new Error(`fixture exited early (${code})`)));
+      },
+    );
+    const exited = new Promise((resolve) => child.on('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+    // the crash left everything behind
+    expect(ready.pids.length).toBeGreaterThanOrEqual(3);
+    expect(ready.pids.filter(processAlive)).toEqual(ready.pids);
+    expect(leftovers(ready.prefix, ready.stateDir).length).toBeGreaterThan(3);
+
+    const removed = await removeStaleRuns();
+    expect(removed).toContain(path.basename(ready.stateDir));
+    expect(ready.pids.filter(processAlive)).toEqual([]);
+    expect(leftovers(ready.prefix, ready.stateDir)).toEqual([]);
+    expect(leftovers(live.prefix, live.stateDir)).toHaveLength(2); // its bridge namespace and state dir
+    await live.close();
+    expect(leftovers(live.prefix, live.stateDir)).toEqual([]);
   });
 });
