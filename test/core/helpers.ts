@@ -1,0 +1,154 @@
+/**
+ * Shared fixtures for the core's tests: a Reporter that records everything it is told, the
+ * default-seed inputs, and an emulator per test file with fast timing.
+ */
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+
+import type { JobInput } from '../../shared/contract.js';
+import type { CoreDeps } from '../../shared/deps.js';
+import type { Reporter } from '../../shared/reporter.js';
+import { specMissingNotice } from '../contract/openapi.js';
+import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+
+export const DEMO_TOKEN = 'csdemo-token-0123456789abcdef';
+export const DEMO_EMAIL = 'demo@example.com';
+export const DEMO_PASSWORD = 'demo-password';
+
+export interface RecordedEvent {
+  kind: 'info' | 'warning' | 'error' | 'debug' | 'group' | 'mask' | 'output' | 'summary';
+  text: string;
+}
+
+/** A Reporter that keeps every call, in order. */
+export class RecordingReporter implements Reporter {
+  readonly events: RecordedEvent[] = [];
+  info(message: string): void {
+    this.events.push({ kind: 'info', text: message });
+  }
+  warning(message: string): void {
+    this.events.push({ kind: 'warning', text: message });
+  }
+  error(message: string): void {
+    this.events.push({ kind: 'error', text: message });
+  }
+  debug(message: string): void {
+    this.events.push({ kind: 'debug', text: message });
+  }
+  async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.events.push({ kind: 'group', text: name });
+    return fn();
+  }
+  mask(secret: string): void {
+    this.events.push({ kind: 'mask', text: secret });
+  }
+  output(name: string, value: string): void {
+    this.events.push({ kind: 'output', text: `${name}=${value}` });
+  }
+  summary(markdown: string): void {
+    this.events.push({ kind: 'summary', text: markdown });
+  }
+  /** Everything shown to a user (masks excluded: they are the secrets themselves). */
+  shown(): string {
+    return this.events
+      .filter((e) => e.kind !== 'mask')
+      .map((e) => e.text)
+      .join('\n');
+  }
+  masked(): string[] {
+    return this.events.filter((e) => e.kind === 'mask').map((e) => e.text);
+  }
+  texts(kind: RecordedEvent['kind']): string[] {
+    return this.events.filter((e) => e.kind === kind).map((e) => e.text);
+  }
+}
+
+export const FAST_TIMING = {
+  provisioningMs: 60,
+  stageQueueMs: 10,
+  stageMs: 40,
+  tunnelConnectMs: 40,
+  tunnelRestartMs: 20,
+  latencyMs: 0,
+};
+
+/** Real time, but waits are cut to `maxMs`: polling and backoff stay real without slowing tests. */
+export function quickDeps(maxMs = 20, sleeps: number[] = []): Partial<CoreDeps> {
+  return {
+    sleep: (ms) => {
+      sleeps.push(ms);
+      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+    },
+    userAgent: 'codesphere-deploy-tests',
+  };
+}
+
+/** Starts one emulator for the file, resets it before each test, and checks the contract after. */
+export function useEmulator(): { readonly em: RunningEmulator } {
+  const holder: { em?: RunningEmulator } = {};
+  beforeAll(async () => {
+    holder.em = await startEmulator({ timing: FAST_TIMING });
+    if (holder.em.contract === 'off') console.warn(specMissingNotice);
+  });
+  beforeEach(async () => {
+    await holder.em?.reset();
+    holder.em?.setTiming(FAST_TIMING);
+  });
+  afterAll(async () => {
+    const violations = holder.em?.contractViolations() ?? [];
+    await holder.em?.close();
+    expect(violations, 'contract violations recorded by the emulator').toEqual([]);
+  });
+  return {
+    get em() {
+      if (!holder.em) throw new Error('emulator not started');
+      return holder.em;
+    },
+  };
+}
+
+export function baseInput(em: RunningEmulator, overrides: Partial<JobInput> = {}): JobInput {
+  return {
+    apiUrl: em.url,
+    apiToken: DEMO_TOKEN,
+    team: 'My Team',
+    plan: 'Boost',
+    platform: 'github',
+    repository: 'acme/shop',
+    gitUrl: 'https://github.com/acme/shop.git',
+    branch: 'feature/login',
+    changeNumber: '42',
+    ...overrides,
+  };
+}
+
+export function workspacesNamed(em: RunningEmulator, name: string) {
+  return [...em.world.workspaces.values()].filter((w) => w.name === name);
+}
+
+export function apiCalls(em: RunningEmulator): Array<{ method: string; path: string; status: number }> {
+  return em.requestLog().filter((e) => e.path.startsWith('/api/') || e.path.startsWith('/auth-service/'));
+}
+
+/**
+ * Virtual time on top of real time: `now` runs ahead by every sleep requested, while the real
+ * wait is cut to `maxMs`. Deadlines and probe windows pass quickly; the emulator's own clock
+ * (provisioning, stages, tunnels) still decides when things are ready.
+ */
+export function virtualTimeDeps(maxMs = 20): Partial<CoreDeps> & { sleeps: number[] } {
+  let ahead = 0;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => Date.now() + ahead,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      ahead += Math.max(0, ms - maxMs);
+      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+    },
+    userAgent: 'codesphere-deploy-tests',
+  };
+}
+
+export function count(em: RunningEmulator, method: string, pathPattern: RegExp): number {
+  return apiCalls(em).filter((c) => c.method === method && pathPattern.test(c.path)).length;
+}

@@ -1,0 +1,139 @@
+/**
+ * Everything the core says (reporter calls, error messages, results) is captured across
+ * successful and failing runs, and no secret may appear in any of it. Secrets are masked
+ * before the first request.
+ */
+import { describe, expect, it } from 'vitest';
+
+import { deploy, describeError, prune, teardown } from '../../shared/index.js';
+import {
+  baseInput,
+  DEMO_EMAIL,
+  DEMO_PASSWORD,
+  DEMO_TOKEN,
+  RecordingReporter,
+  useEmulator,
+  virtualTimeDeps,
+} from './helpers.js';
+
+const ctx = useEmulator();
+
+const ENV_SECRETS = {
+  DB_PASSWORD: 'db-pass-9f8e7d6c',
+  VPN_PSK: 'office-psk-7f3a9c2e',
+  API_KEY: 'key-0a1b2c3d4e',
+};
+const GIT_TOKEN = 'glpat-abcdefghijklmnop';
+const env = [...Object.entries(ENV_SECRETS).map(([k, v]) => `${k}=${v}`), 'PORT=3000'].join('\n');
+
+describe('secrets', () => {
+  it('never reach the reporter, errors or results, across passing and failing runs', async () => {
+    const { em } = ctx;
+    const reporter = new RecordingReporter();
+    const thrown: string[] = [];
+    const results: string[] = [];
+    const run = async (fn: () => Promise<unknown>) => {
+      try {
+        results.push(JSON.stringify(await fn()));
+      } catch (err) {
+        thrown.push(describeError(err), JSON.stringify(err), String((err as Error).stack));
+      }
+    };
+    const password = { apiToken: undefined, email: DEMO_EMAIL, password: DEMO_PASSWORD };
+    const gitUrl = `https://oauth2:${GIT_TOKEN}@gitlab.example.com/acme/shop.git`;
+    const deps = virtualTimeDeps();
+
+    await run(() =>
+      deploy(
+        baseInput(em, { ...password, env, gitUrl, vpnConfig: 'office', vpnCheck: '10.250.0.5' }),
+        reporter,
+        deps,
+      ),
+    );
+    await run(() => deploy(baseInput(em, { env, vpnConfig: 'lab' }), reporter, deps)); // token, update + VPN switch
+    await run(() => deploy(baseInput(em, { ...password, password: 'wrong-pass-123' }), reporter, deps));
+    await run(() => deploy(baseInput(em, { env, team: 'Nope' }), reporter, deps));
+    await run(() =>
+      deploy(baseInput(em, { env: `${env}\nbroken line ${ENV_SECRETS.DB_PASSWORD}` }), reporter, deps),
+    );
+    em.arm({ kind: 'server-error', path: '/api/workspaces/team/*', count: 20 });
+    await run(() => deploy(baseInput(em, { env }), reporter, deps));
+    em.faults.clear();
+    em.world.failStages.add('prepare');
+    await run(() => deploy(baseInput(em, { ...password, env, changeNumber: '43' }), reporter, deps));
+    em.world.failStages.clear();
+    await run(() =>
+      deploy(
+        baseInput(em, { env, vpnConfig: 'office-wrong-psk', vpnCheck: '10.250.0.5:22', changeNumber: '44' }),
+        reporter,
+        deps,
+      ),
+    );
+    await run(() =>
+      prune(baseInput(em, { ...password, openChangeNumbers: [], dryRun: 'true' }), reporter, deps),
+    );
+    await run(() => teardown(baseInput(em, { ...password }), reporter, deps));
+
+    expect(thrown.length).toBeGreaterThanOrEqual(10);
+    expect(results.length).toBeGreaterThanOrEqual(4);
+    const masked = reporter.masked();
+    const accessTokens = masked.filter(
+      (m) =>
+        ![DEMO_TOKEN, DEMO_PASSWORD, GIT_TOKEN, 'wrong-pass-123', ...Object.values(ENV_SECRETS)].includes(m),
+    );
+    expect(accessTokens.length).toBeGreaterThanOrEqual(2); // session id and access token of the sign-ins
+    const secrets = [
+      DEMO_TOKEN,
+      DEMO_PASSWORD,
+      GIT_TOKEN,
+      'wrong-pass-123',
+      ...Object.values(ENV_SECRETS),
+      ...accessTokens,
+    ];
+    for (const secret of [
+      DEMO_TOKEN,
+      DEMO_PASSWORD,
+      GIT_TOKEN,
+      'wrong-pass-123',
+      ...Object.values(ENV_SECRETS),
+    ])
+      expect(masked, `masked ${secret.slice(0, 4)}…`).toContain(secret);
+
+    const everything = [reporter.shown(), ...thrown, ...results].join('\n');
+    for (const secret of secrets)
+      expect(everything.includes(secret), `leaked ${secret.slice(0, 4)}…`).toBe(false);
+    expect(thrown.join('\n')).toContain('VPN check failed'); // the failing runs did fail, with messages
+  });
+
+  it('masks every credential before the first request', async () => {
+    const { em } = ctx;
+    const order: string[] = [];
+    const reporter = new RecordingReporter();
+    const originalMask = reporter.mask.bind(reporter);
+    reporter.mask = (secret) => {
+      order.push(`mask:${secret}`);
+      originalMask(secret);
+    };
+    const seen = em.requestLog().length;
+    const probe = new RecordingReporter();
+    // Requests are observed through the group callback: the first group runs the first request.
+    reporter.group = async (name, fn) => {
+      order.push(`requests-so-far:${em.requestLog().length - seen}`);
+      return probe.group(name, fn);
+    };
+    await deploy(
+      baseInput(em, { apiToken: undefined, email: DEMO_EMAIL, password: DEMO_PASSWORD, env }),
+      reporter,
+      virtualTimeDeps(),
+    );
+    const firstGroup = order.findIndex((o) => o.startsWith('requests-so-far'));
+    expect(order[firstGroup]).toBe('requests-so-far:0');
+    const beforeRequests = order.slice(0, firstGroup);
+    expect(beforeRequests).toEqual(
+      expect.arrayContaining([
+        `mask:${DEMO_PASSWORD}`,
+        ...Object.values(ENV_SECRETS).map((s) => `mask:${s}`),
+      ]),
+    );
+  });
+});
