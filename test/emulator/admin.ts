@@ -117,6 +117,19 @@ export function createAdminRouter(): Router<AdminHandler> {
       status: 200,
       body: inspectState(ctx.world(), ctx.faults),
     }))
+    .add('GET', '/_emulator/health', ({ ctx }) => {
+      const memory = process.memoryUsage();
+      return {
+        status: 200,
+        body: {
+          ok: true,
+          uptimeMs: Math.round(process.uptime() * 1000),
+          workspaces: ctx.world().workspaces.size,
+          rssBytes: memory.rss,
+          heapUsedBytes: memory.heapUsed,
+        },
+      };
+    })
     .add('GET', '/_emulator/workspaces/{workspaceId}', ({ ctx, params }) => {
       const world = ctx.world();
       return { status: 200, body: inspectWorkspace(world, workspaceParam(world, params.workspaceId)) };
