@@ -125,5 +125,7 @@ export function validateVpnConfig(input: unknown): { config: VpnConfig } | { pro
 /** "field.path: message", the format every 400 of the emulator uses to name the field. */
 export function describeIssue(issue: z.core.$ZodIssue): string {
   const field = issue.path.map(String).join('.');
-  return field ? `${field}: ${issue.message}` : issue.message;
+  const missing = /^Invalid input: expected (\w+), received undefined$/.exec(issue.message);
+  const message = missing ? `is required (expected ${missing[1]})` : issue.message;
+  return field ? `${field}: ${message}` : message;
 }
