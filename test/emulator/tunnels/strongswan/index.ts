@@ -311,49 +311,80 @@ export async function createStrongswanDriver(gatewaySpecs: GatewaySpec[]): Promi
     await Promise.all(replicas.map(removeReplica));
   }
 
+  async function connect(
+    workspaceId: number,
+    replicas: number,
+    config: VpnConfig,
+    declared: GatewaySpec | undefined,
+  ): Promise<void> {
+    if (workspaces.has(workspaceId)) await disconnect(workspaceId);
+    const gateway = gatewayFor(config, declared);
+    const list: Replica[] = [];
+    workspaces.set(workspaceId, list);
+    const made = await Promise.all(
+      Array.from({ length: replicas }, (_, i) => addReplica(workspaceId, i, config, gateway)),
+    );
+    list.push(...made);
+  }
+
+  /** Restarts each replica's daemon with the new config; same namespace, address and identity. */
+  async function restart(
+    workspaceId: number,
+    replicas: number,
+    config: VpnConfig,
+    declared: GatewaySpec | undefined,
+  ): Promise<void> {
+    const current = workspaces.get(workspaceId);
+    if (!current) return connect(workspaceId, replicas, config, declared);
+    const gateway = gatewayFor(config, declared);
+    const keep = current.slice(0, replicas);
+    const extra = current.slice(replicas);
+    await Promise.all(extra.map(removeReplica));
+    current.length = keep.length;
+    await Promise.all(
+      keep.map(async (replica) => {
+        replica.phase = 'restarting';
+        await stopReplicaDaemon(replica);
+        replica.config = config;
+        replica.gateway = gateway;
+        if (!onInternet(config.peerIp)) {
+          await run('ip', ['-n', replica.netns, 'route', 'replace', `${config.peerIp}/32`, 'dev', 'pub0']);
+        }
+        await startReplicaDaemon(replica);
+      }),
+    );
+    for (let index = keep.length; index < replicas; index++)
+      current.push(await addReplica(workspaceId, index, config, gateway));
+  }
+
+  /** One operation per workspace at a time: a restart never races the connect it follows. */
+  const queues = new Map<number, Promise<void>>();
+  function serial(workspaceId: number, operation: () => Promise<void>): Promise<void> {
+    if (closed) return Promise.reject(new Error('strongswan driver is closed'));
+    const previous = queues.get(workspaceId) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(operation);
+    queues.set(workspaceId, next);
+    const forget = () => {
+      if (queues.get(workspaceId) === next) queues.delete(workspaceId);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
   const driver: StrongswanTunnelDriver = {
     kind: 'strongswan',
     prefix: state.prefix,
     stateDir: state.dir,
 
-    async connect(workspaceId, replicas, config, declared) {
-      if (closed) throw new Error('strongswan driver is closed');
-      if (workspaces.has(workspaceId)) await disconnect(workspaceId);
-      const gateway = gatewayFor(config, declared);
-      const list: Replica[] = [];
-      workspaces.set(workspaceId, list);
-      const made = await Promise.all(
-        Array.from({ length: replicas }, (_, i) => addReplica(workspaceId, i, config, gateway)),
-      );
-      list.push(...made);
-    },
+    connect: (workspaceId, replicas, config, declared) =>
+      serial(workspaceId, () => connect(workspaceId, replicas, config, declared)),
 
-    async restart(workspaceId, replicas, config, declared) {
-      if (closed) throw new Error('strongswan driver is closed');
-      const current = workspaces.get(workspaceId);
-      if (!current) return driver.connect(workspaceId, replicas, config, declared);
-      const gateway = gatewayFor(config, declared);
-      const keep = current.slice(0, replicas);
-      const extra = current.slice(replicas);
-      await Promise.all(extra.map(removeReplica));
-      current.length = keep.length;
-      await Promise.all(
-        keep.map(async (replica) => {
-          replica.phase = 'restarting';
-          await stopReplicaDaemon(replica);
-          replica.config = config;
-          replica.gateway = gateway;
-          if (!onInternet(config.peerIp)) {
-            await run('ip', ['-n', replica.netns, 'route', 'replace', `${config.peerIp}/32`, 'dev', 'pub0']);
-          }
-          await startReplicaDaemon(replica);
-        }),
-      );
-      for (let index = keep.length; index < replicas; index++)
-        current.push(await addReplica(workspaceId, index, config, gateway));
-    },
+    restart: (workspaceId, replicas, config, declared) =>
+      serial(workspaceId, () => restart(workspaceId, replicas, config, declared)),
 
-    disconnect,
+    // after close() everything is gone already
+    disconnect: (workspaceId) =>
+      closed ? Promise.resolve() : serial(workspaceId, () => disconnect(workspaceId)),
 
     tunnels(workspaceId): ReplicaTunnel[] {
       return (workspaces.get(workspaceId) ?? []).map((replica) => ({
@@ -399,6 +430,7 @@ export async function createStrongswanDriver(gatewaySpecs: GatewaySpec[]): Promi
     async close() {
       if (closed) return;
       closed = true;
+      await Promise.all([...queues.values()].map((queued) => queued.catch(() => undefined)));
       await Promise.all([...workspaces.keys()].map(disconnect));
       await Promise.all(
         [...gateways.values()].map(async (gateway) => {
