@@ -6,7 +6,7 @@
  * it with literals and fakes; `index.ts` passes `process.env` and the real core. It never throws:
  * every failure, whatever was thrown, becomes one `✖` line and exit code 1.
  */
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DeployResult, JobInput, PruneResult, TeardownResult } from '../../shared/contract.js';
 import {
@@ -178,6 +178,7 @@ async function deploy(
     CODESPHERE_WORKSPACE_NAME: result.name,
     CODESPHERE_VPN_CONFIG: result.vpnConfig ?? '',
   };
+  await mkdir(path.dirname(dotenvPath), { recursive: true });
   await writeFile(dotenvPath, reporter.redact(formatOutputLines(report)), 'utf8');
   reporter.debug(`dotenv report written to ${dotenvPath}`);
 

@@ -1,0 +1,93 @@
+/**
+ * What the GitLab and Bitbucket suites share: the emulator with fast timing, a fresh job
+ * directory per run, helpers that read the emulator's state and request log, direct workspace
+ * creation (for prune fixtures), and the no-secret-anywhere assertion.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+import type { RecordedCall } from './http-double.js';
+import { DEMO_TOKEN, FAST_TIMING, type EntryRun } from './run-entry.js';
+
+export async function startFixtureEmulator(): Promise<RunningEmulator> {
+  return startEmulator({ timing: FAST_TIMING, notice: () => {} });
+}
+
+export function jobDirectory(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), `${prefix}-`));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export const workspaces = (emulator: RunningEmulator) => emulator.state().workspaces;
+export const workspaceNamed = (emulator: RunningEmulator, name: string) =>
+  workspaces(emulator).find((w) => w.name === name);
+export const apiRequests = (emulator: RunningEmulator) =>
+  emulator.requestLog().filter((entry) => entry.path.startsWith('/api/'));
+
+/** Creates a workspace straight through the Public API, as another run or a person would have. */
+export async function createWorkspace(
+  emulator: RunningEmulator,
+  name: string,
+  token: string = DEMO_TOKEN,
+): Promise<number> {
+  const response = await fetch(`${emulator.url}/api/workspaces`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ teamId: 101, name, planId: 8, isPrivateRepo: true, replicas: 1 }),
+  });
+  const body = (await response.json()) as { id?: number };
+  if (!response.ok || typeof body.id !== 'number') {
+    throw new Error(`creating ${name} failed: HTTP ${response.status} ${JSON.stringify(body)}`);
+  }
+  return body.id;
+}
+
+/** Every file under a directory, as text: dotenv reports, output-variable files, anything written. */
+export function filesUnder(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current)) {
+      const full = path.join(current, entry);
+      if (statSync(full).isDirectory()) walk(full);
+      else out[path.relative(dir, full)] = readFileSync(full, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/**
+ * No secret in what a user or a later job sees: the log, every file the job wrote, and every body
+ * sent to the platform's API (an MR note is public to everyone who can see the MR).
+ */
+export function assertNoSecrets(
+  places: { run: EntryRun; files?: Record<string, string>; calls?: RecordedCall[] },
+  secrets: string[],
+): void {
+  const texts: Record<string, string> = {
+    stdout: places.run.stdout,
+    stderr: places.run.stderr,
+    ...Object.fromEntries(Object.entries(places.files ?? {}).map(([name, text]) => [`file ${name}`, text])),
+    'platform API bodies': JSON.stringify((places.calls ?? []).map((call) => call.body)),
+  };
+  for (const [place, text] of Object.entries(texts)) {
+    for (const secret of secrets) {
+      expect(text.includes(secret), `a secret (${secret.slice(0, 4)}…) leaked into ${place}`).toBe(false);
+      expect(text.includes(encodeURIComponent(secret)), `a URL-encoded secret leaked into ${place}`).toBe(
+        false,
+      );
+    }
+  }
+}
+
+export async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 3000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

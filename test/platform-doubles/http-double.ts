@@ -1,0 +1,157 @@
+/**
+ * The plumbing both platform API doubles share: a node:http server on loopback that records every
+ * call (method, path, query, parsed body, whether it was authorised) and answers from a route
+ * table. Calls no route knows are answered 404 and listed in `unhandled`, so a test can assert
+ * that the adapter only called what the double models (msw's onUnhandledRequest: "error").
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface RecordedCall {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  query: Record<string, string>;
+  body: unknown;
+  /** The credential check's verdict; the credential itself is never recorded. */
+  authorized: boolean;
+  status: number;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteRequest {
+  params: Record<string, string>;
+  query: Record<string, string>;
+  body: unknown;
+  /** The double's own origin, for absolute `next` links. */
+  origin: string;
+}
+
+export interface Route {
+  method: string;
+  /** Path pattern with `:name` segments; a segment param matches one URL-encoded segment. */
+  pattern: string;
+  handle(request: RouteRequest): Reply;
+}
+
+export interface HttpDouble {
+  url: string;
+  calls: RecordedCall[];
+  unhandled: RecordedCall[];
+  /** Answer the next `count` calls matching method and path prefix with this status (fault injection). */
+  failNext(match: { method?: string; pathIncludes?: string }, reply: Reply, count?: number): void;
+  close(): Promise<void>;
+}
+
+function compile(pattern: string): { regex: RegExp; names: string[] } {
+  const names: string[] = [];
+  const source = pattern
+    .split('/')
+    .map((segment) => {
+      if (!segment.startsWith(':')) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      names.push(segment.slice(1));
+      return '([^/]+)';
+    })
+    .join('/');
+  return { regex: new RegExp(`^${source}$`), names };
+}
+
+async function readBody(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+export async function startHttpDouble(options: {
+  routes: Route[];
+  /** True when the request carries the expected credential. */
+  authorize: (req: IncomingMessage) => boolean;
+  unauthorized: Reply;
+}): Promise<HttpDouble> {
+  const compiled = options.routes.map((route) => ({ route, ...compile(route.pattern) }));
+  const calls: RecordedCall[] = [];
+  const unhandled: RecordedCall[] = [];
+  const faults: Array<{ method?: string; pathIncludes?: string; reply: Reply; remaining: number }> = [];
+  let origin = '';
+
+  const send = (res: ServerResponse, reply: Reply): void => {
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
+    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+  };
+
+  const server = http.createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? '/', origin);
+      const body = await readBody(req);
+      const call: RecordedCall = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        body,
+        authorized: options.authorize(req),
+        status: 0,
+      };
+      calls.push(call);
+      const fault = faults.find(
+        (f) =>
+          f.remaining > 0 &&
+          (f.method === undefined || f.method === call.method) &&
+          (f.pathIncludes === undefined || call.path.includes(f.pathIncludes)),
+      );
+      let reply: Reply;
+      if (fault) {
+        fault.remaining--;
+        reply = fault.reply;
+      } else if (!call.authorized) {
+        reply = options.unauthorized;
+      } else {
+        const match = compiled
+          .filter((c) => c.route.method === call.method)
+          .map((c) => ({ c, m: c.regex.exec(url.pathname) }))
+          .find((x) => x.m !== null);
+        if (!match?.m) {
+          unhandled.push(call);
+          reply = { status: 404, body: { message: '404 Not Found (not modelled by the double)' } };
+        } else {
+          const params = Object.fromEntries(
+            match.c.names.map((name, i) => [name, decodeURIComponent(match.m?.[i + 1] ?? '')]),
+          );
+          reply = match.c.route.handle({ params, query: call.query, body, origin });
+        }
+      }
+      call.status = reply.status;
+      send(res, reply);
+    })().catch((error: unknown) => {
+      res.writeHead(500);
+      res.end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  origin = `http://127.0.0.1:${port}`;
+
+  return {
+    url: origin,
+    calls,
+    unhandled,
+    failNext(match, reply, count = 1) {
+      faults.push({ ...match, reply, remaining: count });
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
