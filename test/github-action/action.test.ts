@@ -147,7 +147,8 @@ describe('pull_request synchronize', () => {
     expect(github.comments[0]?.body).toContain(newCommit.slice(0, 7));
     expect(github.calls.some((c) => c.method === 'PATCH' && c.path.includes('/issues/comments/'))).toBe(true);
     expect(github.deployments).toHaveLength(2);
-    expect(github.deployments.map((d) => d.statuses.at(-1)?.state)).toEqual(['success', 'success']);
+    // The new deployment succeeded and (GitHub's auto_inactive) retired the previous one.
+    expect(github.deployments.map((d) => d.statuses.at(-1)?.state)).toEqual(['inactive', 'success']);
   });
 
   it('switches the VPN config when the input changes (office -> lab), restarting the tunnels', async () => {

@@ -214,6 +214,16 @@ export async function startGitHubDouble(
           created_at: now(),
         };
         d.statuses.push(s);
+        // GitHub's auto_inactive (default true): a successful deployment retires the previous
+        // non-transient, non-production deployments of the same environment.
+        if (s.state === 'success' && b['auto_inactive'] !== false) {
+          for (const prior of double.deployments) {
+            if (prior === d || prior.environment !== d.environment) continue;
+            if (prior.transient_environment || prior.production_environment) continue;
+            if (prior.statuses.at(-1)?.state === 'inactive') continue;
+            prior.statuses.push({ ...s, id: nextId++, state: 'inactive', environment_url: '' });
+          }
+        }
         return [201, statusBody(d, s)];
       },
     },

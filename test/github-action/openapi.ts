@@ -15,40 +15,80 @@ interface Operation {
 }
 type Spec = { paths: Record<string, Record<string, Operation>> };
 
+const SPEC_ID = 'https://api.github.com/openapi.json';
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
+
 let spec: Spec | undefined;
+/**
+ * The non-dereferenced description (13 MB; the dereferenced one is 73 MB and takes seconds to
+ * parse), converted to JSON Schema once and registered with ajv, so `$ref`s resolve lazily.
+ */
 function loadSpec(): Spec {
   if (spec === undefined) {
     const require = createRequire(import.meta.url);
-    const path = require.resolve('@octokit/openapi/generated/api.github.com.deref.json');
-    spec = require(path) as Spec;
+    const raw = require('@octokit/openapi/generated/api.github.com.json') as unknown;
+    spec = openApiToJsonSchema(raw) as Spec;
+    ajv.addSchema(spec, SPEC_ID);
   }
   return spec;
 }
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
 const compiled = new Map<object, ValidateFunction>();
 function validator(schema: object): ValidateFunction {
   let fn = compiled.get(schema);
   if (fn === undefined) {
-    fn = ajv.compile(openApiToJsonSchema(schema) as object);
+    fn = ajv.compile(schema);
     compiled.set(schema, fn);
   }
   return fn;
 }
 
-/** OpenAPI 3.0's `nullable: true` is not JSON Schema: turn it into a `null` type alternative. */
-function openApiToJsonSchema(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(openApiToJsonSchema);
+/**
+ * OpenAPI 3.0 to JSON Schema: `nullable: true` becomes a `null` alternative, documentation-only
+ * keywords go, and local `$ref`s point into the registered description.
+ */
+function openApiToJsonSchema(node: unknown, keysAreNames = false): unknown {
+  if (Array.isArray(node)) return node.map((item) => openApiToJsonSchema(item));
   if (typeof node !== 'object' || node === null) return node;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(node)) {
+    if (keysAreNames) {
+      out[key] = openApiToJsonSchema(value);
+      continue;
+    }
     if (key === 'nullable' || key === 'example' || key === 'examples' || key === 'discriminator') continue;
-    out[key] = openApiToJsonSchema(value);
+    if (key === '$ref' && typeof value === 'string' && value.startsWith('#/')) {
+      out[key] = `${SPEC_ID}${value}`;
+      continue;
+    }
+    // Maps whose keys are names, not keywords: schema properties, paths, components, responses, content.
+    const named = [
+      'properties',
+      'paths',
+      'schemas',
+      'responses',
+      'content',
+      'components',
+      'parameters',
+    ].includes(key);
+    out[key] = openApiToJsonSchema(value, named);
   }
-  if ((node as Record<string, unknown>)['nullable'] === true) {
+  if ((node as Record<string, unknown>)['nullable'] === true && !keysAreNames) {
     return { anyOf: [out, { type: 'null' }] };
   }
   return out;
+}
+
+/** Follows a `$ref` to a component (requestBodies, responses) when navigating the description. */
+function follow<T>(node: T | { $ref: string } | undefined): T | undefined {
+  if (node === undefined || typeof node !== 'object' || node === null || !('$ref' in node)) return node;
+  let target: unknown = loadSpec();
+  for (const segment of node.$ref.slice(SPEC_ID.length + 2).split('/')) {
+    target = (target as Record<string, unknown> | undefined)?.[
+      segment.replace(/~1/g, '/').replace(/~0/g, '~')
+    ];
+  }
+  return target as T | undefined;
 }
 
 export interface CallProblem {
@@ -77,7 +117,7 @@ export function validateGitHubCalls(calls: readonly RecordedCall[]): CallProblem
       problems.push({ call: name, problem: 'no such operation in api.github.com' });
       continue;
     }
-    const requestSchema = found.operation.requestBody?.content?.['application/json']?.schema;
+    const requestSchema = follow(found.operation.requestBody)?.content?.['application/json']?.schema;
     if (requestSchema !== undefined && call.body !== undefined) {
       const validate = validator(requestSchema);
       if (!validate(call.body)) {
