@@ -100,6 +100,23 @@ describe('faults armed over HTTP', () => {
     expect(again.body.detail).toBe('Team already has a workspace with the given name.');
   });
 
+  it('loses the response of any matching request after processing it (lose-response)', async () => {
+    const ws = (
+      await api<{ id: number }>(emulator, 'POST', '/workspaces', {
+        body: { teamId: MY_TEAM, name: `env-${Date.now()}`, planId: 20, isPrivateRepo: false, replicas: 1 },
+      })
+    ).body;
+    await call(emulator, 'POST', '/_emulator/faults', {
+      body: { kind: 'lose-response', method: 'PUT', path: '/workspaces/*/env-vars' },
+    });
+    const result = await rawRequest('PUT', `/api/workspaces/${ws.id}/env-vars`, [
+      { name: 'SET', value: 'yes' },
+    ]);
+    expect(result).toHaveProperty('error');
+    expect(emulator.world.workspaces.get(ws.id)?.env.get('SET')).toBe('yes');
+    expect(emulator.requestLog().at(-1)).toMatchObject({ method: 'PUT', status: 0, fault: 'lose-response' });
+  });
+
   it('drops the connection without processing the request', async () => {
     await call(emulator, 'POST', '/_emulator/faults', {
       body: { kind: 'drop', method: 'POST', path: '/api/workspaces' },
