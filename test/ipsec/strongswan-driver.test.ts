@@ -5,11 +5,14 @@
  * Everything in this file runs serially: it is one driver and one set of namespaces.
  */
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewaySpec } from '../emulator/tunnels/driver.js';
 import { createStrongswanDriver, type StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
 import { removeStaleRuns } from '../emulator/tunnels/strongswan/state-dir.js';
+import { checkGateway } from '../../shared/gateway/index.js';
+import { VpnSettingsSchema } from '../../shared/gateway/settings.js';
 import { cidrContains, parseCidr, parseIpv4 } from '../../shared/gateway/ipv4.js';
 import {
   hq,
@@ -173,6 +176,21 @@ describe.runIf(!skipReason || mustRunReal)('strongswan tunnel driver (real IPsec
     expect(gap.longestGapS).toBeGreaterThan(0);
   });
 
+  it('the gateway runs the ipsec.conf the helper prints, and the checker agrees with the real outcome', () => {
+    const running = fs.readFileSync(path.join(driver.stateDir, 'gw-hq', 'etc', 'ipsec.conf'), 'utf8');
+    expect(running).toContain('rightsourceip=10.200.0.0/24');
+    const settings = (config: typeof office) => VpnSettingsSchema.parse({ ...config, replicas: 2 });
+    // office came up for real above; office-bad-proposal and office-wrong-psk were refused for real
+    expect(checkGateway(settings(office), { text: running }).mismatches).toEqual([]);
+    expect(
+      checkGateway(settings(officeBadProposal), { text: running }).mismatches.map((m) => m.kind),
+    ).toEqual(['esp-proposal']);
+    const secrets = fs.readFileSync(path.join(driver.stateDir, 'gw-hq', 'etc', 'ipsec.secrets'), 'utf8');
+    expect(
+      checkGateway(settings(officeWrongPsk), { text: running, secrets }).mismatches.map((m) => m.kind),
+    ).toEqual(['psk']);
+  });
+
   it('leaves nothing behind: namespaces, daemons and the state directory are gone after close()', async () => {
     const pids = driver.daemonPids();
     const all = [...Object.values(pids.replicas), ...Object.values(pids.gateways).flat()];
@@ -222,3 +240,26 @@ describe.runIf(!skipReason || mustRunReal)('strongswan driver: recovery after a 
     expect(leftovers(live.prefix, live.stateDir)).toEqual([]);
   });
 });
+
+describe.runIf(!skipReason || mustRunReal)(
+  'strongswan driver: gateways configured with the printed swanctl.conf',
+  () => {
+    it('replicas come up through it, and a refused ESP proposal is still told apart', async () => {
+      if (skipReason) throw new Error(`real-driver tests cannot run in CI: ${skipReason}`);
+      const driver = await createStrongswanDriver([hq], { gatewayConfig: 'swanctl.conf' });
+      try {
+        await driver.connect(1, 2, office, hq);
+        await driver.connect(2, 1, officeBadProposal, hq);
+        expect((await driver.settled(1, 15_000)).map((t) => t.tunnel.state)).toEqual(['up', 'up']);
+        expect((await driver.probe(1, 1, '10.250.0.5')).ok).toBe(true);
+        expect((await driver.settled(2, 15_000))[0]?.tunnel).toMatchObject({
+          state: 'down',
+          reason: 'esp-proposal-mismatch',
+        });
+      } finally {
+        await driver.close();
+      }
+      expect(leftovers(driver.prefix, driver.stateDir)).toEqual([]);
+    });
+  },
+);

@@ -30,7 +30,7 @@ import {
   type Attempt,
   type GatewayHint,
 } from './classify.js';
-import { renderIpsecConf } from '../../../../shared/gateway/render.js';
+import { renderIpsecConf, renderSwanctlConf, type GatewaySide } from '../../../../shared/gateway/render.js';
 import { formatIpv4, parseIpv4 } from '../../../../shared/gateway/ipv4.js';
 import { spawn } from 'node:child_process';
 
@@ -138,7 +138,19 @@ export function replicaConnection(config: VpnConfig, localIp: string): ViciSecti
   };
 }
 
-export async function createStrongswanDriver(gatewaySpecs: GatewaySpec[]): Promise<StrongswanTunnelDriver> {
+export interface StrongswanDriverOptions {
+  /**
+   * How the gateways are configured: 'ipsec.conf' (default, starter, like the seed's example) or
+   * 'swanctl.conf' (charon loaded with `swanctl --load-all`): both texts come from the gateway
+   * helper, so either variant it prints is proven against real tunnels.
+   */
+  gatewayConfig?: 'ipsec.conf' | 'swanctl.conf';
+}
+
+export async function createStrongswanDriver(
+  gatewaySpecs: GatewaySpec[],
+  options: StrongswanDriverOptions = {},
+): Promise<StrongswanTunnelDriver> {
   const unavailable = strongswanUnavailable();
   if (unavailable) throw new Error(unavailable);
   await removeStaleRuns();
@@ -152,7 +164,9 @@ export async function createStrongswanDriver(gatewaySpecs: GatewaySpec[]): Promi
   try {
     await network.start();
     const started = await Promise.all(
-      gatewaySpecs.map((spec, index) => startGateway(state, network, spec, index)),
+      gatewaySpecs.map((spec, index) =>
+        startGateway(state, network, spec, index, options.gatewayConfig ?? 'ipsec.conf'),
+      ),
     );
     for (const gateway of started) gateways.set(gateway.spec.publicIp, gateway);
   } catch (error) {
@@ -458,37 +472,59 @@ async function startGateway(
   network: Network,
   spec: GatewaySpec,
   index: number,
+  format: 'ipsec.conf' | 'swanctl.conf',
 ): Promise<Gateway> {
   const netns = `${state.prefix}gw${index}`;
   const lanNetns = `${state.prefix}lan${index}`;
   await network.addGateway(netns, lanNetns, spec.publicIp, spec.subnets, spec.hosts);
-  const { ipsecConf, ipsecSecrets } = renderIpsecConf(
-    {
-      name: spec.name,
-      ikeVersion: spec.ikeVersion,
-      ikeProposals: spec.ikeProposals,
-      espProposals: spec.espProposals,
-      ikeLifetimeSeconds: GATEWAY_IKE_LIFETIME_S,
-      espLifetimeSeconds: GATEWAY_ESP_LIFETIME_S,
-      publicIp: spec.publicIp,
-      subnets: spec.subnets,
-      pool: spec.pool,
-      psk: spec.psk,
-    },
-    { left: spec.publicIp },
-  );
+  const side: GatewaySide = {
+    name: spec.name,
+    ikeVersion: spec.ikeVersion,
+    ikeProposals: spec.ikeProposals,
+    espProposals: spec.espProposals,
+    ikeLifetimeSeconds: GATEWAY_IKE_LIFETIME_S,
+    espLifetimeSeconds: GATEWAY_ESP_LIFETIME_S,
+    publicIp: spec.publicIp,
+    subnets: spec.subnets,
+    pool: spec.pool,
+    psk: spec.psk,
+  };
+  const { ipsecConf, ipsecSecrets } = renderIpsecConf(side, { left: spec.publicIp });
   const instance = await startInstance(state, {
     name: `gw-${spec.name.replace(/[^A-Za-z0-9_-]/g, '_')}`,
     netns,
-    program: 'starter',
-    etcFiles: { 'ipsec.conf': ipsecConf, 'ipsec.secrets': ipsecSecrets },
+    program: format === 'ipsec.conf' ? 'starter' : 'charon',
+    etcFiles:
+      format === 'ipsec.conf'
+        ? { 'ipsec.conf': ipsecConf, 'ipsec.secrets': ipsecSecrets }
+        : { 'swanctl.conf': renderSwanctlConf(side) },
   });
   const listenerPids: number[] = [];
   try {
-    // starter hands the conn to charon over stroke a moment after charon is up
-    const loaded = await waitFor(() => readOr(instance.logPath, '').includes('added configuration'), 10_000);
-    if (!loaded)
-      throw new Error(`gateway ${spec.name}: charon never loaded ipsec.conf (see ${instance.logPath})`);
+    if (format === 'ipsec.conf') {
+      // starter hands the conn to charon over stroke a moment after charon is up
+      const loaded = await waitFor(
+        () => readOr(instance.logPath, '').includes('added configuration'),
+        10_000,
+      );
+      if (!loaded)
+        throw new Error(`gateway ${spec.name}: charon never loaded ipsec.conf (see ${instance.logPath})`);
+    } else {
+      // exactly what an administrator runs: swanctl reading the printed file
+      const loaded = await run('swanctl', [
+        '--load-all',
+        '--noprompt',
+        '--file',
+        `${instance.dir}/etc/swanctl.conf`,
+        '--uri',
+        `unix://${instance.viciPath}`,
+      ]);
+      if (loaded.code !== 0) {
+        throw new Error(
+          `gateway ${spec.name}: swanctl --load-all failed: ${(loaded.stdout + loaded.stderr).trim()}`,
+        );
+      }
+    }
     const events = await ViciClient.connect(instance.viciPath);
     const hints = new Map<string, GatewayHint>();
     events.onEvent((event, message) => {
