@@ -77,6 +77,15 @@ export const PASS_THROUGH_VARIABLES = {
 /** Our variables that hold secrets: masked straight from the environment, before anything is parsed. */
 export const SECRET_VARIABLES = ['API_TOKEN', 'PASSWORD', 'ACCESS_TOKEN'] as const;
 
+/** Every variable `readCiVariables` reads: the docs of both adapters list exactly these (plus their own). */
+export const COMMON_VARIABLES = [
+  ...SECRET_VARIABLES,
+  'EMAIL',
+  'ACTION',
+  'DEBUG',
+  ...Object.keys(PASS_THROUGH_VARIABLES),
+] as const;
+
 const ACTIONS: readonly JobKind[] = ['deploy', 'teardown', 'prune'];
 
 /**

@@ -35,6 +35,9 @@ import {
 
 export const USER_AGENT = 'codesphere-deploy-bitbucket/0.1.0';
 
+/** Variables only the pipe reads, beyond the common ones (shared/ci-variables.ts); pipe.yml lists both. */
+export const PIPE_VARIABLES = ['ACCESS_TOKEN_USERNAME'] as const;
+
 /** What the core exports (shared/index.ts); a parameter so tests can pass a fake. */
 export interface CoreApi {
   deploy(input: JobInput, reporter: Reporter, deps?: { userAgent?: string }): Promise<DeployResult>;
