@@ -17,7 +17,7 @@ import {
 } from './fixture.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOKEN, errorLines, runAction } from './harness.js';
 import { validateGitHubCalls } from './openapi.js';
-import { CLONE_URL, pullRequestPayload, schedulePayload } from './payloads.js';
+import { CLONE_URL, pullRequestPayload, pushPayload, schedulePayload } from './payloads.js';
 
 const MARKER = '<!-- codesphere-deploy -->';
 
@@ -320,6 +320,49 @@ describe('pull requests without secrets', () => {
     );
     expect(run.code, describeRun(run)).toBe(0);
     expect(workspaceNamed('shop-#72')?.gitUrl).toBe('https://github.com/stranger/shop.git');
+  });
+});
+
+describe('branch previews (push, workflow_dispatch)', () => {
+  const branchRun = (eventName: string, payload: object) =>
+    runAction({
+      eventName,
+      payload,
+      githubApiUrl: github.url,
+      inputs: { apiUrl: emulator.url, apiToken: DEMO_TOKEN, team: 'My Team', vpnConfig: 'office' },
+    });
+
+  it('deploys a pushed branch as <repo>-<branch> and deletes it when the branch is deleted', async () => {
+    const commit = emulator.world.push(CLONE_URL, 'release/2.0');
+    const run = await branchRun('push', pushPayload('release/2.0', commit));
+    assertNoSecretLeaks(run, github);
+    expect(run.code, describeRun(run)).toBe(0);
+    const w = workspaceNamed('shop-release-2.0');
+    expect(w?.git).toEqual({ branch: 'release/2.0', commit });
+    expect(run.outputs['workspace-name']).toBe('shop-release-2.0');
+    expect(github.deployments.map((d) => [d.environment, d.ref])).toEqual([
+      ['Codesphere Preview release/2.0', commit],
+    ]);
+    expect(github.comments, 'no pull request, no comment').toEqual([]);
+
+    const deleted = await branchRun('push', pushPayload('release/2.0', commit, { deleted: true }));
+    expect(deleted.code, describeRun(deleted)).toBe(0);
+    expect(deleted.outputs['result']).toBe('deleted');
+    expect(workspaceNamed('shop-release-2.0')).toBeUndefined();
+    expect(github.deployments[0]?.statuses.at(-1)?.state).toBe('inactive');
+  });
+
+  it('deploys the dispatched branch on workflow_dispatch', async () => {
+    const run = await branchRun('workflow_dispatch', { ref: 'refs/heads/main', inputs: {} });
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(workspaceNamed('shop-main')?.vpnConfig).toBe('office');
+  });
+
+  it('refuses a tag with a message saying what it needs', async () => {
+    const run = await branchRun('push', { ...pushPayload('x', 'a'.repeat(40)), ref: 'refs/tags/v1.0.0' });
+    expect(run.code).not.toBe(0);
+    expect(errorLines(run.stdout)[0]).toContain('refs/tags/v1.0.0');
+    expect(emulator.requestLog()).toEqual([]);
   });
 });
 
