@@ -191,6 +191,25 @@ describe.runIf(!skipReason || mustRunReal)('strongswan tunnel driver (real IPsec
     ).toEqual(['psk']);
   });
 
+  it('keeps the PSKs out of logs and command lines (only the 0600 secrets files hold them)', () => {
+    const psks = [office.psk, officeWrongPsk.psk, labConfig.psk];
+    const files = (fs.readdirSync(driver.stateDir, { recursive: true }) as string[])
+      .map((file) => path.join(driver.stateDir, file))
+      .filter((file) => fs.statSync(file).isFile() && !file.endsWith('ipsec.secrets'));
+    expect(files.some((file) => file.endsWith('charon.log'))).toBe(true);
+    for (const file of files) {
+      const text = fs.readFileSync(file, 'utf8');
+      for (const psk of psks) expect(text.includes(psk), `${psk} in ${file}`).toBe(false);
+    }
+    const secrets = path.join(driver.stateDir, 'gw-hq', 'etc', 'ipsec.secrets');
+    expect(fs.statSync(secrets).mode & 0o077).toBe(0);
+    const pids = driver.daemonPids();
+    for (const pid of [...Object.values(pids.replicas), ...Object.values(pids.gateways).flat()]) {
+      const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      for (const psk of psks) expect(cmdline).not.toContain(psk);
+    }
+  });
+
   it('leaves nothing behind: namespaces, daemons and the state directory are gone after close()', async () => {
     const pids = driver.daemonPids();
     const all = [...Object.values(pids.replicas), ...Object.values(pids.gateways).flat()];
