@@ -8,6 +8,7 @@ import type { Reporter } from './reporter.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
+import { wantsZeroDowntimeSwitch, zeroDowntimeSwitch, type SwitchOutcome } from './zero-downtime.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
@@ -30,10 +31,15 @@ export async function deploy(
     reporter.group('Resolve team, plan and VPN config', () => resolveTeamAndPlan(session)),
   );
 
+  let switched: SwitchOutcome | undefined;
   const applied = await clock.phase('apply', () =>
     reporter.group(`Create or update workspace "${request.workspaceName}"`, async () => {
       const existing = findByName(await client.listWorkspaces(team.id), request.workspaceName);
       if (!existing) return createWorkspace(client, request, team, plan, reporter);
+      if (wantsZeroDowntimeSwitch(session, existing)) {
+        switched = await zeroDowntimeSwitch(session, team, plan, existing);
+        return switched.applied;
+      }
       try {
         return await updateWorkspace(client, request, team, plan, existing, reporter);
       } catch (err: unknown) {
@@ -46,7 +52,8 @@ export async function deploy(
   const workspace = applied.workspace;
   const left: LeftWorkspace = { workspaceId: workspace.id, name: workspace.name, teamName: team.name };
   try {
-    const vpnCheck = await finishDeployment(session, applied, clock);
+    // A zero-downtime switch already brought the new workspace up and checked it.
+    const vpnCheck = switched ? switched.vpnCheck : await finishDeployment(session, applied, clock);
     const final = await reporter.group('Confirm the workspace', () => confirm(session, team, workspace));
     timings.total = session.deps.now() - session.startedAt;
     const url = final.devDomain ? `https://${final.devDomain}` : '';

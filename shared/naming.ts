@@ -92,3 +92,11 @@ export function parseChangeNumber(name: string, platform: Platform, repository: 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * The temporary name of the replacement workspace during a zero-downtime VPN switch
+ * (shared/zero-downtime.ts); teardown deletes it too, should a switch have been interrupted.
+ */
+export function switchingName(name: string): string {
+  return `${name}-vpn-switch`;
+}

@@ -5,6 +5,7 @@ import { ApiError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import { resolveTeam } from './resolve.js';
 import { openSession } from './session.js';
+import { switchingName } from './naming.js';
 
 /**
  * `teardown`: deletes the change request's preview. Already gone is success.
@@ -57,11 +58,13 @@ async function deleteByName(
   name: string,
   reporter: Reporter,
 ): Promise<number | undefined> {
-  const matches = (await client.listWorkspaces(teamId)).filter((w) => w.name === name);
+  // Also a half-built replacement left by an interrupted zero-downtime VPN switch.
+  const names = new Set([name, switchingName(name)]);
+  const matches = (await client.listWorkspaces(teamId)).filter((w) => names.has(w.name));
   let deleted: number | undefined;
   for (const workspace of matches) {
     await deleteWorkspace(client, workspace.id);
-    reporter.info(`Deleted workspace "${name}" (id ${workspace.id}).`);
+    reporter.info(`Deleted workspace "${workspace.name}" (id ${workspace.id}).`);
     deleted = workspace.id;
   }
   return deleted;

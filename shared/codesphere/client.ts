@@ -35,6 +35,8 @@ export interface CreateWorkspaceBody {
 
 /** Body of PATCH /workspaces/{id}: only the fields that change. */
 export interface UpdateWorkspaceBody {
+  /** Only the zero-downtime VPN switch renames (its new workspace takes the canonical name). */
+  name?: string;
   planId?: number;
   replicas?: number;
   baseImage?: string;
