@@ -119,24 +119,31 @@ async function runDeploy(
   const environment = environmentName(github);
   const commit = input.commit ?? '';
   const pullNumber = trigger.kind === 'pull_request' ? trigger.number : undefined;
-  const deploymentId = await features.createDeployment(
-    environment,
-    commit || input.branch,
-    `Codesphere preview of ${input.branch}`,
-  );
-  if (deploymentId !== undefined) core.setOutput(OUTPUT.githubDeploymentId, String(deploymentId));
-  await features.setDeploymentStatus(deploymentId, 'in_progress', { description: 'Deploying to Codesphere' });
-  await page.comment(pullNumber, {
-    kind: 'deploying',
-    workspaceName: workspaceName({
-      platform: 'github',
-      repository: github.repository,
-      changeNumber: pullNumber,
-      branch: input.branch,
-    }),
-    vpnConfig: input.vpnConfig,
-    commit,
-  });
+  // GitHub's side of the start (deployment, in_progress, "deploying" comment) runs alongside the
+  // core's first requests instead of before them: it never throws, and nothing in the deploy
+  // depends on it. Every later GitHub call waits for it, so the calls stay in order.
+  const announce = async (): Promise<number | undefined> => {
+    const id = await features.createDeployment(
+      environment,
+      commit || input.branch,
+      `Codesphere preview of ${input.branch}`,
+    );
+    if (id !== undefined) core.setOutput(OUTPUT.githubDeploymentId, String(id));
+    await features.setDeploymentStatus(id, 'in_progress', { description: 'Deploying to Codesphere' });
+    await page.comment(pullNumber, {
+      kind: 'deploying',
+      workspaceName: workspaceName({
+        platform: 'github',
+        repository: github.repository,
+        changeNumber: pullNumber,
+        branch: input.branch,
+      }),
+      vpnConfig: input.vpnConfig,
+      commit,
+    });
+    return id;
+  };
+  const announced = announce();
 
   let result: DeployResult;
   try {
@@ -145,10 +152,12 @@ async function runDeploy(
     // Report the failure where people look (deployment, comment, summary), then let the one
     // failure handler fail the job. These calls never throw, so the original error survives.
     const message = reporter.redact(failureMessage(error));
-    await features.setDeploymentStatus(deploymentId, 'failure', { description: message });
+    const failedId = await announced;
+    await features.setDeploymentStatus(failedId, 'failure', { description: message });
     await page.publish({ kind: 'failed', message, vpnConfig: input.vpnConfig, commit }, pullNumber);
     throw error;
   }
+  const deploymentId = await announced;
 
   core.setOutput(OUTPUT.deploymentUrl, result.url);
   core.setOutput(OUTPUT.workspaceId, String(result.workspaceId));
