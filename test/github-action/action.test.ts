@@ -173,6 +173,38 @@ describe('pull_request synchronize', () => {
     expect(w.tunnels.every((t) => t.vpnConfig === 'lab')).toBe(true);
     expect(github.comments[0]?.body).toContain('`lab`');
   });
+  it('switches with vpnSwitch: zero-downtime, ending with one workspace of the same name on lab', async () => {
+    const first = await runPullRequest({ emulator, github }, { action: 'opened', number: 23 });
+    expect(first.code, describeRun(first)).toBe(0);
+    const second = await runPullRequest(
+      { emulator, github, inputs: { vpnConfig: 'lab', vpnSwitch: 'zero-downtime' } },
+      { action: 'synchronize', number: 23 },
+    );
+    expect(second.code, describeRun(second)).toBe(0);
+    expect(second.outputs['vpn-config']).toBe('lab');
+    expect(workspaces().map((w) => [w.name, w.vpnConfig])).toEqual([['shop-#23', 'lab']]);
+    // A replacement workspace took over the name: new id, new URL, and the deployment and the
+    // comment point at it.
+    expect(second.outputs['workspace-id']).toBe(String(workspaceNamed('shop-#23')?.id));
+    expect(second.outputs['workspace-id']).not.toBe(first.outputs['workspace-id']);
+    expect(github.deployments.at(-1)?.statuses.at(-1)?.environment_url).toBe(
+      second.outputs['deployment-url'],
+    );
+    expect(github.comments[0]?.body).toContain(second.outputs['deployment-url']);
+    expect(second.outputs['deployment-url']).toBe(`https://${workspaceNamed('shop-#23')?.devDomain ?? ''}`);
+    await waitFor(() => allTunnelsUp('shop-#23'), 'the tunnel on lab to be up');
+  });
+
+  it('rejects an unknown vpnSwitch before anything changes', async () => {
+    const run = await runPullRequest(
+      { emulator, github, inputs: { vpnSwitch: 'blue-green' } },
+      { action: 'opened', number: 24 },
+    );
+    expect(run.code).not.toBe(0);
+    expect(errorLines(run.stdout)[0]).toContain('blue-green');
+    expect(errorLines(run.stdout)[0]).toContain('zero-downtime');
+    expect(workspaces()).toEqual([]);
+  });
 });
 
 describe('pull_request closed', () => {
