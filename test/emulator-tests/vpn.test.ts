@@ -192,6 +192,20 @@ describe('tunnels per replica', () => {
     expect(emulator.driver.tunnels(ws.id)).toEqual([]);
   });
 
+  it('answers the API at once and records a failing driver operation instead of failing the request', async () => {
+    const original = emulator.driver.connect.bind(emulator.driver);
+    emulator.driver.connect = () => Promise.reject(new Error('charon did not start'));
+    let ws: { id: number };
+    try {
+      ws = await createWorkspace(emulator, { vpnConfig: 'office' });
+    } finally {
+      emulator.driver.connect = original;
+    }
+    await emulator.world.settle();
+    const state = await call<{ driverErrors: string[] }>(emulator, 'GET', '/_emulator/state');
+    expect(state.body.driverErrors).toContain(`connect workspace ${ws.id} (office): charon did not start`);
+  });
+
   it('refuses to delete a config still in use', async () => {
     await createWorkspace(emulator, { vpnConfig: 'lab' });
     const answer = await call<{ detail: string }>(

@@ -68,6 +68,7 @@ export function inspectWorkspace(world: World, w: Workspace) {
 export function inspectState(world: World, faults: FaultBook) {
   return {
     driver: world.driver.kind,
+    driverErrors: world.driverErrors,
     timing: world.timing,
     failStages: [...world.failStages],
     teams: [...world.teams.values()].map((team) => ({
@@ -250,12 +251,12 @@ export function createAdminRouter(): Router<AdminHandler> {
 }
 
 /** PUT replaces, PATCH merges; either way every connected workspace restarts its tunnels. */
-async function changeConfig(
+function changeConfig(
   ctx: AdminContext,
   params: Record<string, string>,
   body: unknown,
   merge: boolean,
-): Promise<Reply> {
+): Reply {
   const world = ctx.world();
   const team = teamParam(world, params.teamId);
   const name = params.name ?? '';
@@ -266,7 +267,7 @@ async function changeConfig(
     throw new Problem(400, 'Invalid VPN config: name: cannot be changed');
   const config = vpnOr400(merge ? { ...existing, ...patch, name } : { ...patch, name });
   team.vpnConfigs.set(name, config);
-  const restarted = await world.restartConfigUsers(team.id, name);
+  const restarted = world.restartConfigUsers(team.id, name);
   return { status: 200, body: { ...publicVpnConfig(config), restartedWorkspaces: restarted } };
 }
 

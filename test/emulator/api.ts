@@ -156,7 +156,7 @@ function checkNameFree(world: World, teamId: number, name: string, except?: numb
   }
 }
 
-async function createWorkspace(ctx: ApiContext): Promise<Reply> {
+function createWorkspace(ctx: ApiContext): Reply {
   const { world } = ctx;
   const body = parseOr400(createSchema, ctx.body, 'request body');
   const team = world.visibleTeam(ctx.userId, body.teamId);
@@ -198,11 +198,11 @@ async function createWorkspace(ctx: ApiContext): Promise<Reply> {
   if (body.storageMib !== undefined) created.storageMib = body.storageMib;
   if (body.sharedVaultName !== undefined) created.sharedVaultName = body.sharedVaultName;
   world.workspaces.set(created.id, created);
-  await world.connectVpn(created, false);
+  world.connectVpn(created, false);
   return { status: 200, body: workspaceBody(world, created) };
 }
 
-async function updateWorkspace(ctx: ApiContext): Promise<Reply> {
+function updateWorkspace(ctx: ApiContext): Reply {
   const { world } = ctx;
   const target = workspace(ctx);
   const body = parseOr400(updateSchema, ctx.body, 'request body');
@@ -228,13 +228,13 @@ async function updateWorkspace(ctx: ApiContext): Promise<Reply> {
   target.replicas = replicas;
   target.vpnConfig = vpnConfig;
   // Changing the VPN config (or the replica count) restarts the workspace's VPN service.
-  if (vpnChanged || (replicasChanged && vpnConfig !== null)) await world.connectVpn(target, hadVpn);
+  if (vpnChanged || (replicasChanged && vpnConfig !== null)) world.connectVpn(target, hadVpn);
   return { status: 200 };
 }
 
-async function deleteWorkspace(ctx: ApiContext): Promise<Reply> {
+function deleteWorkspace(ctx: ApiContext): Reply {
   const target = workspace(ctx);
-  await ctx.world.driver.disconnect(target.id);
+  ctx.world.disconnectVpn(target.id);
   ctx.world.workspaces.delete(target.id);
   return { status: 200 };
 }

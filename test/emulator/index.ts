@@ -171,20 +171,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let log: RequestLogEntry[] = [];
   let seq = 0;
 
-  const newWorld = async () => {
+  const newWorld = () => {
     const created = new World(seed, timing, driver);
-    await seedWorkspaces(created);
+    seedWorkspaces(created);
     return created;
   };
-  let world = await newWorld();
+  let world = newWorld();
 
   const setTiming = (patch: Partial<Timing>): Timing => Object.assign(timing, timingPatchSchema.parse(patch));
   const reset = async () => {
+    await world.settle();
     for (const id of world.workspaces.keys()) await driver.disconnect(id);
     faults.clear();
     log = [];
     Object.assign(timing, baseTiming());
-    world = await newWorld();
+    world = newWorld();
   };
   const adminContext = {
     world: () => world,
@@ -414,13 +415,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await world.settle();
       await driver.close();
     },
   };
 }
 
 /** Workspaces declared in the seed (e.g. stale previews for prune tests), created as the API would. */
-async function seedWorkspaces(world: World): Promise<void> {
+function seedWorkspaces(world: World): void {
   const now = world.now();
   for (const spec of world.seed.workspaces) {
     const team = [...world.teams.values()].find((t) => t.name === spec.team);
@@ -456,6 +458,6 @@ async function seedWorkspaces(world: World): Promise<void> {
       landscapeDeployed: false,
     };
     world.workspaces.set(workspace.id, workspace);
-    await world.connectVpn(workspace, false);
+    world.connectVpn(workspace, false);
   }
 }

@@ -79,6 +79,9 @@ export class World {
   /** Remote repositories: gitUrl -> branch -> head commit (advanced by /_emulator/ "pushes"). */
   readonly remotes = new Map<string, Map<string, string>>();
   readonly failStages = new Set<Stage>();
+  /** Tunnel driver operations that failed (shown in /_emulator/state). */
+  readonly driverErrors: string[] = [];
+  private readonly pending = new Set<Promise<void>>();
   nextWorkspaceId: number;
   private pushCounter = 0;
 
@@ -228,24 +231,55 @@ export class World {
     }));
   }
 
-  async connectVpn(workspace: Workspace, restart: boolean): Promise<void> {
+  /**
+   * Runs a driver operation in the background, as the platform does: the API answers at once and
+   * the tunnel states say how it goes. (A real driver takes seconds to start daemons; the
+   * simulated one records its state synchronously before its promise even settles.) Failures are
+   * kept in `driverErrors` and reported, never lost as unhandled rejections.
+   */
+  track(operation: Promise<void>, what: string): void {
+    const tracked = operation.catch((error: unknown) => {
+      const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+      this.driverErrors.push(message);
+      console.warn(`emulator: tunnel driver failed: ${message}`);
+    });
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+  }
+
+  /** Waits for every driver operation started so far (close and reset use it). */
+  async settle(): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending]);
+  }
+
+  /** Attaches, re-attaches (restart) or detaches the workspace's tunnels to match its vpnConfig. */
+  connectVpn(workspace: Workspace, restart: boolean): void {
+    const id = workspace.id;
     if (!workspace.vpnConfig) {
-      await this.driver.disconnect(workspace.id);
+      this.disconnectVpn(id);
       return;
     }
     const config = this.teams.get(workspace.teamId)?.vpnConfigs.get(workspace.vpnConfig);
     if (!config) return;
     const gateway = this.gatewayFor(config);
-    if (restart) await this.driver.restart(workspace.id, workspace.replicas, config, gateway);
-    else await this.driver.connect(workspace.id, workspace.replicas, config, gateway);
+    this.track(
+      restart
+        ? this.driver.restart(id, workspace.replicas, config, gateway)
+        : this.driver.connect(id, workspace.replicas, config, gateway),
+      `${restart ? 'restart' : 'connect'} workspace ${id} (${config.name})`,
+    );
+  }
+
+  disconnectVpn(workspaceId: number): void {
+    this.track(this.driver.disconnect(workspaceId), `disconnect workspace ${workspaceId}`);
   }
 
   /** A VPN config changed: every workspace attached to it restarts its tunnels. */
-  async restartConfigUsers(teamId: number, configName: string): Promise<number[]> {
+  restartConfigUsers(teamId: number, configName: string): number[] {
     const affected = [...this.workspaces.values()].filter(
       (w) => w.teamId === teamId && w.vpnConfig === configName,
     );
-    for (const workspace of affected) await this.connectVpn(workspace, true);
+    for (const workspace of affected) this.connectVpn(workspace, true);
     return affected.map((w) => w.id);
   }
 }
