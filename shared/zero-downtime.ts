@@ -53,25 +53,25 @@ export async function zeroDowntimeSwitch(
   const ctx: WaitContext = { client, reporter, deps, deadline };
   let vpnCheck: VpnCheckOutcome | undefined;
   try {
-    await reporter.group(`Bring up "${tempName}" on ${to}`, async () => {
-      await waitUntilRunning(ctx, next.id);
-      await runStage(ctx, next.id, 'prepare', 'success');
-      await runStage(ctx, next.id, 'run', 'running');
-      if (request.vpnCheck) {
-        vpnCheck = await runVpnCheck(
-          {
-            client,
-            reporter,
-            deps,
-            deadline,
-            workspaceId: next.id,
-            replicas: request.replicas,
-            vpnConfig: request.vpnConfig,
-          },
-          request.vpnCheck,
-        );
-      }
-    });
+    // No nested Reporter groups: this runs inside deploy's apply group (GitHub cannot nest them).
+    reporter.info(`Bringing up "${tempName}" (id ${next.id}) on ${to}.`);
+    await waitUntilRunning(ctx, next.id);
+    await runStage(ctx, next.id, 'prepare', 'success');
+    await runStage(ctx, next.id, 'run', 'running');
+    if (request.vpnCheck) {
+      vpnCheck = await runVpnCheck(
+        {
+          client,
+          reporter,
+          deps,
+          deadline,
+          workspaceId: next.id,
+          replicas: request.replicas,
+          vpnConfig: request.vpnConfig,
+        },
+        request.vpnCheck,
+      );
+    }
   } catch (err: unknown) {
     // The old workspace was never touched: remove the new one so nothing is orphaned.
     try {
@@ -90,12 +90,10 @@ export async function zeroDowntimeSwitch(
     );
   }
 
-  await reporter.group(`Replace workspace ${current.id} with ${next.id}`, async () => {
-    await deleteWorkspace(client, current.id);
-    reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
-    await client.updateWorkspace(next.id, { name });
-    reporter.info(`Workspace ${next.id} is now "${name}" (VPN config ${to}).`);
-  });
+  await deleteWorkspace(client, current.id);
+  reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
+  await client.updateWorkspace(next.id, { name });
+  reporter.info(`Workspace ${next.id} is now "${name}" (VPN config ${to}).`);
   return {
     applied: {
       workspace: { ...next, name },

@@ -8,17 +8,21 @@ const ctx = useEmulator();
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('concurrency', () => {
-  it('ten deploys of the same PR at once end with one workspace, each reporting it', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        deploy(baseInput(ctx.em, { vpnConfig: 'office' }), new RecordingReporter(), virtualTimeDeps()),
-      ),
-    );
-    const [ws, ...others] = workspacesNamed(ctx.em, 'shop-#42');
-    expect(others).toEqual([]);
-    expect(new Set(results.map((r) => r.workspaceId))).toEqual(new Set([ws?.id]));
-    expect(results.filter((r) => r.action === 'created')).toHaveLength(1);
-  });
+  it(
+    'ten deploys of the same PR at once end with one workspace, each reporting it',
+    { timeout: 30_000 },
+    async () => {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          deploy(baseInput(ctx.em, { vpnConfig: 'office' }), new RecordingReporter(), virtualTimeDeps()),
+        ),
+      );
+      const [ws, ...others] = workspacesNamed(ctx.em, 'shop-#42');
+      expect(others).toEqual([]);
+      expect(new Set(results.map((r) => r.workspaceId))).toEqual(new Set([ws?.id]));
+      expect(results.filter((r) => r.action === 'created')).toHaveLength(1);
+    },
+  );
 
   it.each([
     ['teardown first', 0, 40],
@@ -37,5 +41,6 @@ describe('concurrency', () => {
         expect(String(deployed.reason)).toContain('was deleted while this deploy was running');
       expect(workspacesNamed(ctx.em, 'shop-#42')).toEqual([]);
     },
+    20_000,
   );
 });

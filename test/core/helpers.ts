@@ -34,9 +34,18 @@ export class RecordingReporter implements Reporter {
   debug(message: string): void {
     this.events.push({ kind: 'debug', text: message });
   }
+  /** Deepest group nesting seen: platforms like GitHub cannot nest groups, so it must stay 1. */
+  maxDepth = 0;
+  private depth = 0;
   async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
     this.events.push({ kind: 'group', text: name });
-    return fn();
+    this.depth++;
+    this.maxDepth = Math.max(this.maxDepth, this.depth);
+    try {
+      return await fn();
+    } finally {
+      this.depth--;
+    }
   }
   mask(secret: string): void {
     this.events.push({ kind: 'mask', text: secret });

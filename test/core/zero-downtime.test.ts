@@ -29,6 +29,7 @@ describe('zero-downtime VPN switch', () => {
       virtualTimeDeps(),
     );
     expect(second.workspaceId).not.toBe(first.workspaceId);
+    expect(reporter.maxDepth).toBe(1);
     expect(second).toMatchObject({
       name: 'shop-#42',
       action: 'updated',
