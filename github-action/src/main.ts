@@ -175,9 +175,6 @@ async function runDeploy(
       : { description: `Preview ${result.action}: ${result.name}`, environmentUrl: result.url },
   );
   await page.publish({ kind: 'deployed', result, commit }, pullNumber);
-  reporter.info(
-    `Preview ${result.action}: ${result.url} (workspace ${result.name}, id ${result.workspaceId}).`,
-  );
   if (checkFailed && result.vpnCheck !== undefined) {
     throw new CodesphereDeployError(
       `The workspace ${result.name} is deployed, but ${result.vpnCheck.target} is not reachable through VPN config ` +
@@ -203,9 +200,6 @@ async function runTeardown(
   core.setOutput(OUTPUT.result, result.deleted ? 'deleted' : 'nothing-to-delete');
   const pullNumber = github.trigger.kind === 'pull_request' ? github.trigger.number : undefined;
   await page.publish({ kind: 'deleted', result }, pullNumber);
-  reporter.info(
-    result.deleted ? `Deleted workspace ${result.name}.` : `No workspace ${result.name}: nothing to delete.`,
-  );
 }
 
 /** The job summary and the pull request comment, both from one rendered outcome. */
@@ -228,7 +222,8 @@ class ResultPage {
   }
 
   private render(outcome: Outcome): string {
-    return this.reporter.redact(renderOutcome(outcome, { runUrl: this.github.runUrl }));
+    const forPullRequest = this.github.trigger.kind === 'pull_request';
+    return this.reporter.redact(renderOutcome(outcome, { runUrl: this.github.runUrl, forPullRequest }));
   }
 }
 

@@ -13,6 +13,8 @@ export type Outcome =
 
 export interface RenderContext {
   runUrl: string;
+  /** A pull request preview (else a branch preview). */
+  forPullRequest: boolean;
 }
 
 /** A table cell: pipes and line breaks would break the table. */
@@ -75,7 +77,9 @@ export function renderOutcome(outcome: Outcome, context: RenderContext): string 
         '',
         table(rows),
         '',
-        '<sub>Updated on every push; deleted when this pull request closes.</sub>',
+        context.forPullRequest
+          ? '<sub>Updated on every push; deleted when this pull request closes.</sub>'
+          : '<sub>Updated on every push to the branch; deleted when the branch is deleted.</sub>',
       ].join('\n');
     }
     case 'failed':

@@ -376,6 +376,7 @@ describe('branch previews (push, workflow_dispatch)', () => {
       ['Codesphere Preview release/2.0', commit],
     ]);
     expect(github.comments, 'no pull request, no comment').toEqual([]);
+    expect(run.summary).toContain('deleted when the branch is deleted');
 
     const deleted = await branchRun('push', pushPayload('release/2.0', commit, { deleted: true }));
     expect(deleted.code, describeRun(deleted)).toBe(0);
