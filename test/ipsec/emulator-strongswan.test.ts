@@ -18,7 +18,7 @@ const TOKEN = 'csdemo-token-0123456789abcdef';
 const MY_TEAM = 101;
 const BOOST = 20;
 
-describe.runIf(!skipReason || mustRunReal)("emulator with driver 'strongswan'", () => {
+describe.runIf(!skipReason || mustRunReal)("emulator with driver 'strongswan'", { timeout: 60_000 }, () => {
   let emulator: RunningEmulator;
 
   async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
@@ -65,11 +65,11 @@ describe.runIf(!skipReason || mustRunReal)("emulator with driver 'strongswan'", 
       driver: 'strongswan',
       timing: { provisioningMs: 50, stageQueueMs: 10, stageMs: 50, latencyMs: 0 },
     });
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await emulator?.close();
-  });
+  }, 60_000);
 
   it('a workspace on office with 2 replicas: real tunnels from hq pool, execute pings cross them', async () => {
     expect(emulator.driver.kind).toBe('strongswan');
@@ -112,7 +112,11 @@ describe.runIf(!skipReason || mustRunReal)("emulator with driver 'strongswan'", 
     // switching the workspace to the wrong PSK restarts its tunnels for real: now they fail
     const patched = await api('PATCH', `/api/workspaces/${id}`, { vpnConfig: 'office-wrong-psk' });
     expect(patched.status).toBe(200);
-    const broken = await settledTunnels(id);
+    // the API answers at once; the restart runs in the background
+    const broken = await until('tunnels restarted on office-wrong-psk', async () => {
+      const list = await settledTunnels(id);
+      return list.every((t) => t.vpnConfig === 'office-wrong-psk') ? list : undefined;
+    });
     expect(broken.map((t) => t.tunnel)).toEqual([
       expect.objectContaining({ state: 'down', reason: 'psk-mismatch' }),
       expect.objectContaining({ state: 'down', reason: 'psk-mismatch' }),
@@ -125,7 +129,9 @@ describe.runIf(!skipReason || mustRunReal)("emulator with driver 'strongswan'", 
     const replicaNamespaces = () => leftovers(`${driver.prefix}w${id}r`, '/nonexistent');
     expect(replicaNamespaces()).toHaveLength(2);
     expect((await api('DELETE', `/api/workspaces/${id}`)).status).toBe(200);
-    expect(replicaNamespaces()).toEqual([]);
+    await until('replica namespaces removed', () =>
+      Promise.resolve(replicaNamespaces().length === 0 ? true : undefined),
+    );
   });
 
   it('closing the emulator stops every daemon and removes every namespace', async () => {

@@ -64,6 +64,10 @@ interface Replica {
   attempt: Attempt;
   up?: { virtualIp: string; since: string } | undefined;
   refreshing?: Promise<void> | undefined;
+  refreshAgain?: boolean;
+  removed?: boolean;
+  /** Why the replica could not be started, if it could not. */
+  error?: string;
 }
 
 export interface StrongswanTunnelDriver extends TunnelDriver {
@@ -186,13 +190,19 @@ export async function createStrongswanDriver(
     throw new Error('strongswan driver: no free replica address left in 198.51.100.0/24');
   }
 
-  function gatewayFor(config: VpnConfig, declared: GatewaySpec | undefined): Gateway | undefined {
-    // the emulator passes the gateway it matched; the real one is whatever answers at the peer IP
-    return gateways.get(declared?.publicIp ?? config.peerIp) ?? gateways.get(config.peerIp);
+  /** Whatever answers at the peer IP is the gateway (the emulator's own match is not needed). */
+  function gatewayFor(config: VpnConfig): Gateway | undefined {
+    return gateways.get(config.peerIp);
   }
 
   function stateOf(replica: Replica): TunnelState {
-    if (replica.phase === 'stopped') return { state: 'down', reason: 'stopped', detail: 'tunnel stopped' };
+    if (replica.phase === 'stopped') {
+      return {
+        state: 'down',
+        reason: 'stopped',
+        detail: replica.error ? `could not start: ${replica.error}` : 'tunnel stopped',
+      };
+    }
     if (replica.phase === 'restarting') return { state: 'restarting' };
     if (replica.up) return { state: 'up', virtualIp: replica.up.virtualIp, since: replica.up.since };
     if (replica.phase === 'starting') return { state: 'connecting' };
@@ -235,9 +245,18 @@ export async function createStrongswanDriver(
   }
 
   function scheduleRefresh(replica: Replica): void {
-    // one list-sas in flight at a time; a burst of events costs one more at most
-    const next = (replica.refreshing ?? Promise.resolve()).then(() => refresh(replica));
-    replica.refreshing = next;
+    // one list-sas in flight at a time; a burst of events during it costs one more, not one each
+    if (replica.refreshing) {
+      replica.refreshAgain = true;
+      return;
+    }
+    replica.refreshing = (async () => {
+      do {
+        replica.refreshAgain = false;
+        await refresh(replica);
+      } while (replica.refreshAgain);
+      replica.refreshing = undefined;
+    })();
   }
 
   async function startReplicaDaemon(replica: Replica): Promise<void> {
@@ -291,13 +310,14 @@ export async function createStrongswanDriver(
     await instance?.stop();
   }
 
-  async function addReplica(
+  /** A replica's record, visible as `connecting` at once; `bringUp` makes its namespace and daemon. */
+  function newReplica(
     workspaceId: number,
     index: number,
     config: VpnConfig,
     gateway: Gateway | undefined,
-  ): Promise<Replica> {
-    const replica: Replica = {
+  ): Replica {
+    return {
       workspaceId,
       replica: index,
       netns: `${state.prefix}w${workspaceId}r${index}`,
@@ -307,12 +327,29 @@ export async function createStrongswanDriver(
       phase: 'starting',
       attempt: freshAttempt(),
     };
-    await network.addReplica(replica.netns, replica.ip, [config.peerIp]);
-    await startReplicaDaemon(replica);
-    return replica;
+  }
+
+  async function bringUp(replica: Replica): Promise<void> {
+    try {
+      await network.addReplica(replica.netns, replica.ip, [replica.config.peerIp]);
+      await startReplicaDaemon(replica);
+    } catch (error) {
+      await removeReplica(replica);
+      replica.error = (error as Error).message;
+      throw error;
+    }
+  }
+
+  /** Starts replicas together; all are attempted, the first failure is thrown after. */
+  async function bringUpAll(replicas: Replica[]): Promise<void> {
+    const results = await Promise.allSettled(replicas.map(bringUp));
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
   }
 
   async function removeReplica(replica: Replica): Promise<void> {
+    if (replica.removed) return; // a failed start already removed it; its address may be in use again
+    replica.removed = true;
     replica.phase = 'stopped';
     await stopReplicaDaemon(replica);
     await network.remove(replica.netns);
@@ -325,32 +362,21 @@ export async function createStrongswanDriver(
     await Promise.all(replicas.map(removeReplica));
   }
 
-  async function connect(
-    workspaceId: number,
-    replicas: number,
-    config: VpnConfig,
-    declared: GatewaySpec | undefined,
-  ): Promise<void> {
+  async function connect(workspaceId: number, replicas: number, config: VpnConfig): Promise<void> {
     if (workspaces.has(workspaceId)) await disconnect(workspaceId);
-    const gateway = gatewayFor(config, declared);
-    const list: Replica[] = [];
-    workspaces.set(workspaceId, list);
-    const made = await Promise.all(
-      Array.from({ length: replicas }, (_, i) => addReplica(workspaceId, i, config, gateway)),
+    const gateway = gatewayFor(config);
+    const list = Array.from({ length: replicas }, (_, index) =>
+      newReplica(workspaceId, index, config, gateway),
     );
-    list.push(...made);
+    workspaces.set(workspaceId, list);
+    await bringUpAll(list);
   }
 
   /** Restarts each replica's daemon with the new config; same namespace, address and identity. */
-  async function restart(
-    workspaceId: number,
-    replicas: number,
-    config: VpnConfig,
-    declared: GatewaySpec | undefined,
-  ): Promise<void> {
+  async function restart(workspaceId: number, replicas: number, config: VpnConfig): Promise<void> {
     const current = workspaces.get(workspaceId);
-    if (!current) return connect(workspaceId, replicas, config, declared);
-    const gateway = gatewayFor(config, declared);
+    if (!current) return connect(workspaceId, replicas, config);
+    const gateway = gatewayFor(config);
     const keep = current.slice(0, replicas);
     const extra = current.slice(replicas);
     await Promise.all(extra.map(removeReplica));
@@ -361,14 +387,22 @@ export async function createStrongswanDriver(
         await stopReplicaDaemon(replica);
         replica.config = config;
         replica.gateway = gateway;
-        if (!onInternet(config.peerIp)) {
-          await run('ip', ['-n', replica.netns, 'route', 'replace', `${config.peerIp}/32`, 'dev', 'pub0']);
+        try {
+          if (!onInternet(config.peerIp)) {
+            await run('ip', ['-n', replica.netns, 'route', 'replace', `${config.peerIp}/32`, 'dev', 'pub0']);
+          }
+          await startReplicaDaemon(replica);
+        } catch (error) {
+          replica.phase = 'stopped'; // shows as down instead of restarting forever
+          throw error;
         }
-        await startReplicaDaemon(replica);
       }),
     );
-    for (let index = keep.length; index < replicas; index++)
-      current.push(await addReplica(workspaceId, index, config, gateway));
+    const added = Array.from({ length: replicas - keep.length }, (_, i) =>
+      newReplica(workspaceId, keep.length + i, config, gateway),
+    );
+    current.push(...added);
+    await bringUpAll(added);
   }
 
   /** One operation per workspace at a time: a restart never races the connect it follows. */
@@ -390,11 +424,12 @@ export async function createStrongswanDriver(
     prefix: state.prefix,
     stateDir: state.dir,
 
-    connect: (workspaceId, replicas, config, declared) =>
-      serial(workspaceId, () => connect(workspaceId, replicas, config, declared)),
+    // the emulator's gateway match is not passed on: whatever answers at the peer IP is the gateway
+    connect: (workspaceId, replicas, config) =>
+      serial(workspaceId, () => connect(workspaceId, replicas, config)),
 
-    restart: (workspaceId, replicas, config, declared) =>
-      serial(workspaceId, () => restart(workspaceId, replicas, config, declared)),
+    restart: (workspaceId, replicas, config) =>
+      serial(workspaceId, () => restart(workspaceId, replicas, config)),
 
     // after close() everything is gone already
     disconnect: (workspaceId) =>
