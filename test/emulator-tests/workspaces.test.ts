@@ -89,6 +89,17 @@ describe('create', () => {
     expect(elsewhere.status).toBe(200);
   });
 
+  it('lets exactly one of 20 concurrent creates with the same name win', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        api(emulator, 'POST', '/workspaces', { body: { ...base, name: 'race' } }),
+      ),
+    );
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 400)).toHaveLength(19);
+    expect([...emulator.world.workspaces.values()].filter((w) => w.name === 'race')).toHaveLength(1);
+  });
+
   it.each([
     ['an unknown plan', 999, /Plan 999 does not exist/],
     ['a deprecated plan', 5, /Plan 5 \(Legacy\) is deprecated/],
