@@ -327,6 +327,19 @@ describe('faults', () => {
   });
 });
 
+describe('comment: false', () => {
+  it('keeps the deployment but posts no comment', async () => {
+    const run = await runPullRequest(
+      { emulator, github, inputs: { comment: 'false' } },
+      { action: 'opened', number: 63 },
+    );
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(github.comments).toEqual([]);
+    expect(github.calls.filter((c) => c.path.includes('/issues/'))).toEqual([]);
+    expect(github.deployments[0]?.statuses.at(-1)?.state).toBe('success');
+  });
+});
+
 describe('pull requests without secrets', () => {
   it.each([
     ['a fork', { fork: 'stranger/shop' }],
