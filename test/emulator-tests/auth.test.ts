@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../emulator/index.js';
 import {
+  anyString,
   api,
   call,
   createWorkspace,
+  matching,
   MY_TEAM,
   OTHER_TEAM,
   OTHER_TOKEN,
   PLATFORM_TEAM,
   startFast,
 } from './helpers.js';
-import { anyString, matching } from './helpers.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../emulator/index.js';
-import { api, call, createWorkspace, eventually, startFast, waitRunning } from './helpers.js';
-import { anyString } from './helpers.js';
+import { anyString, api, call, createWorkspace, eventually, startFast, waitRunning } from './helpers.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

@@ -1,16 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../emulator/index.js';
 import {
+  anyNumber,
   api,
   BOOST,
   createWorkspace,
+  matching,
   MY_TEAM,
   sleep,
   startFast,
-  waitRunning,
   type WorkspaceBody,
+  waitRunning,
 } from './helpers.js';
-import { anyNumber, matching } from './helpers.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
