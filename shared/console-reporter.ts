@@ -107,24 +107,30 @@ export class ConsoleReporter implements Reporter {
   }
 
   warning(message: string): void {
-    this.print(this.stderr, message, this.paint('WARNING:', ANSI.yellow));
+    this.print(this.stderr, message, this.paint('WARNING:', ANSI.yellow), 'WARNING:'.length);
   }
 
   error(message: string): void {
-    this.print(this.stderr, message, this.paint('ERROR:', ANSI.red));
+    this.print(this.stderr, message, this.paint('ERROR:', ANSI.red), 'ERROR:'.length);
   }
 
   debug(message: string): void {
-    if (this.debugEnabled) this.print(this.stdout, message, this.paint('DEBUG:', ANSI.gray));
+    if (this.debugEnabled) this.print(this.stdout, message, this.paint('DEBUG:', ANSI.gray), 'DEBUG:'.length);
   }
 
   /** A final status line the way Bitbucket pipes end (✔ / ✖); GitLab jobs use it too for a clear last line. */
   success(message: string): void {
-    this.print(this.stdout, message, this.paint('✔', ANSI.cyan));
+    this.print(this.stdout, message, this.paint('✔', ANSI.cyan), 1);
   }
 
+  /**
+   * The verdict of a failed job. A multi-line message (a probe's output, what was left behind) is
+   * printed in full as an error first, so the job still ends on one `✖` line with its headline.
+   */
   failure(message: string): void {
-    this.print(this.stderr, message, this.paint('✖', ANSI.red));
+    const [headline = '', ...details] = message.trim().split(/\r?\n/);
+    if (details.length > 0) this.error(message.trim());
+    this.print(this.stderr, headline, this.paint('✖', ANSI.red), 1);
   }
 
   async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -160,10 +166,20 @@ export class ConsoleReporter implements Reporter {
     return this.color ? `${code}${text}${ANSI.reset}` : text;
   }
 
-  /** One place where text leaves: redact, then prefix every line so multi-line messages stay attributed. */
-  private print(sink: TextSink, message: string, prefix?: string): void {
+  /**
+   * One place where text leaves: redact, prefix the first line, indent the others under it so a
+   * multi-line message reads as one block.
+   */
+  private print(sink: TextSink, message: string, prefix?: string, prefixWidth?: number): void {
     const lines = this.redact(message).split(/\r?\n/);
-    const text = lines.map((line) => (prefix ? `${prefix} ${line}` : line)).join('\n');
-    sink.write(`${text}\n`);
+    if (!prefix) {
+      sink.write(`${lines.join('\n')}\n`);
+      return;
+    }
+    // prefixWidth: the prefix's visible width, which colour codes do not add to.
+    const indent = ' '.repeat((prefixWidth ?? prefix.length) + 1);
+    sink.write(
+      `${lines.map((line, i) => (i === 0 ? `${prefix} ${line}` : `${indent}${line}`)).join('\n')}\n`,
+    );
   }
 }

@@ -28,8 +28,16 @@ describe('ConsoleReporter', () => {
     reporter.failure('failed s3cr3t/+token');
     expect(out.text).not.toMatch(/s3cr3t|padded-secret/);
     expect(out.text.match(/\*\*\*/g)?.length).toBe(8);
-    // Multi-line messages keep their prefix on every line.
-    expect(out.text).toContain('ERROR: *** inside\nERROR: and on line two: ***');
+    // Multi-line messages read as one block under their prefix.
+    expect(out.text).toContain('ERROR: *** inside\n       and on line two: ***');
+  });
+
+  it('ends a multi-line failure on one ✖ line with its headline, after the full message', () => {
+    const out = sink();
+    new ConsoleReporter({ stdout: out }).failure('VPN check failed: host down\nprobe output\nworkspace left');
+    expect(out.text).toBe(
+      'ERROR: VPN check failed: host down\n       probe output\n       workspace left\n✖ VPN check failed: host down\n',
+    );
   });
 
   it('prints debug lines only when asked', () => {

@@ -231,6 +231,29 @@ describe('merge request pipeline: deploy', () => {
   });
 });
 
+describe('VPN_CHECK', () => {
+  it('probes a private host through the tunnel and shows the result in the MR note', async () => {
+    const run = await runJob({ mergeRequestIid: 12 }, jobVariables({ VPN_CHECK: '10.250.0.5' }));
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(gitlab.userNotes(12)[0]?.body).toContain('| VPN check | 10.250.0.5: reachable |');
+  });
+
+  it('fails naming the host and the VPN config when the tunnel cannot come up, ending on one ✖ line', async () => {
+    const run = await runJob(
+      { mergeRequestIid: 12 },
+      jobVariables({ VPN_CONFIG: 'office-wrong-psk', VPN_CHECK: '10.250.0.5' }),
+    );
+    expect(run.code, describeRun(run)).toBe(1);
+    expect(lastLine(run)).toMatch(/^✖ .*10\.250\.0\.5.*office-wrong-psk/);
+    expect(run.text.split('\n').filter((line) => line.startsWith('✖'))).toHaveLength(1);
+    expect(run.text).toMatch(/left in place/);
+    expect(existsSync(path.join(job.dir, 'deploy.env')), 'no environment URL for a failed deploy').toBe(
+      false,
+    );
+    expect(gitlab.userNotes(12)[0]?.body).toMatch(/failed.*office-wrong-psk/s);
+  });
+});
+
 describe('branch pipeline (no merge request)', () => {
   it('creates a branch preview named after the branch and writes no MR note', async () => {
     const run = await runJob({ branch: 'feature/login' }, jobVariables());
