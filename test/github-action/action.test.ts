@@ -16,7 +16,7 @@ import {
   type GitHubDouble,
 } from './fixture.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOKEN, errorLines, runAction } from './harness.js';
-import { validateGitHubCalls } from './openapi.js';
+import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
 import { CLONE_URL, pullRequestPayload, pushPayload, schedulePayload } from './payloads.js';
 
 const MARKER = '<!-- codesphere-deploy -->';
@@ -26,6 +26,7 @@ let github: GitHubDouble;
 
 beforeAll(async () => {
   emulator = await startFixtureEmulator();
+  warmUpGitHubValidation();
 });
 afterAll(async () => {
   await emulator.close();

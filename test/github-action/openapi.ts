@@ -139,3 +139,32 @@ export function validateGitHubCalls(calls: readonly RecordedCall[]): CallProblem
   }
   return problems;
 }
+
+/** The operations the action calls, as [method, example path]. */
+export const ACTION_OPERATIONS: ReadonlyArray<[string, string]> = [
+  ['POST', '/repos/o/r/deployments'],
+  ['GET', '/repos/o/r/deployments'],
+  ['POST', '/repos/o/r/deployments/1/statuses'],
+  ['GET', '/repos/o/r/deployments/1/statuses'],
+  ['GET', '/repos/o/r/issues/1/comments'],
+  ['POST', '/repos/o/r/issues/1/comments'],
+  ['PATCH', '/repos/o/r/issues/comments/1'],
+  ['GET', '/repos/o/r/pulls'],
+];
+
+/**
+ * Loads the description and compiles the validators of these operations now (a few seconds,
+ * once per worker), so that cost lands in a beforeAll instead of the first test's afterEach.
+ */
+export function warmUpGitHubValidation(operations = ACTION_OPERATIONS): void {
+  for (const [method, path] of operations) {
+    const found = findOperation(method, path);
+    if (found === undefined) throw new Error(`${method} ${path} is not in api.github.com`);
+    const request = follow(found.operation.requestBody)?.content?.['application/json']?.schema;
+    if (request !== undefined) validator(request);
+    for (const response of Object.values(found.operation.responses ?? {})) {
+      const schema = follow(response)?.content?.['application/json']?.schema;
+      if (schema !== undefined) validator(schema);
+    }
+  }
+}
