@@ -5,7 +5,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { chooseDriver, type DriverEnvironment } from '../emulator/driver-choice.js';
 import { startEmulator } from '../emulator/index.js';
+import { createSimulatedDriver } from '../emulator/tunnels/simulated.js';
 import { DEFAULT_SEED_PATH } from '../emulator/seed.js';
 import { api, DEMO_TOKEN } from './helpers.js';
 
@@ -120,22 +122,79 @@ describe('seed validation and driver choice', () => {
     }
   });
 
-  const strongswanPossible = process.getuid?.() === 0;
-  it.skipIf(strongswanPossible)(
-    "'auto' falls back to simulated with a notice where strongSwan cannot run",
-    async () => {
-      const notices: string[] = [];
-      const emulator = await startEmulator({ driver: 'auto', notice: (m) => notices.push(m) });
-      try {
-        expect(emulator.driver.kind).toBe('simulated');
-        expect(notices.join('\n')).toMatch(/simulated driver/);
-      } finally {
-        await emulator.close();
-      }
-    },
-  );
+  describe('driver choice (environment injected, so every row runs on any machine)', () => {
+    const simulated = createSimulatedDriver(() => ({ tunnelConnectMs: 0, tunnelRestartMs: 0 }));
+    const real = { ...simulated, kind: 'strongswan' as const };
+    const env = (isRoot: boolean, hasCharon: boolean, load: 'ok' | 'missing'): DriverEnvironment => ({
+      isRoot: () => isRoot,
+      hasCharon: () => hasCharon,
+      loadStrongswan: () =>
+        load === 'ok'
+          ? Promise.resolve(() => Promise.resolve(real))
+          : Promise.reject(new Error("Cannot find module './tunnels/strongswan/index.js'")),
+    });
 
-  it.skipIf(strongswanPossible)("'strongswan' fails with the reason where it cannot run", async () => {
-    await expect(startEmulator({ driver: 'strongswan' })).rejects.toThrow(/strongSwan driver is unavailable/);
+    it.each([
+      ['simulated: always the simulated driver', 'simulated', env(true, true, 'ok'), 'simulated', ''],
+      [
+        'auto as root with charon and the module: strongSwan',
+        'auto',
+        env(true, true, 'ok'),
+        'strongswan',
+        '',
+      ],
+      [
+        'auto without root: simulated, with a notice',
+        'auto',
+        env(false, true, 'ok'),
+        'simulated',
+        'needs root',
+      ],
+      [
+        'auto without charon: simulated, with a notice',
+        'auto',
+        env(true, false, 'ok'),
+        'simulated',
+        'needs root and /usr/lib/ipsec/charon',
+      ],
+      [
+        'auto when the module is missing: simulated, with a notice',
+        'auto',
+        env(true, true, 'missing'),
+        'simulated',
+        'falls back to the simulated driver: Cannot find module',
+      ],
+      [
+        'strongswan: loads the module whatever the checks say',
+        'strongswan',
+        env(false, false, 'ok'),
+        'strongswan',
+        '',
+      ],
+    ] as const)('%s', async (_, choice, environment, kind, notice) => {
+      const notices: string[] = [];
+      const driver = await chooseDriver(
+        choice,
+        [],
+        () => simulated,
+        (m) => notices.push(m),
+        environment,
+      );
+      expect(driver.kind).toBe(kind);
+      if (notice) expect(notices.join('\n')).toContain(notice);
+      else expect(notices).toEqual([]);
+    });
+
+    it("'strongswan' fails with the reason when the module cannot load", async () => {
+      await expect(
+        chooseDriver(
+          'strongswan',
+          [],
+          () => simulated,
+          () => undefined,
+          env(true, true, 'missing'),
+        ),
+      ).rejects.toThrow(/the strongSwan driver is unavailable: Cannot find module/);
+    });
   });
 });

@@ -6,9 +6,9 @@
  *   // emulator.url is the apiUrl; the Public API is `${emulator.url}/api`
  *   await emulator.close();
  */
-import { existsSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { chooseDriver, type DriverChoice } from './driver-choice.js';
 import { createAdminRouter, inspectState, type RequestLogEntry } from './admin.js';
 import { createApiRouter, type Reply } from './api.js';
 import { handleAuthService } from './auth-service.js';
@@ -16,15 +16,15 @@ import { FaultBook, type FaultInput } from './faults.js';
 import { Problem, problemBody } from './problem.js';
 import { loadSeed, timingPatchSchema, timingSchema, type Seed, type SeedInput, type Timing } from './seed.js';
 import { World } from './state.js';
-import type { GatewaySpec, TunnelDriver } from './tunnels/driver.js';
+import type { TunnelDriver } from './tunnels/driver.js';
 import { createSimulatedDriver } from './tunnels/simulated.js';
 
 export type { Seed, SeedInput, Timing } from './seed.js';
 export type { RequestLogEntry } from './admin.js';
 export type { FaultInput } from './faults.js';
 export { World } from './state.js';
+export type { DriverChoice } from './driver-choice.js';
 
-export type DriverChoice = 'simulated' | 'strongswan' | 'auto';
 export type ContractMode = 'record' | 'off';
 
 export interface EmulatorOptions {
@@ -96,39 +96,6 @@ async function loadContractValidator(
   return { mode: 'record', validate: contract.validateExchange };
 }
 
-async function createDriver(
-  choice: DriverChoice,
-  gateways: GatewaySpec[],
-  timing: () => Timing,
-  notice: (m: string) => void,
-): Promise<TunnelDriver> {
-  const simulated = () => createSimulatedDriver(timing);
-  if (choice === 'simulated') return simulated();
-  const charon = '/usr/lib/ipsec/charon';
-  if (choice === 'auto' && (process.getuid?.() !== 0 || !existsSync(charon))) {
-    notice(`emulator: driver 'auto' uses the simulated driver (strongSwan needs root and ${charon}).`);
-    return simulated();
-  }
-  try {
-    // Optional module owned by the IPsec part; imported lazily so the simulated path never needs it.
-    const strongswanModule = './tunnels/strongswan/index.js';
-    const loaded = (await import(strongswanModule)) as {
-      createStrongswanDriver?: (g: GatewaySpec[]) => Promise<TunnelDriver>;
-    };
-    if (typeof loaded.createStrongswanDriver !== 'function')
-      throw new Error('it does not export createStrongswanDriver');
-    return await loaded.createStrongswanDriver(gateways);
-  } catch (error) {
-    if (choice === 'strongswan') {
-      throw new Error(`emulator: the strongSwan driver is unavailable: ${(error as Error).message}`, {
-        cause: error,
-      });
-    }
-    notice(`emulator: driver 'auto' falls back to the simulated driver: ${(error as Error).message}`);
-    return simulated();
-  }
-}
-
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -163,7 +130,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const seed: Seed = loadSeed(options.seed ?? process.env.EMULATOR_SEED ?? undefined);
   const baseTiming = (): Timing => timingSchema.parse({ ...seed.timing, ...options.timing });
   const timing: Timing = baseTiming();
-  const driver = await createDriver(options.driver ?? 'simulated', seed.gateways, () => timing, notice);
+  const driver = await chooseDriver(
+    options.driver ?? 'simulated',
+    seed.gateways,
+    () => createSimulatedDriver(() => timing),
+    notice,
+  );
   const contract = await loadContractValidator(options.contract);
   const faults = new FaultBook();
   const apiRouter = createApiRouter();
