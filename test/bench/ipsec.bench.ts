@@ -11,6 +11,7 @@ import os from 'node:os';
 import {
   createStrongswanDriver,
   strongswanUnavailable,
+  type ReplicaTimings,
   type StrongswanTunnelDriver,
 } from '../emulator/tunnels/strongswan/index.js';
 import { pingOnce } from '../emulator/tunnels/strongswan/network.js';
@@ -48,6 +49,17 @@ async function timeToUp(
   return elapsed;
 }
 
+/** Per phase, the slowest replica of each run (what "every tunnel up" waits for). */
+const phases = { namespace: [] as number[], daemon: [] as number[], negotiation: [] as number[] };
+function recordPhases(driver: StrongswanTunnelDriver, workspaceId: number): void {
+  const timings = driver.replicaTimings(workspaceId);
+  const worst = (pick: (t: ReplicaTimings) => number | undefined) =>
+    Math.max(...timings.map((t) => pick(t) ?? NaN));
+  phases.namespace.push(worst((t) => t.namespaceMs));
+  phases.daemon.push(worst((t) => (t.daemonMs ?? NaN) - (t.namespaceMs ?? NaN)));
+  phases.negotiation.push(worst((t) => (t.upMs ?? NaN) - (t.loadedMs ?? NaN)));
+}
+
 async function main(): Promise<void> {
   const unavailable = strongswanUnavailable();
   if (unavailable) {
@@ -70,9 +82,14 @@ async function main(): Promise<void> {
       for (let round = 0; round < ROUNDS; round++) {
         const id = nextId++;
         samples.push(await timeToUp(driver, id, replicas));
+        recordPhases(driver, id);
         await driver.disconnect(id);
       }
       console.log(`ipsec bench: connect -> all ${replicas} tunnel(s) up: ${fmt(samples)}`);
+      console.log(
+        `ipsec bench:   of which namespace ${median(phases.namespace).toFixed(0)} ms, charon start to VICI ready ${median(phases.daemon).toFixed(0)} ms, IKE + ESP + virtual IP ${median(phases.negotiation).toFixed(0)} ms (medians, slowest replica)`,
+      );
+      for (const list of Object.values(phases)) list.length = 0;
     }
 
     const firstPing: number[] = [];

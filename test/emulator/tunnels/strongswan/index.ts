@@ -68,12 +68,36 @@ interface Replica {
   removed?: boolean;
   /** Why the replica could not be started, if it could not. */
   error?: string;
+  /** performance.now() marks of the latest (re)start, for the benchmark's breakdown. */
+  marks: ReplicaMarks;
+}
+
+interface ReplicaMarks {
+  start: number;
+  namespace?: number;
+  daemon?: number;
+  loaded?: number;
+  up?: number;
+}
+
+export interface ReplicaTimings {
+  replica: number;
+  /** Namespace, veth and addresses ready (0 on a restart: the namespace is kept). */
+  namespaceMs?: number | undefined;
+  /** charon started and its VICI socket answering. */
+  daemonMs?: number | undefined;
+  /** PSK and connection loaded (initiation starts here). */
+  loadedMs?: number | undefined;
+  /** CHILD_SA installed with a virtual IP, as seen through VICI. */
+  upMs?: number | undefined;
 }
 
 export interface StrongswanTunnelDriver extends TunnelDriver {
   readonly kind: 'strongswan';
   /** The replica's network namespace (tests run their own continuous probes in it). */
   replicaNamespace(workspaceId: number, replica: number): string | undefined;
+  /** Where a replica's last (re)start spent its time, in ms from the call (undefined: not reached). */
+  replicaTimings(workspaceId: number): ReplicaTimings[];
   /** Resolves when no tunnel of the workspace is connecting or restarting any more (or on timeout). */
   settled(workspaceId: number, timeoutMs: number): Promise<ReplicaTunnel[]>;
   /** PIDs of the daemons (charon per replica, starter + charon per gateway), for resource figures. */
@@ -241,6 +265,7 @@ export async function createStrongswanDriver(
       }
     }
     replica.up = up;
+    if (up) replica.marks.up ??= performance.now();
     if (up) replica.attempt = freshAttempt();
   }
 
@@ -268,6 +293,7 @@ export async function createStrongswanDriver(
       retransmitTimeout: REPLICA_RETRANSMIT_TIMEOUT_S,
     });
     const events = await ViciClient.connect(instance.viciPath);
+    replica.marks.daemon = performance.now();
     replica.instance = instance;
     replica.events = events;
     replica.attempt = freshAttempt();
@@ -299,6 +325,7 @@ export async function createStrongswanDriver(
     const loaded = await instance.vici.request('load-conn', replicaConnection(replica.config, replica.ip));
     if (loaded.success !== 'yes')
       throw new Error(`load-conn failed in ${replica.netns}: ${JSON.stringify(loaded.errmsg)}`);
+    replica.marks.loaded = performance.now();
   }
 
   async function stopReplicaDaemon(replica: Replica): Promise<void> {
@@ -310,7 +337,7 @@ export async function createStrongswanDriver(
     await instance?.stop();
   }
 
-  /** A replica's record, visible as `connecting` at once; `bringUp` makes its namespace and daemon. */
+  /** A replica's record, visible as `connecting` at once; `bringUpAll` makes its namespace and daemon. */
   function newReplica(
     workspaceId: number,
     index: number,
@@ -326,25 +353,35 @@ export async function createStrongswanDriver(
       gateway,
       phase: 'starting',
       attempt: freshAttempt(),
+      marks: { start: performance.now() },
     };
   }
 
-  async function bringUp(replica: Replica): Promise<void> {
+  /** Namespaces for all of them at once (batched), then each one's charon. */
+  async function bringUpAll(replicas: Replica[]): Promise<void> {
     try {
-      await network.addReplica(replica.netns, replica.ip, [replica.config.peerIp]);
-      await startReplicaDaemon(replica);
+      await network.addReplicas(replicas.map((r) => ({ netns: r.netns, ip: r.ip, peerIp: r.config.peerIp })));
+      const ready = performance.now();
+      for (const replica of replicas) replica.marks.namespace = ready;
     } catch (error) {
-      await removeReplica(replica);
-      replica.error = (error as Error).message;
+      await Promise.all(replicas.map((replica) => failed(replica, error)));
       throw error;
     }
+    const results = await Promise.allSettled(
+      replicas.map((replica) =>
+        startReplicaDaemon(replica).catch((error: unknown) => failed(replica, error, true)),
+      ),
+    );
+    const rejected = results.find((result) => result.status === 'rejected');
+    if (rejected)
+      throw rejected.reason instanceof Error ? rejected.reason : new Error(String(rejected.reason));
   }
 
-  /** Starts replicas together; all are attempted, the first failure is thrown after. */
-  async function bringUpAll(replicas: Replica[]): Promise<void> {
-    const results = await Promise.allSettled(replicas.map(bringUp));
-    const failed = results.find((result) => result.status === 'rejected');
-    if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+  /** A replica that could not start: remove what exists of it, keep it listed as down with the reason. */
+  async function failed(replica: Replica, error: unknown, rethrow = false): Promise<void> {
+    await removeReplica(replica);
+    replica.error = error instanceof Error ? error.message : String(error);
+    if (rethrow) throw error;
   }
 
   async function removeReplica(replica: Replica): Promise<void> {
@@ -384,6 +421,7 @@ export async function createStrongswanDriver(
     await Promise.all(
       keep.map(async (replica) => {
         replica.phase = 'restarting';
+        replica.marks = { start: performance.now(), namespace: performance.now() };
         await stopReplicaDaemon(replica);
         replica.config = config;
         replica.gateway = gateway;
@@ -451,6 +489,18 @@ export async function createStrongswanDriver(
     },
 
     replicaNamespace: (workspaceId, index) => workspaces.get(workspaceId)?.[index]?.netns,
+
+    replicaTimings: (workspaceId) =>
+      (workspaces.get(workspaceId) ?? []).map(({ replica, marks }) => {
+        const since = (mark: number | undefined) => (mark === undefined ? undefined : mark - marks.start);
+        return {
+          replica,
+          namespaceMs: since(marks.namespace),
+          daemonMs: since(marks.daemon),
+          loadedMs: since(marks.loaded),
+          upMs: since(marks.up),
+        };
+      }),
 
     async settled(workspaceId, timeoutMs) {
       const busy = () =>
