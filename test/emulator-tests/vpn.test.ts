@@ -4,8 +4,9 @@ import type { ReplicaTunnel } from '../emulator/tunnels/driver.js';
 import { api, call, createWorkspace, eventually, MY_TEAM, startFast, waitRunning } from './helpers.js';
 
 let emulator: RunningEmulator;
+const notices: string[] = [];
 beforeAll(async () => {
-  emulator = await startFast();
+  emulator = await startFast({ notice: (message) => notices.push(message) });
 });
 afterAll(() => emulator.close());
 
@@ -204,6 +205,9 @@ describe('tunnels per replica', () => {
     await emulator.world.settle();
     const state = await call<{ driverErrors: string[] }>(emulator, 'GET', '/_emulator/state');
     expect(state.body.driverErrors).toContain(`connect workspace ${ws.id} (office): charon did not start`);
+    expect(notices).toContain(
+      `emulator: tunnel driver failed: connect workspace ${ws.id} (office): charon did not start`,
+    );
   });
 
   it('refuses to delete a config still in use', async () => {

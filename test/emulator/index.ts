@@ -42,7 +42,7 @@ export interface EmulatorOptions {
    * vitest when the spec exists, else 'off'; $EMULATOR_CONTRACT (record|off) overrides.
    */
   contract?: ContractMode;
-  /** Where notices (e.g. the strongSwan fallback) go; default console.warn. */
+  /** Where notices (the strongSwan fallback, tunnel driver failures) go; default console.warn. */
   notice?: (message: string) => void;
 }
 
@@ -144,7 +144,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let seq = 0;
 
   const newWorld = () => {
-    const created = new World(seed, timing, driver);
+    const created = new World(seed, timing, driver, notice);
     seedWorkspaces(created);
     return created;
   };

@@ -89,6 +89,8 @@ export class World {
     readonly seed: Seed,
     readonly timing: Timing,
     readonly driver: TunnelDriver,
+    /** Where driver failures are reported (the emulator's `notice`). */
+    private readonly warn: (message: string) => void = (message) => console.warn(message),
     readonly now: () => number = Date.now,
   ) {
     for (const user of seed.users) {
@@ -241,7 +243,7 @@ export class World {
     const tracked = operation.catch((error: unknown) => {
       const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
       this.driverErrors.push(message);
-      console.warn(`emulator: tunnel driver failed: ${message}`);
+      this.warn(`emulator: tunnel driver failed: ${message}`);
     });
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
