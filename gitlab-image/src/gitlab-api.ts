@@ -5,7 +5,7 @@
  * - one preview note per MR, found by its marker and edited in place.
  */
 import { z } from 'zod';
-import { requestJson, type HttpDeps } from '../../shared/ci-http.js';
+import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
 import { isPreviewNote, type NoteMarkerStyle } from '../../shared/ci-note.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'html-comment';
@@ -42,17 +42,35 @@ export class GitLabApi {
     return { 'PRIVATE-TOKEN': this.options.token };
   }
 
-  /** Offset pagination: GitLab answers `x-next-page` (empty on the last page). */
+  /**
+   * Offset pagination: GitLab answers `x-next-page` (empty on the last page). A page without that
+   * header (a proxy that strips it) is refused rather than read as the last page: prune would
+   * otherwise take the MRs on later pages for closed ones and delete their previews.
+   */
   private async *pages<T>(operation: string, path: string, schema: z.ZodType<T[]>): AsyncGenerator<T[]> {
     let page = '1';
     for (let count = 0; page !== ''; count++) {
-      if (count >= MAX_PAGES) throw new Error(`${operation}: more than ${MAX_PAGES} pages; giving up.`);
+      if (count >= MAX_PAGES) {
+        throw new PlatformApiError(
+          operation,
+          undefined,
+          `${operation}: more than ${MAX_PAGES} pages; giving up.`,
+        );
+      }
       const response = await requestJson(
         { operation, url: this.url(path, { per_page: PER_PAGE, page }), headers: this.headers, schema },
         this.deps,
       );
       yield response.data;
-      page = response.headers.get('x-next-page')?.trim() ?? '';
+      const next = response.headers.get('x-next-page');
+      if (next === null && response.data.length > 0) {
+        throw new PlatformApiError(
+          operation,
+          response.status,
+          `${operation}: the response has no x-next-page header (stripped by a proxy?), so the list may be incomplete; not guessing.`,
+        );
+      }
+      page = next?.trim() ?? '';
     }
   }
 

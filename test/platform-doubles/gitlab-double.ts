@@ -28,6 +28,8 @@ export interface GitLabDoubleOptions {
   mergeRequests?: GitLabMergeRequest[];
   /** GitLab's maximum is 100; tests lower it to make the adapter page. */
   maxPerPage?: number;
+  /** Answer lists without the x-* pagination headers, as a header-stripping proxy would. */
+  stripPaginationHeaders?: boolean;
 }
 
 export interface GitLabDouble extends HttpDouble {
@@ -40,11 +42,12 @@ export interface GitLabDouble extends HttpDouble {
 
 const API = '/api/v4/projects/:project';
 
-function paginate<T>(items: T[], query: Record<string, string>, maxPerPage: number): Reply {
+function paginate<T>(items: T[], query: Record<string, string>, maxPerPage: number, strip = false): Reply {
   const perPage = Math.min(maxPerPage, Math.max(1, Number(query.per_page ?? 20)));
   const page = Math.max(1, Number(query.page ?? 1));
   const totalPages = Math.max(1, Math.ceil(items.length / perPage));
   const slice = items.slice((page - 1) * perPage, page * perPage);
+  if (strip) return { status: 200, body: slice };
   return {
     status: 200,
     body: slice,
@@ -105,7 +108,7 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
               project_id: options.projectId,
               state: mr.state,
             }));
-          return project(req) ?? paginate(list, req.query, maxPerPage);
+          return project(req) ?? paginate(list, req.query, maxPerPage, options.stripPaginationHeaders);
         },
       },
       {
@@ -114,7 +117,7 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
         handle: (req) => {
           const mr = mergeRequest(req);
           if (project(req) || !mr) return project(req) ?? noMr;
-          return paginate(notesOf(mr.iid), req.query, maxPerPage);
+          return paginate(notesOf(mr.iid), req.query, maxPerPage, options.stripPaginationHeaders);
         },
       },
       {

@@ -1,0 +1,74 @@
+/**
+ * gitlab-image/src/gitlab-api.ts against the GitLab API double, in process: pagination (and its
+ * fail-safe), the MR note found again and edited in place, and errors that carry no token.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { GitLabApi } from '../../gitlab-image/src/gitlab-api.js';
+import { PlatformApiError } from '../../shared/ci-http.js';
+import {
+  startGitLabDouble,
+  type GitLabDouble,
+  type GitLabDoubleOptions,
+} from '../platform-doubles/gitlab-double.js';
+
+const TOKEN = 'glpat-unit-test-token-000';
+let double: GitLabDouble | undefined;
+
+afterEach(async () => {
+  await double?.close();
+  double = undefined;
+});
+
+async function api(options: Partial<GitLabDoubleOptions> = {}, token = TOKEN): Promise<GitLabApi> {
+  double = await startGitLabDouble({ token: TOKEN, projectId: 9, projectPath: 'g/p', ...options });
+  return new GitLabApi(
+    { apiV4Url: `${double.url}/api/v4`, projectRef: encodeURIComponent('g/p'), token },
+    { sleep: () => Promise.resolve() },
+  );
+}
+
+describe('GitLabApi', () => {
+  it('lists every open MR across pages', async () => {
+    const gitlab = await api({
+      maxPerPage: 2,
+      mergeRequests: [1, 2, 3, 4, 5].map((iid) => ({ iid, state: iid === 3 ? 'merged' : 'opened' })),
+    });
+    expect(await gitlab.listOpenMergeRequestIids()).toEqual([1, 2, 4, 5]);
+    expect(double?.calls.map((c) => c.query.page)).toEqual(['1', '2']);
+  });
+
+  it('refuses a list whose pagination headers are missing instead of treating it as complete', async () => {
+    const gitlab = await api({ stripPaginationHeaders: true, mergeRequests: [{ iid: 1, state: 'opened' }] });
+    await expect(gitlab.listOpenMergeRequestIids()).rejects.toThrow(/no x-next-page header.*not guessing/);
+  });
+
+  it('creates the preview note once, then edits it in place, skipping system notes', async () => {
+    const gitlab = await api({ mergeRequests: [{ iid: 4, state: 'opened' }] });
+    const first = await gitlab.upsertPreviewNote(4, '<!-- codesphere-deploy:preview -->\none');
+    const second = await gitlab.upsertPreviewNote(4, '<!-- codesphere-deploy:preview -->\ntwo');
+    expect(first.created).toBe(true);
+    expect(second).toEqual({ id: first.id, created: false });
+    expect(double?.userNotes(4).map((n) => n.body)).toEqual(['<!-- codesphere-deploy:preview -->\ntwo']);
+  });
+
+  it('fails with the operation and status, never the token', async () => {
+    const gitlab = await api({}, 'glpat-wrong-token-1234');
+    const error = await gitlab.listOpenMergeRequestIids().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(PlatformApiError);
+    expect((error as PlatformApiError).status).toBe(401);
+    expect((error as Error).message).toMatch(
+      /^list open merge requests failed \(GET http:\/\/127\.0\.0\.1:\d+\/api\/v4\/projects\/g%2Fp\/merge_requests\): HTTP 401/,
+    );
+    expect((error as Error).message).not.toContain('glpat-wrong-token-1234');
+  });
+
+  it('retries a 503 on a GET', async () => {
+    const gitlab = await api({ mergeRequests: [{ iid: 1, state: 'opened' }] });
+    double?.failNext({ method: 'GET' }, { status: 503, body: { message: 'busy' } }, 2);
+    expect(await gitlab.listOpenMergeRequestIids()).toEqual([1]);
+    expect(double?.calls.map((c) => c.status)).toEqual([503, 503, 200]);
+  });
+});
