@@ -1,0 +1,84 @@
+/**
+ * bitbucket-pipe/src/bitbucket-api.ts against the Bitbucket API double, in process: `next` pages,
+ * the token never sent to another host, the PR comment edited in place, Basic auth.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { BitbucketApi } from '../../bitbucket-pipe/src/bitbucket-api.js';
+import {
+  startBitbucketDouble,
+  type BitbucketDouble,
+  type BitbucketDoubleOptions,
+} from '../platform-doubles/bitbucket-double.js';
+
+const TOKEN = 'bb-unit-test-token-0000';
+let double: BitbucketDouble | undefined;
+
+afterEach(async () => {
+  await double?.close();
+  double = undefined;
+});
+
+async function api(options: Partial<BitbucketDoubleOptions> = {}, username?: string): Promise<BitbucketApi> {
+  double = await startBitbucketDouble({ token: TOKEN, workspace: 'acme', repoSlug: 'shop', ...options });
+  return new BitbucketApi(
+    { apiUrl: `${double.url}/2.0`, workspace: 'acme', repoSlug: 'shop', token: TOKEN, username },
+    { sleep: () => Promise.resolve() },
+  );
+}
+
+describe('BitbucketApi', () => {
+  it('follows `next` until the last page and keeps only OPEN pull requests', async () => {
+    const bitbucket = await api({
+      maxPageLength: 2,
+      pullRequests: [1, 2, 3, 4, 5].map((id) => ({ id, state: id === 2 ? 'DECLINED' : 'OPEN' })),
+    });
+    expect(await bitbucket.listOpenPullRequestIds()).toEqual([1, 3, 4, 5]);
+    expect(double?.calls.map((c) => c.query.page ?? '1')).toEqual(['1', '2']);
+    expect(double?.calls[0]?.query).toMatchObject({ state: 'OPEN', pagelen: '50' });
+  });
+
+  it('does not send the token to a `next` link on another host', async () => {
+    const bitbucket = await api();
+    double?.failNext(
+      { method: 'GET' },
+      {
+        status: 200,
+        body: {
+          values: [{ id: 1 }],
+          next: 'http://198.51.100.9/2.0/repositories/acme/shop/pullrequests?page=2',
+        },
+      },
+    );
+    await expect(bitbucket.listOpenPullRequestIds()).rejects.toThrow(/points to another host.*not following/);
+    expect(double?.calls).toHaveLength(1);
+  });
+
+  it('creates the preview comment once, then edits it in place', async () => {
+    const bitbucket = await api(
+      { username: 'ci@example.com', pullRequests: [{ id: 7, state: 'OPEN' }] },
+      'ci@example.com',
+    );
+    const first = await bitbucket.upsertPreviewComment(7, '[//]: # (codesphere-deploy:preview)\none');
+    const second = await bitbucket.upsertPreviewComment(7, '[//]: # (codesphere-deploy:preview)\ntwo');
+    expect(first.created).toBe(true);
+    expect(second).toEqual({ id: first.id, created: false });
+    expect(double?.comments.get(7)?.map((c) => c.content.raw)).toEqual([
+      '[//]: # (codesphere-deploy:preview)\ntwo',
+    ]);
+    expect(double?.calls.every((c) => c.authorized)).toBe(true);
+  });
+
+  it('refuses Bearer auth where the double expects Basic (and the reverse), naming the status', async () => {
+    double = await startBitbucketDouble({
+      token: TOKEN,
+      username: 'ci@example.com',
+      workspace: 'acme',
+      repoSlug: 'shop',
+    });
+    const bearer = new BitbucketApi(
+      { apiUrl: `${double.url}/2.0`, workspace: 'acme', repoSlug: 'shop', token: TOKEN },
+      { sleep: () => Promise.resolve() },
+    );
+    await expect(bearer.listOpenPullRequestIds()).rejects.toThrow(/HTTP 401/);
+  });
+});
