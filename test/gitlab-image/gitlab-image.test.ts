@@ -184,6 +184,23 @@ describe('merge request pipeline: deploy', () => {
     expect(gitlab.userNotes(12)[0]?.body).toContain('lab');
   });
 
+  it('switches with VPN_SWITCH=zero-downtime and points the environment at the workspace that serves', async () => {
+    expect((await runJob({ mergeRequestIid: 12 }, jobVariables())).code).toBe(0);
+    const run = await runJob(
+      { mergeRequestIid: 12 },
+      jobVariables({ VPN_CONFIG: 'lab', VPN_SWITCH: 'zero-downtime' }),
+    );
+    expect(run.code, describeRun(run)).toBe(0);
+    const serving = workspaces(emulator).filter((w) => w.name === 'shop-!12');
+    expect(serving).toHaveLength(1);
+    expect(serving[0]?.vpnConfig).toBe('lab');
+    expect(readDotenv()).toMatchObject({
+      CODESPHERE_WORKSPACE_ID: String(serving[0]?.id),
+      DYNAMIC_ENVIRONMENT_URL: `https://${serving[0]?.devDomain ?? ''}`,
+      CODESPHERE_VPN_CONFIG: 'lab',
+    });
+  });
+
   it('deploys from a merged-results pipeline with the source branch, not the merge ref', async () => {
     const run = await runJob(
       { mergeRequestIid: 3, branch: 'feature/login', mergedResults: true },
