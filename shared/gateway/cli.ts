@@ -50,6 +50,10 @@ function read(io: CliIo, path: string, what: string): string {
 /** Runs the CLI; returns the exit code (0 ok, 1 mismatches, 2 usage or input errors). */
 export function runGatewayCli(argv: string[], io: CliIo): number {
   const [command, ...rest] = argv;
+  if (command === '--help' || command === '-h' || command === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
   try {
     if (command !== 'print' && command !== 'check')
       throw new UsageError(command ? `unknown command '${command}'` : 'no command given');

@@ -107,6 +107,18 @@ describe('gateway CLI', () => {
     expect(result.err).toContain('peerSubnets.0: 0.0.0.0/0 would route all traffic');
   });
 
+  it.each([['--help'], ['-h'], ['help']])(
+    '%s prints the usage and exits 0; no command is a usage error',
+    (flag) => {
+      const help = cli([flag]);
+      expect(help.code).toBe(0);
+      expect(help.out).toContain('gateway check --config');
+      const none = cli([]);
+      expect(none.code).toBe(2);
+      expect(none.err).toContain('no command given');
+    },
+  );
+
   it('runs as `npm run gateway` and exits 1 on a mismatch', async () => {
     fs.writeFileSync(
       path.join(dir, 'noencap.conf'),
