@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { compilePathTemplate, type PathTemplate } from '../emulator/router.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const specPath = path.resolve(repoRoot, '../shared/codesphere-openapi.json');
@@ -50,8 +51,7 @@ export interface Exchange {
   responseBody?: unknown;
 }
 
-let cached:
-  { spec: Spec; ajv: Ajv; routes: Array<{ regex: RegExp; names: string[]; template: string }> } | undefined;
+let cached: { spec: Spec; ajv: Ajv; routes: PathTemplate[] } | undefined;
 const validators = new Map<string, ValidateFunction>();
 
 function load() {
@@ -63,19 +63,7 @@ function load() {
   const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
   addFormats(ajv);
   ajv.addSchema({ components: spec.components ?? {} }, 'spec');
-  const routes = Object.keys(spec.paths).map((template) => {
-    const names: string[] = [];
-    const pattern = template
-      .split('/')
-      .map((segment) => {
-        const param = /^\{(\w+)\}$/.exec(segment);
-        if (!param?.[1]) return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        names.push(param[1]);
-        return '([^/]+)';
-      })
-      .join('/');
-    return { regex: new RegExp(`^${pattern}/?$`), names, template };
-  });
+  const routes = Object.keys(spec.paths).map(compilePathTemplate);
   // Literal segments beat parameters: `/workspaces/team/{teamId}` before `/workspaces/{workspaceId}/...`.
   routes.sort((a, b) => a.names.length - b.names.length);
   cached = { spec, ajv, routes };
@@ -88,11 +76,9 @@ export function findOperation(method: string, requestPath: string): OperationMat
   const bare = requestPath.split('?')[0]!.replace(/^\/api(?=\/)/, '');
   const lower = method.toLowerCase();
   for (const route of routes) {
-    const found = route.regex.exec(bare);
-    const operation = found ? spec.paths[route.template]?.[lower] : undefined;
-    if (!found || !operation) continue;
-    const params: Record<string, string> = {};
-    route.names.forEach((name, i) => (params[name] = decodeURIComponent(found[i + 1] ?? '')));
+    const params = route.match(bare);
+    const operation = params ? spec.paths[route.template]?.[lower] : undefined;
+    if (!params || !operation) continue;
     return {
       template: route.template,
       method: lower,

@@ -3,56 +3,30 @@
  * "public" for a gateway's peer IP. IPv6 is out of scope: Codesphere's VPN configs are IPv4.
  */
 
-export interface Cidr {
-  network: number;
-  prefix: number;
-  text: string;
-}
+import {
+  cidrContains,
+  formatIpv4,
+  parseCidr as parseCidrOrAddress,
+  parseIpv4,
+  type Cidr,
+} from '../../shared/gateway/ipv4.js';
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+// The arithmetic is the gateway helper's (tests may import shared/, never the other way round).
+export { cidrContains, formatIpv4, parseIpv4, type Cidr };
 
-/** The address as an unsigned 32-bit number, or undefined when it is not dotted-quad IPv4. */
-export function parseIpv4(text: string): number | undefined {
-  const match = IPV4.exec(text.trim());
-  if (!match) return undefined;
-  const octets = match.slice(1).map(Number);
-  if (octets.some((octet) => octet > 255)) return undefined;
-  return octets.reduce((acc, octet) => acc * 256 + octet, 0);
-}
-
-export function formatIpv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
-}
-
-/** Parses "a.b.c.d/n"; returns a reason string when it is not a valid, aligned IPv4 CIDR. */
+/**
+ * Parses "a.b.c.d/n"; returns a reason string when it is not a valid, aligned IPv4 CIDR. Stricter
+ * than the gateway helper's parser, which reads a bare address as /32 (as ipsec.conf does): the
+ * dashboard wants a VPN config's subnets written with their prefix length.
+ */
 export function parseCidr(text: string): Cidr | string {
-  const [address, prefixText, ...rest] = text.trim().split('/');
-  if (address === undefined || prefixText === undefined || rest.length > 0) {
-    return `'${text}' is not in CIDR notation (expected a.b.c.d/n)`;
-  }
-  const network = parseIpv4(address);
-  if (network === undefined) return `'${text}' has an invalid IPv4 address`;
-  if (!/^\d{1,2}$/.test(prefixText) || Number(prefixText) > 32) {
-    return `'${text}' has an invalid prefix length (0-32)`;
-  }
-  const prefix = Number(prefixText);
-  if (network % blockSize(prefix) !== 0) {
-    return `'${text}' has host bits set (network address is ${formatIpv4(network - (network % blockSize(prefix)))}/${prefix})`;
-  }
-  return { network, prefix, text: `${formatIpv4(network)}/${prefix}` };
-}
-
-function blockSize(prefix: number): number {
-  return 2 ** (32 - prefix);
-}
-
-export function cidrContains(cidr: Cidr, address: number): boolean {
-  return address >= cidr.network && address < cidr.network + blockSize(cidr.prefix);
+  if (!text.includes('/')) return `'${text}' is not in CIDR notation (expected a.b.c.d/n)`;
+  return parseCidrOrAddress(text);
 }
 
 /** Usable host addresses of a pool, in order (network and broadcast excluded for /30 and wider). */
 export function poolAddresses(cidr: Cidr): number[] {
-  const size = blockSize(cidr.prefix);
+  const size = 2 ** (32 - cidr.prefix);
   if (size <= 2) return Array.from({ length: size }, (_, i) => cidr.network + i);
   return Array.from({ length: size - 2 }, (_, i) => cidr.network + 1 + i);
 }
