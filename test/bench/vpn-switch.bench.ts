@@ -11,7 +11,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deploy, type DeployResult, type Reporter } from '../../shared/index.js';
+import { ConsoleReporter } from '../../shared/console-reporter.js';
+import { deploy, type CoreDeps, type DeployResult, type JobInput } from '../../shared/index.js';
 import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 import { pingOnce } from '../emulator/tunnels/strongswan/network.js';
 import { strongswanUnavailable, type StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
@@ -75,16 +76,25 @@ export interface SwitchMeasurement {
   lostAtHandover: number;
 }
 
-const quiet: Reporter = {
-  info: () => undefined,
-  warning: () => undefined,
-  error: () => undefined,
-  debug: () => undefined,
-  group: (_name, fn) => fn(),
-  mask: () => undefined,
-  output: () => undefined,
-  summary: () => undefined,
-};
+/**
+ * The core's log of one deploy, kept in memory (redacted like a CI log): silent while it works,
+ * quoted when the deploy fails so the failure says what the core saw.
+ */
+async function deployLogged(input: JobInput, deps: Partial<CoreDeps>): Promise<DeployResult> {
+  const lines: string[] = [];
+  const reporter = new ConsoleReporter({ stdout: { write: (text: string) => lines.push(text) } });
+  try {
+    return await deploy(input, reporter, deps);
+  } catch (error) {
+    const log = lines.join('').trimEnd().split('\n').slice(-15).join('\n');
+    throw new Error(
+      `deploy with vpnConfig ${input.vpnConfig ?? '(none)'} failed; the core's log ended:\n${log}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -114,12 +124,12 @@ export async function measureSwitch(
   changeNumber: number,
 ): Promise<SwitchMeasurement> {
   const driver = em.driver as StrongswanTunnelDriver;
-  const input = (vpnConfig: string) => ({
+  const input = (vpnConfig: string): JobInput => ({
     apiUrl: em.url,
     apiToken: em.apiToken,
     team: 'My Team',
     plan: 'Boost',
-    platform: 'github' as const,
+    platform: 'github',
     repository: 'acme/shop',
     gitUrl: 'https://github.com/acme/shop.git',
     branch: 'feature/vpn',
@@ -136,7 +146,7 @@ export async function measureSwitch(
     userAgent: 'codesphere-deploy-bench',
   };
 
-  const first = await deploy(input(FROM), quiet, deps);
+  const first = await deployLogged(input(FROM), deps);
   const name = first.name;
 
   const listNamed = async (): Promise<ListedWorkspace | undefined> => {
@@ -203,7 +213,7 @@ export async function measureSwitch(
   try {
     await sleep(STEADY_MS);
     const switchStart = performance.now();
-    second = await deploy(input(TO), quiet, deps);
+    second = await deployLogged(input(TO), deps);
     switchMs = performance.now() - switchStart;
     // vpnCheck passed on every replica already; a last look that every tunnel is up, then steady state.
     await driver.settled(second.workspaceId, 15_000);
