@@ -29,7 +29,7 @@ export class CiVariableError extends ConfigError {
   }
 }
 
-/** The JobInput fields that come from the user's variables (the rest is platform context). */
+/** The JobInput fields that come from the user's variables or action inputs (the rest is platform context). */
 export type CommonJobInput = Omit<
   JobInput,
   | 'platform'

@@ -7,7 +7,7 @@
  * are checked here.
  */
 import * as core from '@actions/core';
-import type { JobInput } from '../../shared/contract.js';
+import type { CommonJobInput } from '../../shared/ci-variables.js';
 import { ConfigError } from '../../shared/errors.js';
 
 /** Input names as action.yml spells them (the runner exposes them as INPUT_<NAME UPPERCASED>). */
@@ -41,18 +41,8 @@ export const SECRET_INPUTS = [INPUT.apiToken, INPUT.password, INPUT.githubToken]
 export const ACTIONS = ['auto', 'deploy', 'teardown', 'prune'] as const;
 export type ActionChoice = (typeof ACTIONS)[number];
 
-/** The job settings the core validates, minus what comes from the GitHub context. */
-export type CoreSettings = Omit<
-  JobInput,
-  | 'platform'
-  | 'repository'
-  | 'gitUrl'
-  | 'isPrivateRepo'
-  | 'branch'
-  | 'commit'
-  | 'changeNumber'
-  | 'openChangeNumbers'
->;
+/** The job settings the core validates, minus what comes from the GitHub context: the part the inputs fill. */
+export type CoreSettings = CommonJobInput;
 
 export interface ActionInputs {
   core: CoreSettings;
