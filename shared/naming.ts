@@ -100,3 +100,11 @@ function escapeRegExp(text: string): string {
 export function switchingName(name: string): string {
   return `${name}-vpn-switch`;
 }
+
+/**
+ * The name the old workspace carries during a zero-downtime switch's handover, between giving up
+ * the canonical name and being deleted; teardown deletes it too, should a switch stop there.
+ */
+export function retiringName(name: string): string {
+  return `${name}-vpn-retiring`;
+}

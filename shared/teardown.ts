@@ -5,7 +5,7 @@ import { ApiError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import { resolveTeam } from './resolve.js';
 import { openSession } from './session.js';
-import { switchingName } from './naming.js';
+import { retiringName, switchingName } from './naming.js';
 
 /**
  * `teardown`: deletes the change request's preview. Already gone is success.
@@ -59,7 +59,7 @@ async function deleteByName(
   reporter: Reporter,
 ): Promise<number | undefined> {
   // Also a half-built replacement left by an interrupted zero-downtime VPN switch.
-  const names = new Set([name, switchingName(name)]);
+  const names = new Set([name, switchingName(name), retiringName(name)]);
   const matches = (await client.listWorkspaces(teamId)).filter((w) => names.has(w.name));
   let deleted: number | undefined;
   for (const workspace of matches) {

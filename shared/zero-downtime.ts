@@ -1,7 +1,7 @@
 import { createWorkspace, findByName, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { DeploymentError } from './errors.js';
-import { switchingName } from './naming.js';
+import { retiringName, switchingName } from './naming.js';
 import { runStage, waitUntilRunning, type WaitContext } from './pipeline.js';
 import type { Session } from './session.js';
 import { deleteWorkspace } from './teardown.js';
@@ -11,9 +11,15 @@ import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
  * `vpnSwitch: zero-downtime`: a VPN config change without the in-place restart. An in-place
  * PATCH restarts the VPN service on every replica (a gap in private connectivity); instead a
  * second workspace is built on the new config under a temporary name, and only once it runs
- * and its vpnCheck passes is the old one deleted and the new one renamed to the canonical name.
+ * and its vpnCheck passes does the name move: the old workspace steps aside to a retiring name,
+ * the new one takes the canonical name, and the old one is deleted last, after a short drain.
+ * Names are unique per team, so the move takes two renames; deleting the old workspace first
+ * (the obvious order) would cut every client still talking to it before the new one is named.
  * If the new one fails, it is deleted and the old one keeps serving, untouched.
  */
+
+/** Time for clients that resolved the old workspace just before the handover to finish with it. */
+export const HANDOVER_DRAIN_MS = 2_000;
 
 export interface SwitchOutcome {
   applied: Applied;
@@ -35,10 +41,12 @@ export async function zeroDowntimeSwitch(
     `Switching VPN config ${from} -> ${to} without downtime: building "${tempName}" on ${to} while workspace ${current.id} keeps serving.`,
   );
 
-  // A switch interrupted earlier left its half-built workspace: it is ours, and stale.
-  const stale = findByName(await client.listWorkspaces(team.id), tempName);
-  if (stale) {
-    reporter.warning(`Deleting "${tempName}" (id ${stale.id}) left by an interrupted switch.`);
+  // A switch interrupted earlier left its half-built or retiring workspace: it is ours, and stale.
+  const listed = await client.listWorkspaces(team.id);
+  for (const leftover of [tempName, retiringName(name)]) {
+    const stale = findByName(listed, leftover);
+    if (!stale) continue;
+    reporter.warning(`Deleting "${leftover}" (id ${stale.id}) left by an interrupted switch.`);
     await deleteWorkspace(client, stale.id);
   }
 
@@ -90,10 +98,19 @@ export async function zeroDowntimeSwitch(
     );
   }
 
-  await deleteWorkspace(client, current.id);
-  reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
-  await client.updateWorkspace(next.id, { name });
-  reporter.info(`Workspace ${next.id} is now "${name}" (VPN config ${to}).`);
+  await handOverName(session, team, current, next, tempName);
+  reporter.info(`Workspace ${next.id} is now "${name}" (VPN config ${to}); workspace ${current.id} retires.`);
+  // The old workspace serves until here: clients that resolved it just before the handover finish first.
+  await deps.sleep(HANDOVER_DRAIN_MS);
+  try {
+    await deleteWorkspace(client, current.id);
+    reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
+  } catch (err: unknown) {
+    reporter.warning(
+      `The preview moved to workspace ${next.id}, but the old workspace ${current.id} ("${retiringName(name)}") could not be deleted: ` +
+        `${err instanceof Error ? err.message : String(err)}. Closing the PR (teardown) deletes it.`,
+    );
+  }
   return {
     applied: {
       workspace: { ...next, name },
@@ -102,6 +119,41 @@ export async function zeroDowntimeSwitch(
     },
     vpnCheck,
   };
+}
+
+/**
+ * Moves the canonical name from the old workspace to the new one: old -> retiring name, new -> name.
+ * Should the second rename fail, the old workspace gets its name back and the new one is removed,
+ * so the preview is exactly as before the switch.
+ */
+async function handOverName(
+  session: Session,
+  team: Team,
+  current: Workspace,
+  next: Workspace,
+  tempName: string,
+): Promise<void> {
+  const { client, reporter, request } = session;
+  const name = request.workspaceName;
+  await client.updateWorkspace(current.id, { name: retiringName(name) });
+  try {
+    await client.updateWorkspace(next.id, { name });
+  } catch (err: unknown) {
+    try {
+      await client.updateWorkspace(current.id, { name });
+      await deleteWorkspace(client, next.id);
+    } catch (rollbackErr: unknown) {
+      reporter.warning(
+        `Could not undo the handover (${rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr)}): ` +
+          `workspace ${current.id} may be named "${retiringName(name)}" and ${next.id} "${tempName}"; closing the PR (teardown) deletes both.`,
+      );
+    }
+    throw new DeploymentError(
+      `Zero-downtime VPN switch: renaming workspace ${next.id} to "${name}" failed, so the switch was undone: ${err instanceof Error ? err.message : String(err)}`,
+      { workspaceId: current.id, name, teamName: team.name },
+      { cause: err },
+    );
+  }
 }
 
 /** Whether this run should switch by replacement rather than PATCH. */

@@ -46,8 +46,21 @@ describe('zero-downtime VPN switch', () => {
     expect(Object.fromEntries(ws?.env ?? [])).toEqual({ A: '1' });
     expect(em.world.workspaces.has(first.workspaceId)).toBe(false);
     expect(workspacesNamed(em, 'shop-#42-vpn-switch')).toEqual([]);
-    // The old workspace's VPN was never PATCHed (no restart): the only PATCH is the rename.
-    expect(count(em, 'PATCH', /^\/api\/workspaces\/\d+$/)).toBe(1);
+    // The name moves before anything is deleted: the old workspace steps aside (rename), the new
+    // one takes the name (rename), and only then is the old one deleted. Those two renames are the
+    // only PATCHes: the old workspace's VPN config was never PATCHed (no restart).
+    const handover = em
+      .requestLog()
+      .filter(
+        (e) =>
+          (e.method === 'PATCH' || e.method === 'DELETE') &&
+          (e.path === `/api/workspaces/${first.workspaceId}` ||
+            e.path === `/api/workspaces/${second.workspaceId}`),
+      )
+      .map((e) => `${e.method} ${e.path === `/api/workspaces/${first.workspaceId}` ? 'old' : 'new'}`);
+    expect(handover).toEqual(['PATCH old', 'PATCH new', 'DELETE old']);
+    expect(count(em, 'PATCH', /^\/api\/workspaces\/\d+$/)).toBe(2);
+    expect(workspacesNamed(em, 'shop-#42-vpn-retiring')).toEqual([]);
 
     // Same config again: an ordinary update, no replacement.
     const third = await deploy(
