@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConsoleReporter } from '../../shared/console-reporter.js';
 import { deploy, type CoreDeps, type DeployResult, type JobInput } from '../../shared/index.js';
+import { HANDOVER_DRAIN_MS } from '../../shared/zero-downtime.js';
 import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 import { pingOnce } from '../emulator/tunnels/strongswan/network.js';
 import { strongswanUnavailable, type StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
@@ -115,8 +116,10 @@ interface ListedWorkspace {
  * through `execute`: the driver's probe behind `execute` sends 3 echoes 0.2 s apart and succeeds
  * if any is answered, so one execute call spans ~0.4 s and would hide an interruption shorter
  * than that (the in-place restart takes about 0.2 s). One echo per 20 ms resolves it.
- * A round that finds no workspace under the name, or whose replica no longer exists, is lost:
- * a client following the name would have had nothing to talk to.
+ * While the name is between holders (a zero-downtime handover takes two renames, since names are
+ * unique per team) the client keeps the workspace it resolved last, as a client caching a DNS
+ * answer does. A round that has no workspace at all, or whose replica no longer exists, is lost:
+ * the client would have had nothing to talk to.
  */
 export async function measureSwitch(
   em: RunningEmulator,
@@ -140,8 +143,10 @@ export async function measureSwitch(
     vpnSwitch: mode,
   });
   // Real time; the core's polling sleeps are capped so they do not dominate the switch duration.
+  // The handover drain is not a poll but the switch's own mechanism (clients finish with the old
+  // workspace before it is deleted), so it keeps its real length.
   const deps = {
-    sleep: (ms: number) => sleep(Math.min(ms, 50)),
+    sleep: (ms: number) => sleep(ms === HANDOVER_DRAIN_MS ? ms : Math.min(ms, 50)),
     now: () => Date.now(),
     userAgent: 'codesphere-deploy-bench',
   };
@@ -176,9 +181,11 @@ export async function measureSwitch(
   let probes = 0;
 
   /** One client request: resolve the name, then one echo to the current config's host. */
+  let lastResolved: ListedWorkspace | undefined;
   const probe = async (round: number): Promise<void> => {
     const startedAt = Date.now();
-    const holder = await listNamed();
+    const holder = (await listNamed()) ?? lastResolved;
+    lastResolved = holder;
     const target = holder?.vpnConfig ? HOST_BEHIND[holder.vpnConfig] : undefined;
     const netns = holder ? driver.replicaNamespace(holder.id, round % REPLICAS) : undefined;
     let why: string | undefined;
@@ -224,8 +231,7 @@ export async function measureSwitch(
     clearInterval(sampler);
   }
   const end = since();
-  const handover =
-    mode === 'zero-downtime' ? handoverWindow(em, first.workspaceId, second.workspaceId) : undefined;
+  const handover = mode === 'zero-downtime' ? handoverWindow(em, first.workspaceId) : undefined;
   const lostAtHandover = lostProbes.filter((p) => overlapsHandover(p, handover)).length;
 
   let longestGapMs = 0;
@@ -267,12 +273,13 @@ export function overlapsHandover(
   return handover !== undefined && probe.startedAt <= handover.endedAt && probe.endedAt >= handover.startedAt;
 }
 
-function handoverWindow(em: RunningEmulator, fromId: number, toId: number): SwitchMeasurement['handover'] {
+/** From the old workspace giving up the name to its deletion (the new one is named in between). */
+function handoverWindow(em: RunningEmulator, fromId: number): SwitchMeasurement['handover'] {
   const log = em.requestLog();
+  const steppedAside = log.find((e) => e.method === 'PATCH' && e.path === `/api/workspaces/${fromId}`);
   const deleted = log.find((e) => e.method === 'DELETE' && e.path === `/api/workspaces/${fromId}`);
-  const renamed = log.filter((e) => e.method === 'PATCH' && e.path === `/api/workspaces/${toId}`).at(-1);
-  if (!deleted || !renamed) return undefined;
-  return { startedAt: Date.parse(deleted.at), endedAt: Date.parse(renamed.at) + renamed.durationMs };
+  if (!steppedAside || !deleted) return undefined;
+  return { startedAt: Date.parse(steppedAside.at), endedAt: Date.parse(deleted.at) + deleted.durationMs };
 }
 
 export function describeMeasurement(m: SwitchMeasurement): string {
