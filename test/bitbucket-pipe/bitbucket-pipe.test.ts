@@ -11,11 +11,12 @@ import type { RunningEmulator } from '../emulator/index.js';
 import { startBitbucketDouble, type BitbucketDouble } from '../platform-doubles/bitbucket-double.js';
 import {
   apiRequests,
-  assertNoSecrets,
   createWorkspace,
-  filesUnder,
+  expectCleanCalls,
   jobDirectory,
+  runCheckedEntry,
   startFixtureEmulator,
+  userVariables,
   workspaceNamed,
   workspaces,
 } from '../platform-doubles/fixture.js';
@@ -30,7 +31,6 @@ import {
   DEMO_TOKEN,
   describeRun,
   lastLine,
-  runEntry,
   type BitbucketStep,
   type EntryRun,
 } from '../platform-doubles/run-entry.js';
@@ -63,37 +63,23 @@ beforeEach(async () => {
   writeFileSync(variablesFile, '');
 });
 afterEach(async () => {
-  expect(bitbucket.unhandled, 'Bitbucket calls the double does not model').toEqual([]);
-  expect(emulator.contractViolations(), 'Codesphere calls against the OpenAPI contract').toEqual([]);
+  expectCleanCalls(emulator, bitbucket, 'Bitbucket');
   await bitbucket.close();
   step.remove();
 });
 
 /** The pipe's `variables:` as the README's examples set them. */
-function pipeVariables(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    API_URL: emulator.url,
-    API_TOKEN: DEMO_TOKEN,
-    ACCESS_TOKEN: BITBUCKET_ACCESS_TOKEN,
-    TEAM: 'My Team',
-    PLAN: 'Micro',
-    VPN_CONFIG: 'office',
-    ...extra,
-  };
-}
+const pipeVariables = (extra: Record<string, string> = {}) =>
+  userVariables(emulator, BITBUCKET_ACCESS_TOKEN, extra);
 
-async function runStep(
-  shape: Omit<BitbucketStep, 'apiUrl'>,
-  variables: Record<string, string>,
-): Promise<EntryRun> {
+/** Runs the pipe's entry; asserts no secret in the log, the files written or any comment body. */
+function runStep(shape: Omit<BitbucketStep, 'apiUrl'>, variables: Record<string, string>): Promise<EntryRun> {
   const env = {
     ...bitbucketStepEnv({ ...shape, apiUrl: bitbucket.url }, step.dir),
     BITBUCKET_PIPELINES_VARIABLES_PATH: variablesFile,
     ...variables,
   };
-  const run = await runEntry(bitbucketEntry, env, step.dir);
-  assertNoSecrets({ run, files: filesUnder(step.dir), calls: bitbucket.calls }, SECRETS);
-  return run;
+  return runCheckedEntry(bitbucketEntry, env, { dir: step.dir, double: bitbucket, secrets: SECRETS });
 }
 
 const outputVariables = () => readFileSync(variablesFile, 'utf8');

@@ -3,7 +3,9 @@
  * run must satisfy (no secret anywhere the user or a later step can see it).
  */
 import { expect } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../emulator/index.js';
+// The emulator fixture is the same for every adapter's suite.
+export { startFixtureEmulator, waitFor } from '../platform-doubles/fixture.js';
 import { startGitHubDouble, type GitHubDouble } from './github-double.js';
 import {
   DEMO_PASSWORD,
@@ -15,21 +17,7 @@ import {
 } from './harness.js';
 import { pullRequestPayload, type PullRequestOptions } from './payloads.js';
 
-/** Fast enough for tests, slow enough that the action must really wait for each phase. */
-export const FAST_TIMING = {
-  provisioningMs: 60,
-  stageQueueMs: 10,
-  stageMs: 40,
-  tunnelConnectMs: 30,
-  tunnelRestartMs: 20,
-  latencyMs: 0,
-};
-
 export const SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, GITHUB_TOKEN];
-
-export async function startFixtureEmulator(): Promise<RunningEmulator> {
-  return startEmulator({ timing: FAST_TIMING, notice: () => {} });
-}
 
 export { startGitHubDouble, type GitHubDouble };
 
@@ -82,14 +70,4 @@ export function assertNoSecretLeaks(run: ActionRun, github: GitHubDouble, secret
 /** The run's log, for failure messages. */
 export function describeRun(run: ActionRun): string {
   return `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
-}
-
-export async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 3000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -10,11 +10,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { RunningEmulator } from '../emulator/index.js';
 import {
   apiRequests,
-  assertNoSecrets,
   createWorkspace,
-  filesUnder,
+  expectCleanCalls,
   jobDirectory,
+  runCheckedEntry,
   startFixtureEmulator,
+  userVariables,
   waitFor,
   workspaceNamed,
   workspaces,
@@ -31,7 +32,6 @@ import {
   gitlabEntry,
   gitlabJobEnv,
   lastLine,
-  runEntry,
   type EntryRun,
   type GitLabJob,
 } from '../platform-doubles/run-entry.js';
@@ -61,33 +61,19 @@ beforeEach(async () => {
   job = jobDirectory('gitlab-job');
 });
 afterEach(async () => {
-  expect(gitlab.unhandled, 'GitLab calls the double does not model').toEqual([]);
-  expect(emulator.contractViolations(), 'Codesphere calls against the OpenAPI contract').toEqual([]);
+  expectCleanCalls(emulator, gitlab, 'GitLab');
   await gitlab.close();
   job.remove();
 });
 
 /** The job's `variables:` as the README's .gitlab-ci.yml sets them. */
-function jobVariables(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    API_URL: emulator.url,
-    API_TOKEN: DEMO_TOKEN,
-    ACCESS_TOKEN: GITLAB_ACCESS_TOKEN,
-    TEAM: 'My Team',
-    PLAN: 'Micro',
-    VPN_CONFIG: 'office',
-    ...extra,
-  };
-}
+const jobVariables = (extra: Record<string, string> = {}) =>
+  userVariables(emulator, GITLAB_ACCESS_TOKEN, extra);
 
-async function runJob(
-  shape: Omit<GitLabJob, 'apiV4Url'>,
-  variables: Record<string, string>,
-): Promise<EntryRun> {
+/** Runs the image's entry; asserts no secret in the log, the files written or any note body. */
+function runJob(shape: Omit<GitLabJob, 'apiV4Url'>, variables: Record<string, string>): Promise<EntryRun> {
   const env = { ...gitlabJobEnv({ ...shape, apiV4Url: `${gitlab.url}/api/v4` }, job.dir), ...variables };
-  const run = await runEntry(gitlabEntry, env, job.dir);
-  assertNoSecrets({ run, files: filesUnder(job.dir), calls: gitlab.calls }, SECRETS);
-  return run;
+  return runCheckedEntry(gitlabEntry, env, { dir: job.dir, double: gitlab, secrets: SECRETS });
 }
 
 function readDotenv(): Record<string, string> {

@@ -1,7 +1,8 @@
 /**
- * What the GitLab and Bitbucket suites share: the emulator with fast timing, a fresh job
- * directory per run, helpers that read the emulator's state and request log, direct workspace
- * creation (for prune fixtures), and the no-secret-anywhere assertion.
+ * What the adapter suites share: the emulator with fast timing and `waitFor` (all three adapters);
+ * for GitLab and Bitbucket also a fresh job directory per run, the user's variables, a run of the
+ * built entry checked for leaked secrets, helpers that read the emulator's state and request log,
+ * direct workspace creation (for prune fixtures), and the checks after each test.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,10 +10,60 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 import type { RecordedCall } from './http-double.js';
-import { DEMO_TOKEN, FAST_TIMING, type EntryRun } from './run-entry.js';
+import { DEMO_TOKEN, runEntry, type EntryRun } from './run-entry.js';
+
+/** Fast enough for tests, slow enough that an adapter must really wait for each phase. */
+export const FAST_TIMING = {
+  provisioningMs: 60,
+  stageQueueMs: 10,
+  stageMs: 40,
+  tunnelConnectMs: 30,
+  tunnelRestartMs: 20,
+  latencyMs: 0,
+};
 
 export async function startFixtureEmulator(): Promise<RunningEmulator> {
   return startEmulator({ timing: FAST_TIMING, notice: () => {} });
+}
+
+/** The variables a GitLab job or Bitbucket pipe step sets, as the README examples set them. */
+export function userVariables(
+  emulator: RunningEmulator,
+  accessToken: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    API_URL: emulator.url,
+    API_TOKEN: DEMO_TOKEN,
+    ACCESS_TOKEN: accessToken,
+    TEAM: 'My Team',
+    PLAN: 'Micro',
+    VPN_CONFIG: 'office',
+    ...extra,
+  };
+}
+
+/** A platform API double as the suites see it. */
+export interface PlatformDouble {
+  calls: RecordedCall[];
+  unhandled: unknown[];
+}
+
+/** Runs a built entry in the job directory and asserts that no secret reached anything it left behind. */
+export async function runCheckedEntry(
+  entry: string,
+  env: Record<string, string>,
+  place: { dir: string; double: PlatformDouble; secrets: string[] },
+): Promise<EntryRun> {
+  const run = await runEntry(entry, env, place.dir);
+  assertNoSecrets({ run, files: filesUnder(place.dir), calls: place.double.calls }, place.secrets);
+  return run;
+}
+
+/** After each test: the double saw only calls it models, and every Codesphere call kept the contract. */
+export function expectCleanCalls(emulator: RunningEmulator, double: PlatformDouble, platform: string): void {
+  expect(double.unhandled, `${platform} calls the double does not model`).toEqual([]);
+  expect(emulator.contractViolations(), 'Codesphere calls against the OpenAPI contract').toEqual([]);
 }
 
 export function jobDirectory(prefix: string): { dir: string; remove(): void } {

@@ -17,16 +17,6 @@ export const DEMO_TOKEN = 'csdemo-token-0123456789abcdef';
 export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo-password';
 
-/** Fast enough for tests, slow enough that the adapter must really wait for each phase. */
-export const FAST_TIMING = {
-  provisioningMs: 60,
-  stageQueueMs: 10,
-  stageMs: 40,
-  tunnelConnectMs: 30,
-  tunnelRestartMs: 20,
-  latencyMs: 0,
-};
-
 export interface EntryRun {
   code: number | null;
   stdout: string;
