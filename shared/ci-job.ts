@@ -69,7 +69,7 @@ export interface CiPlatform {
   core: CoreApi;
   userAgent: string;
   /** The platform's own secret variables and derived credentials, masked with ours before anything runs. */
-  platformSecrets: string[];
+  ownSecrets: string[];
   /** The core's field names -> the platform variables that supply them, for errors in the user's terms. */
   fields: Readonly<Record<string, string>>;
   /** Reads the platform's context; everything it throws is reported like any other failure. */
@@ -79,7 +79,7 @@ export interface CiPlatform {
 /** Runs one job. Never throws: every failure, whatever was thrown, becomes one `✖` line and exit code 1. */
 export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: CiPlatform): Promise<number> {
   // Before anything can fail or print: every secret the job was given.
-  for (const secret of [...platformSecrets(env, SECRET_VARIABLES), ...platform.platformSecrets]) {
+  for (const secret of [...platformSecrets(env, SECRET_VARIABLES), ...platform.ownSecrets]) {
     reporter.mask(secret);
   }
 

@@ -58,7 +58,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
   return runCiJob(env, reporter, {
     core: deps.core,
     userAgent: USER_AGENT,
-    platformSecrets: [
+    ownSecrets: [
       ...platformSecrets(env, BITBUCKET_SECRET_VARIABLES),
       ...urlCredentials(readVariable(env, 'BITBUCKET_GIT_HTTP_ORIGIN')),
     ],

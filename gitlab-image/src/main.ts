@@ -65,7 +65,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
     core: deps.core,
     userAgent: USER_AGENT,
     // Including the job token embedded in CI_REPOSITORY_URL, which GitLab itself does not mask in that form.
-    platformSecrets: [...platformSecrets(env, GITLAB_SECRET_VARIABLES), ...gitlabDerivedSecrets(env)],
+    ownSecrets: [...platformSecrets(env, GITLAB_SECRET_VARIABLES), ...gitlabDerivedSecrets(env)],
     fields: GITLAB_FIELDS,
     readJob: (settings): CiJob => {
       const context = readGitLabContext(env);
