@@ -9,6 +9,7 @@
  * capped), response bodies parsed with zod, and errors that name the operation but never carry a
  * header, so a token cannot ride along into a log.
  */
+import { errorMessage } from './describe-error.js';
 import type { z } from 'zod';
 
 import { CodesphereDeployError } from './errors.js';
@@ -102,7 +103,7 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
         await deps.sleep(retryDelay(attempt, null));
         continue;
       }
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       throw new PlatformApiError(
         request.operation,
         undefined,

@@ -1,3 +1,4 @@
+import { errorMessage } from './describe-error.js';
 import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import type { DeployResult, JobInput, Timings } from './contract.js';
@@ -208,7 +209,7 @@ async function confirm(session: Session, team: Team, workspace: Workspace): Prom
 
 function leftBehind(err: unknown, left: LeftWorkspace): unknown {
   if (err instanceof WorkspaceGoneError || err instanceof DeploymentError) return err;
-  const reason = err instanceof Error ? err.message : String(err);
+  const reason = errorMessage(err);
   return new DeploymentError(`Deployment failed: ${reason}`, left, { cause: err });
 }
 

@@ -26,3 +26,8 @@ function rawDescription(err: unknown): string {
     return 'Unknown error (an unprintable value was thrown)';
   }
 }
+
+/** The message of a caught value, for warnings and wrapped errors that quote a cause as it is. */
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

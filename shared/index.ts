@@ -29,7 +29,7 @@ export type {
 
 export { ApiError, CodesphereDeployError, ConfigError, DeploymentError } from './errors.js';
 export type { ApiErrorDetails, FieldIssue, LeftWorkspace } from './errors.js';
-export { describeError } from './describe-error.js';
+export { describeError, errorMessage } from './describe-error.js';
 export { isBlank, parseBoolean } from './values.js';
 export { parseRequest, secretsOf, DEFAULT_API_URL, DEFAULT_PLAN } from './request.js';
 export type { DeployRequest } from './request.js';

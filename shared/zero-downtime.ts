@@ -1,3 +1,4 @@
+import { errorMessage } from './describe-error.js';
 import { createWorkspace, findByName, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { DeploymentError } from './errors.js';
@@ -86,11 +87,11 @@ export async function zeroDowntimeSwitch(
       await deleteWorkspace(client, next.id);
     } catch (cleanupErr: unknown) {
       reporter.warning(
-        `Could not delete the new workspace ${next.id} ("${tempName}"): ${cleanupErr instanceof Error ? cleanupErr.message : String(cleanupErr)}. ` +
+        `Could not delete the new workspace ${next.id} ("${tempName}"): ${errorMessage(cleanupErr)}. ` +
           'The next run deletes it.',
       );
     }
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new DeploymentError(
       `Zero-downtime VPN switch to ${to} failed, so the new workspace was removed and the old one kept its VPN config ${from}: ${reason}`,
       { workspaceId: current.id, name: current.name, teamName: team.name },
@@ -108,7 +109,7 @@ export async function zeroDowntimeSwitch(
   } catch (err: unknown) {
     reporter.warning(
       `The preview moved to workspace ${next.id}, but the old workspace ${current.id} ("${retiringName(name)}") could not be deleted: ` +
-        `${err instanceof Error ? err.message : String(err)}. Closing the PR (teardown) deletes it.`,
+        `${errorMessage(err)}. Closing the PR (teardown) deletes it.`,
     );
   }
   return {
@@ -144,12 +145,12 @@ async function handOverName(
       await deleteWorkspace(client, next.id);
     } catch (rollbackErr: unknown) {
       reporter.warning(
-        `Could not undo the handover (${rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr)}): ` +
+        `Could not undo the handover (${errorMessage(rollbackErr)}): ` +
           `workspace ${current.id} may be named "${retiringName(name)}" and ${next.id} "${tempName}"; closing the PR (teardown) deletes both.`,
       );
     }
     throw new DeploymentError(
-      `Zero-downtime VPN switch: renaming workspace ${next.id} to "${name}" failed, so the switch was undone: ${err instanceof Error ? err.message : String(err)}`,
+      `Zero-downtime VPN switch: renaming workspace ${next.id} to "${name}" failed, so the switch was undone: ${errorMessage(err)}`,
       { workspaceId: current.id, name, teamName: team.name },
       { cause: err },
     );

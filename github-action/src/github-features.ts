@@ -9,6 +9,7 @@
  */
 import { getOctokit } from '@actions/github';
 import { CodesphereDeployError } from '../../shared/errors.js';
+import { errorMessage } from '../../shared/describe-error.js';
 import type { GitHubRun } from './github-context.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
@@ -202,7 +203,7 @@ function statusOf(error: unknown): number | undefined {
 /** Status and GitHub's message only: never the request (it carries the Authorization header). */
 export function describeGitHubError(error: unknown): string {
   const status = statusOf(error);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const firstLine = message.split('\n')[0] ?? '';
   return status === undefined ? firstLine : `HTTP ${status}: ${firstLine}`;
 }
