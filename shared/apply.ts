@@ -1,6 +1,7 @@
 import type { CodesphereClient, CreateWorkspaceBody, UpdateWorkspaceBody } from './codesphere/client.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { ApiError } from './errors.js';
+import { envForCreate, syncManagedEnv } from './managed-env.js';
 import type { Reporter } from './reporter.js';
 import type { DeployRequest } from './request.js';
 import { rewriteVpnConfigError } from './resolve.js';
@@ -45,7 +46,8 @@ export async function createWorkspace(
     ...(request.baseImage ? { baseImage: request.baseImage } : {}),
     ...(request.vpnConfig ? { vpnConfig: request.vpnConfig } : {}),
     ...(request.restricted !== undefined ? { restricted: request.restricted } : {}),
-    ...(request.env.length > 0 ? { env: request.env } : {}),
+    // The declared variables and the marker naming them (shared/managed-env.ts): no extra call.
+    ...(request.env.length > 0 ? { env: envForCreate(request.env) } : {}),
   };
   const describe = [
     `plan ${plan.title}${plan.characteristics.onDemand ? ' (on demand)' : ''}`,
@@ -135,15 +137,10 @@ export async function updateWorkspace(
     }
   }
 
-  if (request.env.length > 0) {
-    const current = new Map((await client.listEnvVars(workspace.id)).map((v) => [v.name, v.value]));
-    const changed = request.env.filter((v) => current.get(v.name) !== v.value);
-    if (changed.length > 0) {
-      await client.setEnvVars(workspace.id, changed);
-      // Names only: values may be secrets.
-      changes.push(`env: ${changed.length} set (${changed.map((v) => v.name).join(', ')})`);
-    }
-  }
+  // Also with an empty env: variables an earlier run set may have to go. A removal is a change
+  // like a new value (the pipeline restarts), since running processes keep the environment they
+  // started with.
+  changes.push(...(await syncManagedEnv(client, workspace.id, request.env, reporter)));
   if (changes.length === 0) reporter.info('Workspace configuration unchanged.');
   else reporter.info(`Changed: ${changes.join('; ')}`);
   const updated: Workspace = {
