@@ -3,7 +3,7 @@ import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { ApiError } from './errors.js';
 import { envForCreate, syncManagedEnv } from './managed-env.js';
 import type { Reporter } from './reporter.js';
-import type { DeployRequest } from './request.js';
+import type { DeployRequest, EnvVar } from './request.js';
 import { rewriteVpnConfigError } from './resolve.js';
 
 /**
@@ -27,13 +27,22 @@ export interface Applied {
   changes: string[];
 }
 
+/**
+ * Creates the request's workspace (POST /workspaces) with its `env` and the managed-variables
+ * record in the body; `carriedEnv` adds variables kept from a workspace this one replaces (the
+ * zero-downtime switch), unrecorded. A lost or doubtful create is settled by the name; a name
+ * another run took first is adopted and updated. Throws ConfigError for a VPN config Codesphere
+ * refuses, ApiError otherwise.
+ */
 export async function createWorkspace(
   client: CodesphereClient,
   request: DeployRequest,
   team: Team,
   plan: Plan,
   reporter: Reporter,
+  carriedEnv: readonly EnvVar[] = [],
 ): Promise<Applied> {
+  const env = envForCreate(request.env, carriedEnv);
   const body: CreateWorkspaceBody = {
     teamId: team.id,
     name: request.workspaceName,
@@ -46,8 +55,8 @@ export async function createWorkspace(
     ...(request.baseImage ? { baseImage: request.baseImage } : {}),
     ...(request.vpnConfig ? { vpnConfig: request.vpnConfig } : {}),
     ...(request.restricted !== undefined ? { restricted: request.restricted } : {}),
-    // The declared variables and the marker naming them (shared/managed-env.ts): no extra call.
-    ...(request.env.length > 0 ? { env: envForCreate(request.env) } : {}),
+    // The declared variables and the record naming them (shared/managed-env.ts): no extra call.
+    ...(env.length > 0 ? { env } : {}),
   };
   const describe = [
     `plan ${plan.title}${plan.characteristics.onDemand ? ' (on demand)' : ''}`,

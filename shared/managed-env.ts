@@ -62,11 +62,36 @@ export function decodeManagedNames(value: string): Set<string> {
 
 /**
  * The variables to send with POST /workspaces: the declared ones plus the marker listing them,
- * so a new workspace is tracked from its first moment without another call. Empty `env`: none.
+ * so a new workspace is tracked from its first moment without another call, and `carried`
+ * (variables kept from a workspace it replaces; never recorded as managed). Nothing: empty.
  */
-export function envForCreate(declared: readonly EnvVar[]): EnvVar[] {
-  if (declared.length === 0) return [];
-  return [...declared, { name: MANAGED_ENV_MARKER, value: encodeManagedNames(declared.map((v) => v.name)) }];
+export function envForCreate(declared: readonly EnvVar[], carried: readonly EnvVar[] = []): EnvVar[] {
+  const marker =
+    declared.length > 0
+      ? [{ name: MANAGED_ENV_MARKER, value: encodeManagedNames(declared.map((v) => v.name)) }]
+      : [];
+  return [...carried, ...declared, ...marker];
+}
+
+/**
+ * The variables a replacement workspace (the zero-downtime VPN switch builds a new one) must carry
+ * over from `workspaceId` so nothing set by hand is lost: every variable that is neither declared
+ * by `env` (the create sets those) nor recorded as managed. Without a marker nothing is known to
+ * be managed, so everything undeclared is carried (deleting nothing, as `syncManagedEnv` does).
+ * One listEnvVars call; throws the client's ApiError when it fails.
+ */
+export async function unmanagedVariables(
+  client: CodesphereClient,
+  workspaceId: number,
+  declared: readonly EnvVar[],
+): Promise<EnvVar[]> {
+  const current = await client.listEnvVars(workspaceId);
+  const marker = current.find((v) => v.name === MANAGED_ENV_MARKER);
+  const managed = marker ? decodeManagedNames(marker.value) : new Set<string>();
+  const declaredNames = new Set(declared.map((v) => v.name));
+  return current.filter(
+    (v) => v.name !== MANAGED_ENV_MARKER && !managed.has(v.name) && !declaredNames.has(v.name),
+  );
 }
 
 /**

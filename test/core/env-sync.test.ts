@@ -141,6 +141,24 @@ describe('env: what the integration set and env no longer declares is removed', 
     expect(restartedSince(from)).toBe(false);
   });
 
+  it('a zero-downtime VPN switch carries hand-set variables to the new workspace, not removed ones', async () => {
+    const { em } = ctx;
+    const ZD = { vpnSwitch: 'zero-downtime' };
+    const first = await deploy(
+      baseInput(em, { ...ZD, vpnConfig: 'office', env: `A=1\nOLD_DB_PASSWORD=${OLD_SECRET}` }),
+      new RecordingReporter(),
+      virtualTimeDeps(),
+    );
+    await apiClient().setEnvVars(first.workspaceId, [{ name: 'HAND_SET', value: 'kept' }]);
+    const second = await deploy(
+      baseInput(em, { ...ZD, vpnConfig: 'lab', env: 'A=2' }),
+      new RecordingReporter(),
+      virtualTimeDeps(),
+    );
+    expect(second.workspaceId).not.toBe(first.workspaceId);
+    expect(envOf()).toEqual({ A: '2', HAND_SET: 'kept', [MANAGED_ENV_MARKER]: 'A' });
+  });
+
   it(`rejects ${MANAGED_ENV_MARKER} in env before any call, naming the field and what to do`, async () => {
     const { em } = ctx;
     const err = await deploy(
