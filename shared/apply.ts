@@ -2,6 +2,7 @@ import type { CodesphereClient, CreateWorkspaceBody, UpdateWorkspaceBody } from 
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { ApiError } from './errors.js';
 import { envForCreate, syncManagedEnv } from './managed-env.js';
+import { onWorkspace } from './pipeline.js';
 import type { Reporter } from './reporter.js';
 import type { DeployRequest, EnvVar } from './request.js';
 import { rewriteVpnConfigError } from './resolve.js';
@@ -148,8 +149,10 @@ export async function updateWorkspace(
 
   // Also with an empty env: variables an earlier run set may have to go. A removal is a change
   // like a new value (the pipeline restarts), since running processes keep the environment they
-  // started with.
-  changes.push(...(await syncManagedEnv(client, workspace.id, request.env, reporter)));
+  // started with. A 404 here means a teardown raced this run (WorkspaceGoneError, nothing left).
+  changes.push(
+    ...(await onWorkspace(workspace.id, () => syncManagedEnv(client, workspace.id, request.env, reporter))),
+  );
   if (changes.length === 0) reporter.info('Workspace configuration unchanged.');
   else reporter.info(`Changed: ${changes.join('; ')}`);
   const updated: Workspace = {

@@ -4,7 +4,7 @@ import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { DeploymentError } from './errors.js';
 import { unmanagedVariables } from './managed-env.js';
 import { retiringName, switchingName } from './naming.js';
-import { runStage, waitUntilRunning, type WaitContext } from './pipeline.js';
+import { onWorkspace, runStage, waitUntilRunning, type WaitContext } from './pipeline.js';
 import type { Session } from './session.js';
 import { deleteWorkspace } from './teardown.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
@@ -53,7 +53,7 @@ export async function zeroDowntimeSwitch(
   }
 
   // Variables set by hand on the old workspace move with the preview (shared/managed-env.ts).
-  const carried = await unmanagedVariables(client, current.id, request.env);
+  const carried = await onWorkspace(current.id, () => unmanagedVariables(client, current.id, request.env));
   const created = await createWorkspace(
     client,
     { ...request, workspaceName: tempName },

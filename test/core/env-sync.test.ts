@@ -159,6 +159,28 @@ describe('env: what the integration set and env no longer declares is removed', 
     expect(envOf()).toEqual({ A: '2', HAND_SET: 'kept', [MANAGED_ENV_MARKER]: 'A' });
   });
 
+  it('a teardown that deletes the workspace while its variables are read: the deploy says so, truthfully', async () => {
+    const { em } = ctx;
+    const { workspaceId } = await deploy(
+      baseInput(em, { env: 'A=1' }),
+      new RecordingReporter(),
+      virtualTimeDeps(),
+    );
+    em.arm({ kind: 'latency', method: 'GET', path: '/api/workspaces/*/env-vars', latencyMs: 600 });
+    const running = deploy(baseInput(em, { env: '' }), new RecordingReporter(), virtualTimeDeps()).catch(
+      (e: unknown) => e,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await apiClient().deleteWorkspace(workspaceId);
+    const err = await running;
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain(
+      `Workspace ${workspaceId} was deleted while this deploy was running`,
+    );
+    expect((err as Error).message).not.toContain('left in place');
+    expect(workspacesNamed(em, 'shop-#42')).toEqual([]);
+  });
+
   it(`rejects ${MANAGED_ENV_MARKER} in env before any call, naming the field and what to do`, async () => {
     const { em } = ctx;
     const err = await deploy(
