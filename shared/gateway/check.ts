@@ -261,7 +261,13 @@ function checkIpsecConn(conn: IpsecConn, settings: VpnSettings, secrets: string 
     });
   } else if (secrets !== undefined) {
     const ids = [conn.leftid, conn.left, settings.peerIp].filter((id): id is string => Boolean(id));
-    mismatches.push(...checkPsk(pskFromSecrets(secrets, ids), settings, 'in ipsec.secrets'));
+    // Debian's default ipsec.secrets only includes another file: name it rather than say "none"
+    const includes = [...secrets.matchAll(/^[ \t]*include[ \t]+(\S+)/gm)].map((m) => m[1] ?? '');
+    const where =
+      includes.length > 0
+        ? `in ipsec.secrets (not read: its include ${includes.join(', ')}; pass the file holding the key with --secrets)`
+        : 'in ipsec.secrets';
+    mismatches.push(...checkPsk(pskFromSecrets(secrets, ids), settings, where));
   }
   if ((conn.right ?? '') !== '%any') {
     mismatches.push({

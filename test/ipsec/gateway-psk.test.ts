@@ -84,6 +84,12 @@ describe('gateway check: every PSK notation of the same key compares equal', () 
     expect(pskKinds(withPsk('say "hi"'), hq.ipsecConf, secretsLine(`'say "hi"'`))).toEqual([]);
   });
 
+  it('ipsec.secrets that only includes another file: the include is named', () => {
+    const [mismatch] = pskKinds(office, hq.ipsecConf, 'include /var/lib/strongswan/ipsec.secrets.inc\n');
+    expect(mismatch?.message).toContain('none found');
+    expect(mismatch?.message).toContain('include /var/lib/strongswan/ipsec.secrets.inc');
+  });
+
   it('ipsec.secrets: the entry for the gateway beats %any, whatever the order', () => {
     const secrets = `%any : PSK "wrong"\n198.51.100.1 : PSK 0s${b64(PSK)}\n`;
     expect(pskKinds(office, hq.ipsecConf, secrets)).toEqual([]);
