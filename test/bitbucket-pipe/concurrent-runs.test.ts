@@ -111,10 +111,15 @@ describe('concurrent pipelines of one pull request', () => {
     expect((await runStep({ pullRequestId: 9, commit: commit(1), buildNumber: 601 })).code).toBe(0);
     const teardown = await runStep({ pullRequestId: 9, buildNumber: 603 }, { ACTION: 'teardown' });
     expect(teardown.code, describeRun(teardown)).toBe(0);
-    expect((await runStep({ pullRequestId: 9, commit: commit(2), buildNumber: 602 })).code).toBe(0);
+    // Build 602 (a push before the teardown) arrives late. Whether it deploys or stops because the
+    // pull request is declined, its comment must not replace the newer "deleted".
+    const pr = bitbucket.pullRequests.find((candidate) => candidate.id === 9);
+    if (pr) pr.state = 'DECLINED';
+    await runStep({ pullRequestId: 9, commit: commit(2), buildNumber: 602 });
     const body = () => comments(9).map((c) => c.content.raw);
     expect(body()).toEqual([expect.stringMatching(/Preview deleted/)]);
 
+    if (pr) pr.state = 'OPEN';
     expect((await runStep({ pullRequestId: 9, commit: commit(4), buildNumber: 604 })).code).toBe(0);
     expect(body()).toEqual([expect.stringContaining(commit(4).slice(0, 12))]);
   });
