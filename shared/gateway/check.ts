@@ -145,6 +145,11 @@ function checkSubnets(configured: string | undefined, wanted: string[], key: str
 /** What a gateway file says about the PSK: nothing, a key, or text strongSwan would not read as meant. */
 type FoundPsk = PskReading | undefined;
 
+/** The type tokens stroke_cred.c `load_secrets()` accepts; any other token ends the file for it. */
+const SECRET_TYPES = new Set(['RSA', 'ECDSA', 'BLISS', 'P12', 'PIN', 'PSK', 'EAP', 'NTLM', 'XAUTH']);
+/** The types whose value is read like a PSK (`load_shared()`). */
+const SHARED_TYPES = new Set(['PSK', 'EAP', 'NTLM', 'XAUTH']);
+
 function checkPsk(found: FoundPsk, settings: VpnSettings, where: string): Mismatch[] {
   if (found === undefined || (found.ok && found.key.length === 0)) {
     return [{ kind: 'psk', message: `pre-shared key: none found ${where}` }];
@@ -168,11 +173,20 @@ function checkPsk(found: FoundPsk, settings: VpnSettings, where: string): Mismat
  * plugin reads the file (stroke_cred.c `load_secrets()`): comment lines start with `#`; selectors
  * end at the first ` : ` (a line starting with `: ` has none); the type token is `PSK`, in
  * capitals. An entry naming one of `ids` beats `%any` (or `0.0.0.0`) and an entry without
- * selectors; among equals the first wins.
+ * selectors; among equals the first wins. Like load_secrets(), reading stops at the first line
+ * strongSwan cannot parse (no ` : `, no or an unknown type token, a shared secret without a value
+ * or its closing quote): charon never loads the entries below it, so neither does this check.
  */
 function pskFromSecrets(secrets: string, ids: string[]): FoundPsk {
   let best: { rank: number; reading: PskReading } | undefined;
-  for (const rawLine of secrets.split('\n')) {
+  /** Where load_secrets() gives up: the best entry above it, else why nothing is loaded. */
+  const stop = (lineNumber: number, why: string): FoundPsk =>
+    best?.reading ?? {
+      ok: false,
+      problem: `strongSwan stops reading the file at line ${lineNumber} (${why}), so no entry from there on is loaded`,
+    };
+  const lines = secrets.split('\n');
+  for (const [index, rawLine] of lines.entries()) {
     const line = rawLine.replace(/\r$/, '').replace(/^[ \t]+/, '');
     if (line === '' || line.startsWith('#') || line.startsWith('include ')) continue;
     let selectorText: string;
@@ -182,9 +196,22 @@ function pskFromSecrets(secrets: string, ids: string[]): FoundPsk {
       rest = line.slice(1);
     } else {
       const separator = line.indexOf(' : ');
-      if (separator < 0) continue;
+      if (separator < 0) return stop(index + 1, "no ' : ' between selectors and secret");
       selectorText = line.slice(0, separator);
       rest = line.slice(separator + 2);
+    }
+    // the type token must end in a space or tab (extract_token), and be one load_secrets() knows
+    const type = /^[ \t]*([^ \t]*)[ \t]/.exec(rest)?.[1];
+    if (type === undefined || !SECRET_TYPES.has(type)) {
+      return stop(index + 1, 'no secret type strongSwan knows, such as PSK');
+    }
+    if (SHARED_TYPES.has(type)) {
+      // load_shared() fails on a missing value or closing quote, and load_secrets() stops there
+      const value = readIpsecSecretsPsk(rest.replace(/^[ \t]*[^ \t]*/, ''));
+      if (!value.ok && value.refused) {
+        if (best || type !== 'PSK') return stop(index + 1, `its ${type} secret is malformed`);
+        return { ...value, problem: `line ${index + 1}: ${value.problem} and stops reading the file there` };
+      }
     }
     const typed = /^[ \t]*PSK[ \t]/.exec(rest);
     if (!typed) continue;

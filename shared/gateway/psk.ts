@@ -22,8 +22,13 @@
 /** How a key was written. */
 export type PskNotation = 'quoted' | 'unquoted' | 'hex' | 'base64';
 
-/** A key read from a gateway file: its bytes, or why strongSwan would not read it as meant. */
-export type PskReading = { ok: true; key: Buffer; notation: PskNotation } | { ok: false; problem: string };
+/**
+ * A key read from a gateway file: its bytes, or why strongSwan would not read it as meant.
+ * `refused`: strongSwan rejects the entry outright (no value, no closing quote), and in
+ * ipsec.secrets stops reading the file there; otherwise it loads some other key than meant.
+ */
+export type PskReading =
+  { ok: true; key: Buffer; notation: PskNotation } | { ok: false; problem: string; refused?: boolean };
 
 const HEX_DIGITS = /^[0-9a-f:]*$/i;
 
@@ -80,7 +85,8 @@ function decodeBase64(text: string): PskReading {
  */
 export function readIpsecSecretsPsk(rest: string): PskReading {
   const text = rest.replace(/^[ \t]+/, '');
-  if (text === '' || text.startsWith('#')) return { ok: false, problem: 'the PSK entry has no secret' };
+  if (text === '' || text.startsWith('#'))
+    return { ok: false, problem: 'the PSK entry has no secret', refused: true };
   const quote = text[0];
   if (quote === '"' || quote === "'") {
     const end = text.indexOf(quote, 1);
@@ -88,6 +94,7 @@ export function readIpsecSecretsPsk(rest: string): PskReading {
       return {
         ok: false,
         problem: `the secret's closing ${quote} is missing, so strongSwan refuses the line`,
+        refused: true,
       };
     return { ok: true, key: Buffer.from(text.slice(1, end), 'utf8'), notation: 'quoted' };
   }

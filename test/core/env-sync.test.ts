@@ -284,3 +284,46 @@ describe('env sync, as a property', () => {
     expect(ctx.em.contractViolations(), 'every env call kept the OpenAPI contract').toEqual([]);
   });
 });
+
+// Review finding (not fixed): the marker is one read-modify-write value, so two overlapping runs
+// lose an update. Run 1 (env A) and run 2 (env A, B, C) both read the marker "A,B"; run 1 deletes
+// B, run 2 sets C with the marker "A,B,C", then run 1 writes the marker "A". C stays in the
+// workspace unlisted: it now counts as set by hand and no later run removes it. `it.fails` keeps
+// the reproduction in the suite; it turns red once the defect is fixed, then make it a plain `it`.
+describe('env sync under overlapping runs of one preview', () => {
+  it.fails(
+    'never leaves a variable it set outside the marker (KNOWN DEFECT: lost marker update)',
+    async () => {
+      const client = apiClient();
+      const ws = await client.createWorkspace({
+        teamId: 101,
+        name: 'envsync-overlap',
+        planId: 8,
+        isPrivateRepo: false,
+        replicas: 1,
+        env: [
+          { name: 'A', value: '1' },
+          { name: 'B', value: '2' },
+          { name: MANAGED_ENV_MARKER, value: 'A,B' },
+        ],
+      });
+      await Promise.all([
+        syncManagedEnv(client, ws.id, [{ name: 'A', value: '1' }], new RecordingReporter()),
+        syncManagedEnv(
+          client,
+          ws.id,
+          [
+            { name: 'A', value: '1' },
+            { name: 'B', value: '2' },
+            { name: 'C', value: '3' },
+          ],
+          new RecordingReporter(),
+        ),
+      ]);
+      const env = envOf('envsync-overlap');
+      const listed = new Set((env[MANAGED_ENV_MARKER] ?? '').split(','));
+      // Nothing was set by hand here: every variable but the marker must be listed in it.
+      expect(Object.keys(env).filter((name) => name !== MANAGED_ENV_MARKER && !listed.has(name))).toEqual([]);
+    },
+  );
+});

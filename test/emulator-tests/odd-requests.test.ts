@@ -122,6 +122,22 @@ describe('malformed percent-escapes in the path', () => {
   });
 });
 
+describe('odd Authorization headers', () => {
+  it.each([
+    ['Basic', 'Basic csdemo-token-0123456789abcdef'],
+    ['two tokens', 'Bearer csdemo-token-0123456789abcdef extra'],
+    ['a scheme without token', 'Bearer'],
+  ])('%s: 401 that says the header is malformed (not "missing"), without echoing it', async (_, header) => {
+    const answer = await raw(emulator, 'GET', '/api/teams', undefined, { authorization: header });
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual(problem(401));
+    const { detail } = answer.body as { detail: string };
+    expect(detail).not.toContain('Missing');
+    expect(detail).toContain('Bearer <API token>');
+    expect(detail).not.toContain('csdemo-token');
+  });
+});
+
 describe('bodies over 1 MiB', () => {
   it('POST /workspaces with 2 MiB: 413 with the problem envelope, not a reset connection', async () => {
     const body = JSON.stringify({ name: 'x'.repeat(2 * MIB) });

@@ -257,9 +257,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       if (userId === undefined) {
         throw new Problem(
           401,
-          token === undefined
+          // the header's text is never echoed: it may hold a token
+          auth === ''
             ? 'Missing Authorization: Bearer <API token> header.'
-            : 'The API token is invalid or expired.',
+            : token === undefined
+              ? 'The Authorization header is not "Bearer <API token>" (the Bearer scheme and one token).'
+              : 'The API token is invalid or expired.',
         );
       }
       requestBody = parseJson(rawBody);

@@ -95,6 +95,29 @@ describe('gateway check: every PSK notation of the same key compares equal', () 
     expect(pskKinds(office, hq.ipsecConf, secrets)).toEqual([]);
   });
 
+  // stroke_cred.c load_secrets() `break`s at the first line it cannot parse: entries below it are
+  // never loaded, so a correct key there does not make the gateway work (review of issue 10, 11).
+  it('ipsec.secrets: a line strongSwan stops at hides every entry below it', () => {
+    const right = `198.51.100.1 %any : PSK 0s${b64(PSK)}\n`;
+    for (const [why, broken] of [
+      ['no " : " separator', '198.51.100.1 %any: PSK "old"\n'],
+      ['an unknown type token', ': PKS "typo"\n'],
+      ['a type token ending the line', '%any : PSK\n'],
+      ['an EAP secret without its closing quote', 'carol : EAP "unterminated\n'],
+      ['a %any PSK without its closing quote', '%any : PSK "unterminated\n'],
+      ['"include" followed by a tab', 'include\t/etc/ipsec.d/*.secrets\n'],
+    ] as const) {
+      const [mismatch, ...more] = pskKinds(office, hq.ipsecConf, broken + right);
+      expect(mismatch?.message, why).toMatch(/line 1/);
+      expect(more, why).toEqual([]);
+      expect(JSON.stringify(mismatch), why).not.toContain(PSK);
+    }
+    // what is above the line is loaded: the right key there works, a wrong one is still told apart
+    expect(pskKinds(office, hq.ipsecConf, `${right}garbage line\n`)).toEqual([]);
+    const wrongAbove = `%any : PSK "wrong"\ngarbage line\n${right}`;
+    expect(pskKinds(office, hq.ipsecConf, wrongAbove)[0]?.message).toContain('differs');
+  });
+
   const swanctlForms: Array<[string, string]> = [
     ['double-quoted', `"${PSK}"`],
     ['unquoted', PSK],
