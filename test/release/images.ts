@@ -70,17 +70,19 @@ export function imageBuildUnavailable(): string | undefined {
   return undefined;
 }
 
-/** buildah with our storage: vfs under the cache directory, never the machine's default store. */
+/** buildah's global flags: vfs storage under the cache directory, never the machine's default store. */
+export const buildahStorage = [
+  '--root',
+  path.join(cacheDir, 'containers/storage'),
+  '--runroot',
+  path.join(cacheDir, 'containers/run'),
+  '--storage-driver',
+  'vfs',
+];
+
+/** Runs buildah synchronously with our storage; returns its stdout, throws on a non-zero exit. */
 export function buildah(args: string[], options: { quiet?: boolean } = {}): string {
-  const storage = [
-    '--root',
-    path.join(cacheDir, 'containers/storage'),
-    '--runroot',
-    path.join(cacheDir, 'containers/run'),
-    '--storage-driver',
-    'vfs',
-  ];
-  return execFileSync('buildah', [...storage, ...args], {
+  return execFileSync('buildah', [...buildahStorage, ...args], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', options.quiet ? 'pipe' : 'inherit'],
     maxBuffer: 64 * 1024 * 1024,
@@ -133,7 +135,14 @@ function debianRootfs(log: (line: string) => void): string {
   // --format: the file name does not end in .tar while it is being written.
   execFileSync(
     'mmdebstrap',
-    ['--quiet', '--variant=minbase', '--format=tar', `--include=${DEBIAN_PACKAGES.join(',')}`, DEBIAN_SUITE, partial],
+    [
+      '--quiet',
+      '--variant=minbase',
+      '--format=tar',
+      `--include=${DEBIAN_PACKAGES.join(',')}`,
+      DEBIAN_SUITE,
+      partial,
+    ],
     { stdio: 'inherit' },
   );
   renameSync(partial, rootfs);
@@ -144,7 +153,11 @@ function debianRootfs(log: (line: string) => void): string {
  * The local stand-in for node:24-alpine: Debian minbase + ca-certificates + Node 24 on PATH and
  * /bin/sh. Returns its reference and whether it came from the cache.
  */
-export function ensureLocalBase(log: (line: string) => void = console.log): { reference: string; cached: boolean; seconds: number } {
+export function ensureLocalBase(log: (line: string) => void = console.log): {
+  reference: string;
+  cached: boolean;
+  seconds: number;
+} {
   const started = Date.now();
   const reference = localBaseReference();
   if (imageExists(reference)) return { reference, cached: true, seconds: 0 };
@@ -183,7 +196,11 @@ function gitRevision(): string {
  * Builds one adapter's image from its Dockerfile on `base` and writes its OCI archive. The
  * bundle (`<adapter>/dist/`) must exist: it is committed and checked against the source in CI.
  */
-export function buildImage(spec: ImageSpec, base: string, release: ReleaseConfig = readReleaseConfig()): BuiltImage {
+export function buildImage(
+  spec: ImageSpec,
+  base: string,
+  release: ReleaseConfig = readReleaseConfig(),
+): BuiltImage {
   const context = path.join(repoRoot, spec.adapter);
   if (!existsSync(path.join(context, 'dist/index.js'))) {
     throw new Error(`${spec.adapter}/dist/index.js is missing: run "npm run build:${spec.adapter}" first.`);
@@ -216,7 +233,12 @@ export function buildImage(spec: ImageSpec, base: string, release: ReleaseConfig
   const archive = archivePath(spec.adapter);
   rmSync(archive, { force: true });
   buildah(['push', '--quiet', spec.reference, `oci-archive:${archive}:${spec.reference}`]);
-  return { ...spec, archive, archiveBytes: statSync(archive).size, buildSeconds: (Date.now() - started) / 1000 };
+  return {
+    ...spec,
+    archive,
+    archiveBytes: statSync(archive).size,
+    buildSeconds: (Date.now() - started) / 1000,
+  };
 }
 
 /** The image config as buildah reads it back from an OCI archive: entrypoint, cmd, labels. */
@@ -227,16 +249,12 @@ export interface ImageConfig {
   Labels?: Record<string, string>;
 }
 
-export function readArchiveConfig(archive: string): ImageConfig {
-  const container = buildah(['from', '--quiet', '--pull-always', `oci-archive:${archive}`]);
-  try {
-    const inspected = JSON.parse(buildah(['inspect', '--type', 'container', container])) as {
-      OCIv1: { config?: ImageConfig };
-    };
-    return inspected.OCIv1.config ?? {};
-  } finally {
-    buildah(['rm', container], { quiet: true });
-  }
+/** The OCI image config of a working container, as buildah reads it back from the image. */
+export function containerConfig(container: string): ImageConfig {
+  const inspected = JSON.parse(buildah(['inspect', '--type', 'container', container])) as {
+    OCIv1: { config?: ImageConfig };
+  };
+  return inspected.OCIv1.config ?? {};
 }
 
 /** Human-readable size. */
