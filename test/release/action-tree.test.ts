@@ -12,7 +12,13 @@ import { parse } from 'yaml';
 import type { RunningEmulator } from '../emulator/index.js';
 import { startFixtureEmulator } from '../platform-doubles/fixture.js';
 import { startGitHubDouble, type GitHubDouble } from '../github-action/github-double.js';
-import { DEMO_TOKEN, GITHUB_TOKEN, inputVariable, parseOutputFile, spawnNode } from '../github-action/harness.js';
+import {
+  DEMO_TOKEN,
+  GITHUB_TOKEN,
+  inputVariable,
+  parseOutputFile,
+  spawnNode,
+} from '../github-action/harness.js';
 import { pullRequestPayload, REPO } from '../github-action/payloads.js';
 import { assembleActionTree, readmeSection } from './package.js';
 import { readReleaseConfig } from './release-config.js';

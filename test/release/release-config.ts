@@ -19,7 +19,9 @@ const packageSchema = z.object({
   version: z.string().regex(/^\d+\.\d+\.\d+$/, 'a release version X.Y.Z'),
   license: z.string(),
   repository: z.object({
-    url: z.string().regex(/^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/, 'git+https://github.com/<owner>/<name>.git'),
+    url: z
+      .string()
+      .regex(/^git\+https:\/\/github\.com\/[^/]+\/[^/]+\.git$/, 'git+https://github.com/<owner>/<name>.git'),
   }),
   release: z.object({
     /** GitHub repository that holds only the action (action.yml at its root, for the Marketplace). */
@@ -62,7 +64,9 @@ export function readReleaseConfig(
   text = readFileSync(path.join(repoRoot, 'package.json'), 'utf8'),
 ): ReleaseConfig {
   const pkg = packageSchema.parse(JSON.parse(text));
-  const sourceRepository = pkg.repository.url.replace(/^git\+https:\/\/github\.com\//, '').replace(/\.git$/, '');
+  const sourceRepository = pkg.repository.url
+    .replace(/^git\+https:\/\/github\.com\//, '')
+    .replace(/\.git$/, '');
   const major = pkg.version.split('.')[0] ?? '0';
   const image = (name: string) => `${pkg.release.imageNamespace}/${name}:${pkg.version}`;
   const bitbucketImage = image(pkg.release.bitbucketImage);

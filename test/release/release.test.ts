@@ -49,9 +49,12 @@ function references(text: string): { kind: string; value: string }[] {
   const found: { kind: string; value: string }[] = [];
   for (const match of text.matchAll(/uses:\s+([^\s'"]*codesphere-deploy[^\s'"]*)/g))
     found.push({ kind: 'action', value: match[1] ?? '' });
-  for (const match of text.matchAll(/(?<!docker:\/\/)\b([a-z0-9.-]+\/[^\s'"]*codesphere-deploy-gitlab[^\s'"]*)/g))
+  for (const match of text.matchAll(
+    /(?<!docker:\/\/)\b([a-z0-9.-]+\/[^\s'"]*codesphere-deploy-gitlab[^\s'"]*)/g,
+  ))
     found.push({ kind: 'gitlab image', value: match[1] ?? '' });
-  for (const match of text.matchAll(/(docker:\/\/[^\s'"]+)/g)) found.push({ kind: 'pipe', value: match[1] ?? '' });
+  for (const match of text.matchAll(/(docker:\/\/[^\s'"]+)/g))
+    found.push({ kind: 'pipe', value: match[1] ?? '' });
   for (const match of text.matchAll(/component:\s+([^\s'"]*\/preview@[^\s'"]*)/g))
     found.push({ kind: 'component', value: match[1] ?? '' });
   return found;
@@ -88,7 +91,8 @@ describe('one name, one version (package.json)', () => {
 
   it.each(PUBLISHED_FILES)('%s has no placeholder', (file) => {
     const text = read(file);
-    for (const pattern of PLACEHOLDERS) expect(text, `${file} matches ${String(pattern)}`).not.toMatch(pattern);
+    for (const pattern of PLACEHOLDERS)
+      expect(text, `${file} matches ${String(pattern)}`).not.toMatch(pattern);
   });
 
   it.each(PUBLISHED_FILES)('%s references the action, images, pipe and component as released', (file) => {
@@ -98,11 +102,14 @@ describe('one name, one version (package.json)', () => {
       pipe: release.pipeReference,
       component: release.componentReference,
     };
-    for (const { kind, value } of references(read(file))) expect(value, `${file}: ${kind}`).toBe(expected[kind]);
+    for (const { kind, value } of references(read(file)))
+      expect(value, `${file}: ${kind}`).toBe(expected[kind]);
   });
 
   it('the READMEs show every artefact by its released name', () => {
-    const snippets = [...codeBlocks(read('README.md')), ...codeBlocks(read('bitbucket-pipe/README.md'))].join('\n');
+    const snippets = [...codeBlocks(read('README.md')), ...codeBlocks(read('bitbucket-pipe/README.md'))].join(
+      '\n',
+    );
     const kinds = new Set(references(snippets).map((reference) => reference.kind));
     expect([...kinds].sort()).toEqual(['action', 'component', 'gitlab image', 'pipe']);
     // The snippets parse as YAML (a broken snippet is as bad as a placeholder).
@@ -125,7 +132,9 @@ describe('one name, one version (package.json)', () => {
       expect(text, file).toContain(`ARG VERSION=${release.version}\n`);
       expect(text, file).toContain(`ARG SOURCE=${release.sourceUrl}\n`);
       for (const label of ['source', 'version', 'revision', 'created', 'licenses'])
-        expect(text, `${file}: ${label}`).toMatch(new RegExp(`org\\.opencontainers\\.image\\.${label}="\\$\\{[A-Z]+\\}"`));
+        expect(text, `${file}: ${label}`).toMatch(
+          new RegExp(`org\\.opencontainers\\.image\\.${label}="\\$\\{[A-Z]+\\}"`),
+        );
     }
   });
 });

@@ -78,7 +78,11 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.log(written.length ? `updated ${written.join(', ')}` : 'all release names are current');
   } else {
     const stale = staleFiles();
-    console.log(stale.length ? `not current: ${stale.join(', ')} (npm run release:sync)` : 'all release names are current');
+    console.log(
+      stale.length
+        ? `not current: ${stale.join(', ')} (npm run release:sync)`
+        : 'all release names are current',
+    );
     process.exitCode = stale.length ? 1 : 0;
   }
 }
