@@ -229,6 +229,12 @@ export function buildImage(
     path.join(context, 'Dockerfile'),
     context,
   ]);
+  // vfs keeps a full copy per layer: drop the previous build of this tag, now untagged.
+  try {
+    buildah(['rmi', '--prune'], { quiet: true });
+  } catch {
+    // Nothing dangling, or an image still in use by a container: harmless either way.
+  }
   mkdirSync(imagesDir, { recursive: true });
   const archive = archivePath(spec.adapter);
   rmSync(archive, { force: true });
