@@ -146,5 +146,12 @@ async function writeOutputVariables(
     });
     await appendFile(variablesPath, reporter.redact(lines), 'utf8');
     reporter.debug(`output variables appended to ${variablesPath}`);
+  } else {
+    // Bitbucket sets it only for steps that declare `output-variables`; without it the values
+    // would vanish silently and a later step would read empty variables.
+    reporter.warning(
+      'BITBUCKET_PIPELINES_VARIABLES_PATH is not set, so CODESPHERE_URL and CODESPHERE_WORKSPACE_ID ' +
+        "are not passed on: list them under the step's output-variables to use them in later steps.",
+    );
   }
 }

@@ -8,6 +8,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * The node binary that runs the built bundles: this one, or ADAPTER_NODE (.ci/run sets it to the
+ * registry's Node 24, the runtime GitHub's `node24` and the images use).
+ */
+export const adapterNode = process.env['ADAPTER_NODE'] || process.execPath;
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const gitlabEntry = path.join(repoRoot, 'gitlab-image/dist/index.js');
 export const bitbucketEntry = path.join(repoRoot, 'bitbucket-pipe/dist/index.js');
@@ -39,7 +45,7 @@ export function plainText(raw: string): string {
 export function runEntry(entry: string, env: Record<string, string>, cwd: string): Promise<EntryRun> {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first.`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], {
+    const child = spawn(adapterNode, [entry], {
       cwd,
       env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
