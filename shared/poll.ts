@@ -1,5 +1,7 @@
-import { CodesphereDeployError } from './errors.js';
 import type { CoreDeps } from './deps.js';
+import { BUDGET_NAME, DeadlineExceededError } from './http-retry.js';
+
+export { DeadlineExceededError };
 
 /**
  * Readiness polling. Codesphere has no push channel for workspace or pipeline state, so the
@@ -20,10 +22,6 @@ export const DEFAULT_SCHEDULE: PollSchedule = {
   fastPhaseMs: 5_000,
   slowIntervalMs: 1_000,
 };
-
-export class DeadlineExceededError extends CodesphereDeployError {
-  override readonly name = 'DeadlineExceededError';
-}
 
 export interface PollOptions<T> {
   /** What is awaited, for the timeout message: "workspace 12 to start". */
@@ -51,7 +49,7 @@ export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
     const remaining = options.deadline - now();
     if (remaining <= 0) {
       throw new DeadlineExceededError(
-        `Timed out waiting for ${options.what} after ${Math.round(elapsed / 1000)} s (the job's time budget, timeoutSeconds, is used up).`,
+        `Timed out waiting for ${options.what} after ${Math.round(elapsed / 1000)} s: the job's time budget (${BUDGET_NAME}) is used up.`,
       );
     }
     await sleep(Math.min(interval, remaining));
