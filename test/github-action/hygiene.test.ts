@@ -84,7 +84,9 @@ describe('the time budget bounds the GitHub API (case 1)', () => {
       });
       const elapsed = Date.now() - started;
       expect(run.code, describeRun(run)).toBe(0);
-      expect(elapsed).toBeLessThan(12_000 + 5_000);
+      // The budget runs from run()'s start; a node process and the bundle's load add a few
+      // seconds on a loaded machine. Before the fix this run had not ended after 180 s.
+      expect(elapsed).toBeLessThan(12_000 + 8_000);
       const w = workspaces().find((x) => x.name === 'shop-#31');
       expect(w).toBeDefined();
       expect(run.outputs).toMatchObject({
