@@ -245,7 +245,9 @@ describe('the time budget bounds the platform API (case 1)', () => {
       const run = await gitlabJob(9, { TIMEOUT: '8' }, `${silent.url}/api/v4`);
       const elapsed = Date.now() - started;
       expect(run.code, describeRun(run)).toBe(0);
-      expect(elapsed).toBeLessThan(8_000 + 5_000);
+      // The budget runs from the job's start; process start-up adds a few seconds on a loaded
+      // machine. Before the fix this run took over a minute.
+      expect(elapsed).toBeLessThan(8_000 + 8_000);
       expect(workspaces(emulator)).toHaveLength(1);
       expect(run.text).toMatch(/Could not write the preview note on !9: .*(no answer within|time budget)/);
     } finally {
