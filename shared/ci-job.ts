@@ -32,6 +32,8 @@ import {
 import type { ConsoleReporter } from './console-reporter.js';
 import type { DeployResult, JobInput, JobKind, PruneResult, TeardownResult } from './contract.js';
 import { describeError } from './describe-error.js';
+import type { Deadline } from './http-retry.js';
+import { checkOutputFiles, OutputWriteError, type OutputFile } from './output-path.js';
 import type { Reporter } from './reporter.js';
 import { secretsOf } from './request.js';
 
@@ -79,6 +81,8 @@ export interface CiJob {
   note: NoteChannel | undefined;
   /** Platform outputs of a deploy, written before the note and the result line. */
   writeOutputs(result: DeployResult): Promise<void>;
+  /** The files `writeOutputs` writes: checked before the deploy starts (output-path.ts). */
+  outputFiles: OutputFile[];
   /** Called only by prune, before anything prints; throws when the platform API is not available. */
   openChangeRequests(): OpenChangeRequests;
 }
@@ -90,22 +94,36 @@ export interface CiPlatform {
   ownSecrets: string[];
   /** The core's field names -> the platform variables that supply them, for errors in the user's terms. */
   fields: Readonly<Record<string, string>>;
-  /** Reads the platform's context; everything it throws is reported like any other failure. */
-  readJob(settings: CiVariables): CiJob;
+  /**
+   * Reads the platform's context; everything it throws is reported like any other failure.
+   * `deadline` is the job's (TIMEOUT from the job's start): the adapter bounds its platform API
+   * calls by it, so a platform that never answers cannot hold the job past its budget.
+   */
+  readJob(settings: CiVariables, deadline: Deadline): CiJob;
 }
 
 /** Runs one job. Never throws: every failure, whatever was thrown, becomes one `✖` line and exit code 1. */
-export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: CiPlatform): Promise<number> {
+export async function runCiJob(
+  env: Env,
+  reporter: ConsoleReporter,
+  platform: CiPlatform,
+  now: () => number = Date.now,
+): Promise<number> {
+  const startedAt = now();
   // Before anything can fail or print: every secret the job was given.
   for (const secret of [...platformSecrets(env, SECRET_VARIABLES), ...platform.ownSecrets]) {
     reporter.mask(secret);
   }
 
   let job: CiJob | undefined;
+  // Failures before the core starts (variables, output files) are the job's setup: no note.
+  let started = false;
   try {
     const settings = readCiVariables(env);
     for (const secret of [...settings.secrets, ...secretsOf(settings.input)]) reporter.mask(secret);
-    job = platform.readJob(settings);
+    job = platform.readJob(settings, { at: startedAt + settings.timeoutMs, now });
+    if (job.action === 'deploy') checkOutputFiles(job.outputFiles);
+    started = true;
     switch (job.action) {
       case 'deploy':
         await deploy(job, platform, reporter);
@@ -120,8 +138,9 @@ export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: Ci
     return 0;
   } catch (error) {
     const message = describeError(inVariableTerms(error, platform.fields));
-    // A variable error means the job never started: nothing for the change request's readers.
-    if (job?.note && !(error instanceof CiVariableError)) {
+    // A variable error means the job never started: nothing for the change request's readers. An
+    // output file that failed after the deploy already has its "deployed" note.
+    if (job?.note && started && !(error instanceof CiVariableError) && !(error instanceof OutputWriteError)) {
       await publishNote(
         job.note,
         { kind: 'failed', message, commit: job.note.commit, jobUrl: job.note.jobUrl },
@@ -137,7 +156,18 @@ export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: Ci
 
 async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
   const result = await platform.core.deploy(job.input, reporter, { userAgent: platform.userAgent });
-  await job.writeOutputs(result);
+  // The preview exists from here on: a failed output write is reported as what it is, after the
+  // note says the preview is deployed.
+  let outputError: OutputWriteError | undefined;
+  try {
+    await job.writeOutputs(result);
+  } catch (error) {
+    const file = job.outputFiles[0];
+    outputError =
+      error instanceof OutputWriteError
+        ? error
+        : new OutputWriteError(file?.variable ?? 'the output file', file?.path ?? '', result.url, error);
+  }
   if (job.note) {
     await publishNote(
       job.note,
@@ -150,6 +180,7 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
   reporter.success(
     `Preview ${result.action} (workspace ${result.name}, id ${result.workspaceId})${vpn}: ${result.url}`,
   );
+  if (outputError) throw outputError;
 }
 
 async function teardown(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {

@@ -4,7 +4,7 @@ import type { JobInput, JobKind, Platform } from './contract.js';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { declaresManagedEnvMarker, RESERVED_ENV_NAME_PROBLEM } from './managed-env.js';
 import { workspaceName } from './naming.js';
-import { isBlank, parseBoolean } from './values.js';
+import { BOOLEAN_WORDS, isBlank, parseBoolean } from './values.js';
 
 /**
  * The one input surface of the core: `parseRequest` turns an adapter's raw `JobInput` (strings
@@ -113,7 +113,7 @@ function booleanField(defaultValue: boolean | undefined) {
   return z.unknown().transform((v, ctx) => {
     const parsed = parseBoolean(typeof v === 'string' || typeof v === 'boolean' ? v : undefined);
     if (parsed === null || (v !== undefined && typeof v !== 'string' && typeof v !== 'boolean'))
-      return fail(ctx, `got ${show(v)}; expected true or false`);
+      return fail(ctx, `got ${show(v)}; expected ${BOOLEAN_WORDS}`);
     return parsed ?? defaultValue;
   });
 }

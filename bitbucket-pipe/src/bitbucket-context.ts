@@ -7,7 +7,13 @@
  * `http://bitbucket.org/<workspace>/<repo>`: plain http, so the clone URL is rebuilt as https.
  */
 import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
-import { CiVariableError, readVariable, withoutCredentials, type Env } from '../../shared/ci-variables.js';
+import {
+  CiVariableError,
+  readId,
+  readVariable,
+  withoutCredentials,
+  type Env,
+} from '../../shared/ci-variables.js';
 import { parseBoolean } from '../../shared/values.js';
 
 export const DEFAULT_BITBUCKET_API_URL = 'https://api.bitbucket.org/2.0';
@@ -63,14 +69,7 @@ export function readBitbucketContext(env: Env): BitbucketContext {
   const repoSlug = required(env, 'BITBUCKET_REPO_SLUG');
   const fullName = readVariable(env, 'BITBUCKET_REPO_FULL_NAME')?.trim() ?? `${workspace}/${repoSlug}`;
 
-  const rawPr = readVariable(env, 'BITBUCKET_PR_ID');
-  let pullRequestId: number | undefined;
-  if (rawPr !== undefined) {
-    pullRequestId = Number(rawPr.trim());
-    if (!Number.isInteger(pullRequestId) || pullRequestId <= 0) {
-      throw new CiVariableError('BITBUCKET_PR_ID', `got "${rawPr}"; expected a positive pull request id`);
-    }
-  }
+  const pullRequestId = readId(env, 'BITBUCKET_PR_ID', 'the pull request id');
 
   const isPrivate = parseBoolean(env.BITBUCKET_REPO_IS_PRIVATE);
   const buildNumber = readVariable(env, 'BITBUCKET_BUILD_NUMBER')?.trim();

@@ -20,6 +20,7 @@ import {
   type Env,
 } from '../../shared/ci-variables.js';
 import { ConsoleReporter, type TextSink } from '../../shared/console-reporter.js';
+import { parseBoolean } from '../../shared/values.js';
 import { BitbucketApi, NOTE_STYLE } from './bitbucket-api.js';
 import { BITBUCKET_SECRET_VARIABLES, readBitbucketContext } from './bitbucket-context.js';
 
@@ -54,7 +55,8 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
     stderr: deps.stdout,
     sections: 'headers',
     color: readVariable(env, 'NO_COLOR') === undefined,
-    debug: /^(true|1|yes|on)$/i.test(env.DEBUG?.trim() ?? ''),
+    // The one boolean rule; a malformed DEBUG is off here and reported by readCiVariables.
+    debug: parseBoolean(env.DEBUG) === true,
   });
   return runCiJob(env, reporter, {
     core: deps.core,
@@ -64,7 +66,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
       ...urlCredentials(readVariable(env, 'BITBUCKET_GIT_HTTP_ORIGIN')),
     ],
     fields: BITBUCKET_FIELDS,
-    readJob: (settings): CiJob => {
+    readJob: (settings, deadline): CiJob => {
       const context = readBitbucketContext(env);
       const api = settings.accessToken
         ? new BitbucketApi(
@@ -75,7 +77,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
               token: settings.accessToken,
               username: readVariable(env, 'ACCESS_TOKEN_USERNAME')?.trim(),
             },
-            { sleep: deps.sleep },
+            { sleep: deps.sleep, deadline },
           )
         : undefined;
       const input: JobInput = {
@@ -112,6 +114,12 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
               }
             : undefined,
         writeOutputs: (result) => writeOutputVariables(result, env, reporter),
+        outputFiles: [
+          {
+            variable: 'BITBUCKET_PIPELINES_VARIABLES_PATH',
+            path: readVariable(env, 'BITBUCKET_PIPELINES_VARIABLES_PATH')?.trim(),
+          },
+        ],
         openChangeRequests: () => {
           // readCiVariables already refused prune without ACCESS_TOKEN; this only narrows the type.
           if (!api)

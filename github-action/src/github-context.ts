@@ -18,11 +18,14 @@ const repositorySchema = z.object({
   owner: z.object({ login: z.string() }),
 });
 
+/** Ids are positive whole numbers, as GitHub sends them (never "9.0" or -1: see values.ts parseId). */
+const idSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
 const pullRequestEventSchema = z.object({
   action: z.string(),
-  number: z.number().int(),
+  number: idSchema,
   pull_request: z.object({
-    number: z.number().int(),
+    number: idSchema,
     html_url: z.string().optional(),
     title: z.string().optional(),
     merged: z.boolean().nullable().optional(),
@@ -139,12 +142,36 @@ export function readGitHubRun(env: NodeJS.ProcessEnv): GitHubRun {
   };
 }
 
+/**
+ * The event payload file. Read here, inside run()'s failure handler, and never by
+ * @actions/github's module-level context (see main.ts): an absent or malformed file is one clear
+ * error naming the file. The parser's message is not quoted: it echoes a fragment of the file.
+ */
 function readPayload(path: string | undefined): unknown {
   if (path === undefined || path === '') return {};
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ContextError(`Cannot read the event payload GITHUB_EVENT_PATH=${path}.`, { cause });
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is a folder'
+          : `cannot be read (${code ?? 'unknown error'})`;
+    throw new ContextError(
+      `The event payload file GITHUB_EVENT_PATH=${path} ${why}; the runner writes it for every job. Is this running inside GitHub Actions?`,
+      { cause },
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new ContextError(
+      `The event payload file GITHUB_EVENT_PATH=${path} is not valid JSON (${text.trim() === '' ? 'it is empty' : `${text.length} characters`}); the runner writes it as JSON for every job.`,
+      { cause },
+    );
   }
 }
 

@@ -7,7 +7,9 @@
  * still deploy. So every call here except `openPullNumbers` turns a failure into one warning and
  * switches that feature off for the rest of the run, instead of failing the job.
  */
-import { getOctokit } from '@actions/github';
+// Type only: importing @actions/github's value runs its module-level context, which parses
+// GITHUB_EVENT_PATH outside our failure handler (main.ts loads it lazily, inside run()).
+import type { getOctokit } from '@actions/github';
 import {
   compareRunOrder,
   formatRunOrder,
@@ -21,9 +23,42 @@ import {
 } from '../../shared/ci-note.js';
 import { CodesphereDeployError } from '../../shared/errors.js';
 import { errorMessage } from '../../shared/describe-error.js';
+import { attemptTimeoutMs, BUDGET_NAME, seconds, type Deadline } from '../../shared/http-retry.js';
 import type { GitHubRun } from './github-context.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
+
+/** Per-request timeout of GitHub API calls (ms), cut further to what remains of the job's budget. */
+export const GITHUB_TIMEOUT_MS = 10_000;
+
+/**
+ * Bounds every request of `octokit` (pagination included) by GITHUB_TIMEOUT_MS and the job's
+ * deadline, through Octokit's request hook so the toolkit's proxy-aware fetch stays in place. A
+ * request that would start with no budget left fails at once. These calls are conveniences
+ * (GitHubFeatures turns their failures into warnings), so a GitHub API that never answers costs
+ * the job at most one timeout per feature, never a hang.
+ */
+export function boundRequests(octokit: Octokit, deadline: Deadline): void {
+  octokit.hook.wrap('request', async (request, options) => {
+    const timeout = attemptTimeoutMs(GITHUB_TIMEOUT_MS, deadline);
+    if (timeout <= 0) throw new Error(`not sent: the job's time budget (${BUDGET_NAME}) is used up`);
+    const signal = AbortSignal.timeout(timeout);
+    // The signal closes the connection, but the toolkit's proxy-aware fetch (undici with
+    // @actions/http-client's dispatcher) leaves its promise pending after an abort before the
+    // response headers: the race settles the call whatever the fetch does.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      signal.addEventListener('abort', () => reject(new Error(`no answer within ${seconds(timeout)}`)), {
+        once: true,
+      });
+    });
+    try {
+      return await Promise.race([request({ ...options, request: { ...options.request, signal } }), aborted]);
+    } catch (error) {
+      if (signal.aborted) throw new Error(`no answer within ${seconds(timeout)}`, { cause: error });
+      throw error;
+    }
+  });
+}
 
 /** The hidden marker's id: our comment's first line (kept from earlier versions, so their comments are adopted). */
 const COMMENT_MARKER_ID = 'codesphere-deploy';

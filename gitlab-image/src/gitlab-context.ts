@@ -13,6 +13,7 @@
 import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
 import {
   CiVariableError,
+  readId,
   readVariable,
   urlCredentials,
   withoutCredentials,
@@ -78,22 +79,10 @@ function cloneUrl(projectUrl: string): string {
   return bare.endsWith('.git') ? bare : `${bare}.git`;
 }
 
-function parseIid(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const iid = Number(raw.trim());
-  if (!Number.isInteger(iid) || iid <= 0) {
-    throw new CiVariableError(
-      'CI_MERGE_REQUEST_IID',
-      `CI_MERGE_REQUEST_IID must be a positive number; got "${raw}".`,
-    );
-  }
-  return iid;
-}
-
 export function readGitLabContext(env: Env): GitLabContext {
   const projectPath = required(env, 'CI_PROJECT_PATH');
   const projectUrl = required(env, 'CI_PROJECT_URL');
-  const mergeRequestIid = parseIid(readVariable(env, 'CI_MERGE_REQUEST_IID'));
+  const mergeRequestIid = readId(env, 'CI_MERGE_REQUEST_IID', "the merge request's IID");
 
   const branch =
     readVariable(env, 'CI_MERGE_REQUEST_SOURCE_BRANCH_NAME') ??

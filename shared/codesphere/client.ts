@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { BUDGET_NAME, DeadlineExceededError, remainingMs, seconds } from '../http-retry.js';
 import { HttpClient, type HttpClientOptions, type Operation } from './http.js';
 import {
   envVarSchema,
@@ -54,10 +55,25 @@ export type PipelineStage = 'prepare' | 'test' | 'run';
  */
 export class CodesphereClient {
   readonly http: HttpClient;
+  private readonly createReserveMs: number;
+  private readonly deadline: HttpClientOptions['deadline'];
 
-  constructor(options: Omit<HttpClientOptions, 'baseUrl'> & { apiUrl: string; token?: string }) {
+  /**
+   * `createReserveMs`: `createWorkspace` is refused (DeadlineExceededError, nothing sent) unless at
+   * least this much of the deadline remains, so no workspace is created that the job has no time
+   * to bring up (see session.ts, createReserve). Default 0.
+   */
+  constructor(
+    options: Omit<HttpClientOptions, 'baseUrl'> & {
+      apiUrl: string;
+      token?: string;
+      createReserveMs?: number;
+    },
+  ) {
     this.http = new HttpClient({ ...options, baseUrl: `${options.apiUrl}/api` });
     if (options.token) this.http.setToken(options.token);
+    this.deadline = options.deadline;
+    this.createReserveMs = options.createReserveMs ?? 0;
   }
 
   setToken(token: string): void {
@@ -109,6 +125,16 @@ export class CodesphereClient {
   }
 
   createWorkspace(body: CreateWorkspaceBody): Promise<Workspace> {
+    const left = remainingMs(this.deadline);
+    if (left < Math.max(this.createReserveMs, 1)) {
+      return Promise.reject(
+        new DeadlineExceededError(
+          `Not creating workspace "${body.name}": ${seconds(left)} of the job's time budget (${BUDGET_NAME}) remain, ` +
+            `and creating and starting a workspace needs at least ${seconds(this.createReserveMs)}. Nothing was created; ` +
+            'raise the budget or retry when Codesphere answers faster.',
+        ),
+      );
+    }
     return this.call({
       name: 'createWorkspace',
       method: 'POST',

@@ -190,9 +190,10 @@ describe('deploy', () => {
 
   it('stops with a clear message when the time budget runs out', async () => {
     const { em } = ctx;
-    em.setTiming({ provisioningMs: 60_000 });
+    em.setTiming({ provisioningMs: 600_000 });
+    // Virtual time: 30 s of budget pass in polls; the create itself has its reserve (15 s) left.
     const err = await deploy(
-      baseInput(em, { timeoutSeconds: '5' }),
+      baseInput(em, { timeoutSeconds: '30' }),
       new RecordingReporter(),
       virtualTimeDeps(1),
     ).catch((e: unknown) => e);

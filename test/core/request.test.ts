@@ -134,7 +134,9 @@ describe('parseRequest', () => {
     );
     expect(byField.apiUrl).toContain('"ftp://example.com"');
     expect(byField.apiUrl).toContain('https://codesphere.com');
-    expect(byField.onDemand).toBe('got "maybe"; expected true or false');
+    expect(byField.onDemand).toBe(
+      'got "maybe"; expected true or false (also yes/no, on/off, 1/0, in any case)',
+    );
     expect(byField.replicas).toContain('"0"');
     expect(byField.vpnCheck).toContain('host:port');
     expect(byField.vpnSwitch).toContain('in-place or zero-downtime');
