@@ -70,12 +70,16 @@ async function deleteByName(
   return deleted;
 }
 
-/** DELETE that treats 404 as done: a retried or concurrent delete already removed it. */
-export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<void> {
+/**
+ * DELETE that treats 404 as done: a retried or concurrent delete already removed it.
+ * Returns true when this call deleted it, false when it was already gone.
+ */
+export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<boolean> {
   try {
     await client.deleteWorkspace(id);
+    return true;
   } catch (err: unknown) {
-    if (err instanceof ApiError && err.status === 404) return;
+    if (err instanceof ApiError && err.status === 404) return false;
     throw err;
   }
 }
