@@ -68,7 +68,8 @@ export async function settleInterruptedSwitch(
     if (retiring) {
       reporter.warning(
         `Deleting workspace ${retiring.id} ("${retiring.name}", VPN config ${vpnLabel(vpnOf(retiring))}): ` +
-          `a zero-downtime switch already replaced it with workspace ${preview.id} but stopped before deleting it.`,
+          `a zero-downtime switch already replaced it with workspace ${preview.id} and had not deleted it yet ` +
+          '(the switch was interrupted, or another run is still draining it).',
       );
       await deleteWorkspace(client, retiring.id);
     }
@@ -77,7 +78,8 @@ export async function settleInterruptedSwitch(
     if (switching && !joinable) {
       reporter.warning(
         `Deleting workspace ${switching.id} ("${switching.name}", VPN config ${vpnLabel(vpnOf(switching))}): ` +
-          `the replacement of a zero-downtime switch that stopped before it took the name; "${name}" stays workspace ${preview.id}.`,
+          `the replacement a zero-downtime switch was building before it took the name (that switch was interrupted, ` +
+          `or this run supersedes it); "${name}" stays workspace ${preview.id}.`,
       );
       await deleteWorkspace(client, switching.id);
     }

@@ -202,7 +202,9 @@ describe('zero-downtime VPN switch, interrupted', () => {
     const reporter = new RecordingReporter();
     await deploy(baseInput(em, { ...ZD, vpnConfig: 'office' }), reporter, virtualTimeDeps());
     expect(state()).toEqual(['shop-#42 office']);
-    expect(reporter.texts('warning').join('\n')).toContain('stopped before it took the name');
+    expect(reporter.texts('warning').join('\n')).toContain(
+      'the replacement a zero-downtime switch was building before it took the name',
+    );
   });
 
   it('killed while building the replacement: a deploy to the same config continues with it', async () => {
