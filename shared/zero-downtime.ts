@@ -2,8 +2,9 @@ import { errorMessage } from './describe-error.js';
 import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { DeploymentError } from './errors.js';
+import { unmanagedVariables } from './managed-env.js';
 import { retiringName, switchingName } from './naming.js';
-import { runStage, waitUntilRunning, WorkspaceGoneError, type WaitContext } from './pipeline.js';
+import { onWorkspace, runStage, waitUntilRunning, WorkspaceGoneError, type WaitContext } from './pipeline.js';
 import type { Session } from './session.js';
 import { deleteWorkspace } from './teardown.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
@@ -148,7 +149,9 @@ export async function zeroDowntimeSwitch(
     );
     next = (await updateWorkspace(client, tempRequest, team, plan, building, reporter)).workspace;
   } else {
-    next = (await createWorkspace(client, tempRequest, team, plan, reporter)).workspace;
+    // Variables set by hand on the old workspace move with the preview (shared/managed-env.ts).
+    const carried = await onWorkspace(current.id, () => unmanagedVariables(client, current.id, request.env));
+    next = (await createWorkspace(client, tempRequest, team, plan, reporter, carried)).workspace;
   }
 
   const ctx: WaitContext = { client, reporter, deps, deadline };

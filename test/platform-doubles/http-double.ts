@@ -45,6 +45,12 @@ export interface HttpDouble {
   unhandled: RecordedCall[];
   /** Answer the next `count` calls matching method and path prefix with this status (fault injection). */
   failNext(match: { method?: string; pathIncludes?: string }, reply: Reply, count?: number): void;
+  /**
+   * Holds the next `count` calls matching method and path until all of them have arrived (or
+   * `timeoutMs` passed), then answers them together: the worst interleaving of concurrent jobs
+   * on an API without atomic "create if absent" (every job lists before any job creates).
+   */
+  gate(match: { method?: string; pathIncludes?: string }, count: number, timeoutMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +89,16 @@ export async function startHttpDouble(options: {
   const calls: RecordedCall[] = [];
   const unhandled: RecordedCall[] = [];
   const faults: Array<{ method?: string; pathIncludes?: string; reply: Reply; remaining: number }> = [];
+  const gates: Array<{
+    method?: string;
+    pathIncludes?: string;
+    remaining: number;
+    waiting: Array<() => void>;
+    timer: NodeJS.Timeout;
+  }> = [];
+  const matches = (m: { method?: string; pathIncludes?: string }, call: RecordedCall) =>
+    (m.method === undefined || m.method === call.method) &&
+    (m.pathIncludes === undefined || call.path.includes(m.pathIncludes));
   let origin = '';
 
   const send = (res: ServerResponse, reply: Reply): void => {
@@ -102,13 +118,20 @@ export async function startHttpDouble(options: {
         authorized: options.authorize(req),
         status: 0,
       };
+      const gate = gates.find((g) => g.remaining > 0 && matches(g, call));
+      if (gate) {
+        gate.remaining--;
+        const open = () => {
+          clearTimeout(gate.timer);
+          for (const release of gate.waiting.splice(0)) release();
+        };
+        await new Promise<void>((resolve) => {
+          gate.waiting.push(resolve);
+          if (gate.remaining === 0) open();
+        });
+      }
       calls.push(call);
-      const fault = faults.find(
-        (f) =>
-          f.remaining > 0 &&
-          (f.method === undefined || f.method === call.method) &&
-          (f.pathIncludes === undefined || call.path.includes(f.pathIncludes)),
-      );
+      const fault = faults.find((f) => f.remaining > 0 && matches(f, call));
       let reply: Reply;
       if (fault) {
         fault.remaining--;
@@ -148,8 +171,21 @@ export async function startHttpDouble(options: {
     failNext(match, reply, count = 1) {
       faults.push({ ...match, reply, remaining: count });
     },
+    gate(match, count, timeoutMs = 30_000) {
+      const gate = {
+        ...match,
+        remaining: count,
+        waiting: [] as Array<() => void>,
+        timer: setTimeout(() => {
+          gate.remaining = 0;
+          for (const release of gate.waiting.splice(0)) release();
+        }, timeoutMs),
+      };
+      gates.push(gate);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const gate of gates) clearTimeout(gate.timer);
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
