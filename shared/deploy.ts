@@ -1,5 +1,5 @@
 import { errorMessage } from './describe-error.js';
-import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
+import { createWorkspace, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import type { DeployResult, JobInput, Timings } from './contract.js';
 import type { CoreDeps } from './deps.js';
@@ -9,7 +9,12 @@ import type { Reporter } from './reporter.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
-import { wantsZeroDowntimeSwitch, zeroDowntimeSwitch, type SwitchOutcome } from './zero-downtime.js';
+import {
+  settleInterruptedSwitch,
+  wantsZeroDowntimeSwitch,
+  zeroDowntimeSwitch,
+  type SwitchOutcome,
+} from './zero-downtime.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
@@ -35,7 +40,8 @@ export async function deploy(
   let switched: SwitchOutcome | undefined;
   const applied = await clock.phase('apply', () =>
     reporter.group(`Create or update workspace "${request.workspaceName}"`, async () => {
-      const existing = findByName(await client.listWorkspaces(team.id), request.workspaceName);
+      // First what an interrupted zero-downtime switch left: adopted or removed, never a third workspace.
+      const existing = await settleInterruptedSwitch(session, team, await client.listWorkspaces(team.id));
       if (!existing) return createWorkspace(client, request, team, plan, reporter);
       if (wantsZeroDowntimeSwitch(session, existing)) {
         switched = await zeroDowntimeSwitch(session, team, plan, existing);

@@ -1,6 +1,6 @@
 import type { JobInput, PruneResult } from './contract.js';
 import type { CoreDeps } from './deps.js';
-import { parseChangeNumber } from './naming.js';
+import { parsePreviewName } from './naming.js';
 import type { Reporter } from './reporter.js';
 import { resolveTeam } from './resolve.js';
 import { openSession } from './session.js';
@@ -9,8 +9,9 @@ import { deleteWorkspace } from './teardown.js';
 /**
  * `prune`: deletes this repository's change-request previews whose change is no longer open
  * (the caller passes the open numbers) or that are older than a TTL. Only names that match this
- * platform's preview pattern for this repository are considered (shared/naming.ts), so
- * hand-made workspaces and branch previews are never touched. A dry run lists, deletes nothing.
+ * platform's preview pattern for this repository, or an intermediate name of a zero-downtime
+ * switch of one, are considered (shared/naming.ts), so hand-made workspaces and branch previews
+ * are never touched. A dry run lists, deletes nothing.
  */
 export async function prune(
   input: JobInput,
@@ -30,7 +31,8 @@ export async function prune(
       const workspaces = await client.listWorkspaces(team.id);
       const result: PruneResult = { dryRun: request.dryRun, pruned: [], kept: [] };
       for (const workspace of workspaces.sort((a, b) => a.id - b.id)) {
-        const number = parseChangeNumber(workspace.name, request.platform, request.repository);
+        // A switch's intermediate workspaces (`-vpn-switch`, `-vpn-retiring`) go with their preview.
+        const number = parsePreviewName(workspace.name, request.platform, request.repository)?.changeNumber;
         if (number === undefined) continue;
         const ageMs = now - Date.parse(workspace.createdAt);
         let reason: string | undefined;

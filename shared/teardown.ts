@@ -5,7 +5,7 @@ import { ApiError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import { resolveTeam } from './resolve.js';
 import { openSession } from './session.js';
-import { retiringName, switchingName } from './naming.js';
+import { previewNames } from './naming.js';
 
 /**
  * `teardown`: deletes the change request's preview. Already gone is success.
@@ -58,8 +58,8 @@ async function deleteByName(
   name: string,
   reporter: Reporter,
 ): Promise<number | undefined> {
-  // Also a half-built replacement left by an interrupted zero-downtime VPN switch.
-  const names = new Set([name, switchingName(name), retiringName(name)]);
+  // Also the intermediates of a zero-downtime VPN switch (interrupted, or running right now).
+  const names = new Set(previewNames(name));
   const matches = (await client.listWorkspaces(teamId)).filter((w) => names.has(w.name));
   let deleted: number | undefined;
   for (const workspace of matches) {
@@ -70,12 +70,16 @@ async function deleteByName(
   return deleted;
 }
 
-/** DELETE that treats 404 as done: a retried or concurrent delete already removed it. */
-export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<void> {
+/**
+ * DELETE that treats 404 as done: a retried or concurrent delete already removed it.
+ * Returns true when this call deleted it, false when it was already gone.
+ */
+export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<boolean> {
   try {
     await client.deleteWorkspace(id);
+    return true;
   } catch (err: unknown) {
-    if (err instanceof ApiError && err.status === 404) return;
+    if (err instanceof ApiError && err.status === 404) return false;
     throw err;
   }
 }

@@ -215,7 +215,7 @@ describe('parseRequest', () => {
     ]);
     expect(
       parseRequest({ ...valid, changeNumber: undefined, branch: 'feature/x' }, 'teardown').workspaceName,
-    ).toBe('shop-feature-x');
+    ).toMatch(/^shop-feature-x-[a-z]{10}$/);
     expect(issuesOf({}, 'prune').map((i) => i.field)).toEqual(['openChangeNumbers']);
     const prune = parseRequest(
       { ...valid, openChangeNumbers: [1, 2], pruneTtlHours: '48', dryRun: 'true' },

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { CodesphereClient } from '../../shared/codesphere/client.js';
 import { deploy, prune, teardown } from '../../shared/index.js';
+import { workspaceName } from '../../shared/naming.js';
 import {
   baseInput,
   DEMO_TOKEN,
@@ -42,6 +43,11 @@ describe('teardown', () => {
 
   it('deletes a branch preview by its branch, and only it', async () => {
     const { em } = ctx;
+    const name = workspaceName({ platform: 'github', repository: 'acme/shop', branch: 'feature/x' });
+    const sibling = workspaceName({ platform: 'github', repository: 'acme/shop', branch: 'feature-x' });
+    await createRaw(name);
+    await createRaw(sibling);
+    // A branch preview under the scheme before 2026-11 (`<repo>-<slug>`) is no longer this branch's.
     await createRaw('shop-feature-x');
     await createRaw('shop-#42');
     const result = await teardown(
@@ -49,8 +55,8 @@ describe('teardown', () => {
       new RecordingReporter(),
       virtualTimeDeps(),
     );
-    expect(result.deleted).toBe(true);
-    expect(names()).toEqual(['shop-#42']);
+    expect(result).toMatchObject({ deleted: true, name });
+    expect(names()).toEqual(['shop-#42', 'shop-feature-x', sibling].sort());
   });
 });
 
@@ -108,6 +114,28 @@ describe('prune', () => {
     );
     expect(old.pruned.map((p) => p.name)).toEqual(['shop-#1', 'shop-#2', 'shop-#3']);
     expect(old.pruned[0]?.reason).toMatch(/^older than 48 h/);
+  });
+
+  it("treats a switch's intermediate workspaces as their preview's", async () => {
+    for (const name of [
+      'shop-#1-vpn-switch',
+      'shop-#1-vpn-retiring',
+      'shop-#2',
+      'shop-#2-vpn-retiring',
+      'shop-#2-vpn-other',
+      'shop-!1-vpn-switch',
+    ])
+      await createRaw(name);
+    const result = await prune(
+      baseInput(ctx.em, { openChangeNumbers: [2] }),
+      new RecordingReporter(),
+      virtualTimeDeps(),
+    );
+    expect(result.pruned.map((p) => [p.name, p.reason])).toEqual([
+      ['shop-#1-vpn-switch', 'change #1 is no longer open'],
+      ['shop-#1-vpn-retiring', 'change #1 is no longer open'],
+    ]);
+    expect(names()).toEqual(['shop-!1-vpn-switch', 'shop-#2', 'shop-#2-vpn-other', 'shop-#2-vpn-retiring']);
   });
 
   it('knows each platform by its own pattern', async () => {
