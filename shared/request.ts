@@ -1,8 +1,10 @@
 import { z } from 'zod';
 
 import type { JobInput, JobKind, Platform } from './contract.js';
+import { parseDotenv, type EnvVar } from './dotenv.js';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { workspaceName } from './naming.js';
+import { isSecretName } from './secrets.js';
 import { isBlank, parseBoolean } from './values.js';
 
 /**
@@ -18,10 +20,8 @@ export type Credentials =
 export type TeamRef = { id: number } | { name: string };
 export type PlanRef = { id: number } | { title: string };
 
-export interface EnvVar {
-  name: string;
-  value: string;
-}
+export type { EnvVar };
+export { ENV_NAME_PATTERN } from './dotenv.js';
 
 export interface VpnCheckTarget {
   host: string;
@@ -68,10 +68,6 @@ export interface DeployRequest {
 export const DEFAULT_API_URL = 'https://codesphere.com';
 export const DEFAULT_PLAN = 'Boost';
 export const DEFAULT_TIMEOUT_SECONDS = 900;
-export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-/** Env names whose values are treated as secrets (masked), whatever the adapter says. */
-const SECRET_ENV_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PASS|PSK|KEY|CREDENTIAL|PRIVATE|AUTH|CERT|SALT)/i;
 
 // ---------------------------------------------------------------------------------------------
 // Field parsers. Each returns the parsed value or adds one issue naming what was given.
@@ -94,20 +90,6 @@ function trimmed(value: unknown): string | undefined {
   return typeof value === 'string' ? value.trim() : undefined;
 }
 
-const optionalText = z.unknown().transform((v, ctx) => {
-  if (isBlank(v)) return undefined;
-  if (typeof v !== 'string') return fail(ctx, `got ${show(v)}; expected text`);
-  return v.trim();
-});
-
-function requiredText(expected: string) {
-  return z.unknown().transform((v, ctx) => {
-    const text = trimmed(v);
-    if (text === undefined) return fail(ctx, `missing; expected ${expected}`);
-    return text;
-  });
-}
-
 function booleanField(defaultValue: boolean | undefined) {
   return z.unknown().transform((v, ctx) => {
     const parsed = parseBoolean(typeof v === 'string' || typeof v === 'boolean' ? v : undefined);
@@ -128,11 +110,57 @@ function integerField(min: number, max: number, expected: string) {
   });
 }
 
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides:
+ * nothing a name holds, and each can change what a log shows (a line break starts a new log line,
+ * which the GitHub runner may read as a workflow command; an override reorders what is shown).
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+/** `U+000A` for the first control character of a text, or undefined when it has none. */
+function firstControlCharacter(text: string): string | undefined {
+  const match = CONTROL_CHARACTER.exec(text);
+  if (!match) return undefined;
+  const code = match[0].codePointAt(0) ?? 0;
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${match.index + 1}`;
+}
+
+/**
+ * A name users type and Codesphere compares (team, plan, VPN config, branch): trimmed, in Unicode
+ * NFC (so a name typed decomposed matches the one stored precomposed), free of control characters.
+ */
+function printableName(ctx: Ctx, text: string, expected: string): string {
+  const control = firstControlCharacter(text);
+  if (control !== undefined)
+    return fail(
+      ctx,
+      `got ${show(text)}, which holds a control character (${control}); expected ${expected} in printable characters`,
+    );
+  return text.normalize('NFC');
+}
+
 function nameOrId(what: string, fallback?: string) {
   return z.unknown().transform((v, ctx) => {
     const text = trimmed(v) ?? fallback;
     if (text === undefined) return fail(ctx, `missing; expected the ${what}'s name or its numeric id`);
-    return text;
+    return printableName(ctx, text, `the ${what}'s name or its numeric id`);
+  });
+}
+
+function optionalName(expected: string) {
+  return z.unknown().transform((v, ctx) => {
+    if (isBlank(v)) return undefined;
+    if (typeof v !== 'string') return fail(ctx, `got ${show(v)}; expected ${expected}`);
+    return printableName(ctx, v.trim(), expected);
+  });
+}
+
+function requiredName(expected: string) {
+  return z.unknown().transform((v, ctx) => {
+    const text = trimmed(v);
+    if (text === undefined) return fail(ctx, `missing; expected ${expected}`);
+    return printableName(ctx, text, expected);
   });
 }
 
@@ -195,55 +223,16 @@ const credentialsField = z
     );
   });
 
-function parseDotenvValue(raw: string): string | undefined {
-  const value = raw.trim();
-  if (value.startsWith('"')) {
-    if (value.length < 2 || !value.endsWith('"')) return undefined;
-    return value.slice(1, -1).replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-  }
-  if (value.startsWith("'")) {
-    if (value.length < 2 || !value.endsWith("'")) return undefined;
-    return value.slice(1, -1);
-  }
-  // Unquoted: an inline comment starts at " #".
-  const comment = value.search(/\s#/);
-  return (comment >= 0 ? value.slice(0, comment) : value).trim();
-}
-
-/** Dotenv text: `NAME=value` lines, blank lines and `#` comments ignored, optional `export `. */
+/**
+ * Dotenv text in Docker Compose's `.env` syntax (shared/dotenv.ts). Problems name lines, never
+ * their text: any line may hold a secret.
+ */
 const envField = z.unknown().transform((v, ctx): EnvVar[] => {
   if (isBlank(v)) return [];
   if (typeof v !== 'string') return fail(ctx, 'expected dotenv text: NAME=value lines');
-  const vars = new Map<string, string>();
-  const problems: string[] = [];
-  v.split(/\r?\n/).forEach((line, index) => {
-    const text = line.trim();
-    if (text === '' || text.startsWith('#')) return;
-    const body = text.replace(/^export\s+/, '');
-    const eq = body.indexOf('=');
-    // Values are never shown: they are often secrets.
-    if (eq <= 0) {
-      problems.push(
-        `line ${index + 1} is not NAME=value (no name before "="; the line is not shown, it may hold a secret)`,
-      );
-      return;
-    }
-    const name = body.slice(0, eq).trim();
-    if (!ENV_NAME_PATTERN.test(name)) {
-      problems.push(
-        `line ${index + 1}: name ${show(name)} is invalid; names match ${ENV_NAME_PATTERN.source} (letters, digits, _ . -, not starting with a digit)`,
-      );
-      return;
-    }
-    const value = parseDotenvValue(body.slice(eq + 1));
-    if (value === undefined) {
-      problems.push(`line ${index + 1} (${name}): the value's closing quote is missing`);
-      return;
-    }
-    vars.set(name, value);
-  });
-  if (problems.length > 0) return fail(ctx, problems.join('; '));
-  return [...vars].map(([name, value]) => ({ name, value }));
+  const { vars, problems } = parseDotenv(v);
+  if (problems.length > 0) return fail(ctx, problems.map((p) => p.message).join('; '));
+  return vars;
 });
 
 const HOST_PATTERN =
@@ -393,12 +382,12 @@ function requestSchema(kind: JobKind) {
         team: nameOrId('team'),
         plan: nameOrId('plan', DEFAULT_PLAN),
         onDemand: booleanField(false),
-        vpnConfig: optionalText,
+        vpnConfig: optionalName('the name of a VPN config of the team'),
         env: envField,
         restricted: booleanField(undefined),
         cloneDepth: integerField(1, 1_000_000, 'a positive whole number of commits'),
         replicas: integerField(1, 100, 'a whole number of replicas from 1'),
-        baseImage: optionalText,
+        baseImage: optionalName('a base image name'),
         vpnCheck: vpnCheckField,
         vpnSwitch: vpnSwitchField,
         timeoutSeconds: integerField(1, 86_400, 'a whole number of seconds from 1 to 86400'),
@@ -406,7 +395,10 @@ function requestSchema(kind: JobKind) {
         repository: repositoryField,
         gitUrl: gitUrlField(kind === 'deploy'),
         isPrivateRepo: booleanField(true),
-        branch: kind === 'deploy' ? requiredText('the branch to deploy') : optionalText,
+        branch:
+          kind === 'deploy'
+            ? requiredName('the branch to deploy')
+            : optionalName('the branch of the preview'),
         commit: commitField,
         changeNumber,
         openChangeNumbers: openNumbersField,
@@ -414,7 +406,7 @@ function requestSchema(kind: JobKind) {
         dryRun: booleanField(false),
       })
       .transform((f): DeployRequest => {
-        const envSecrets = f.env.filter((e) => SECRET_ENV_NAME.test(e.name)).map((e) => e.value);
+        const envSecrets = f.env.filter((e) => isSecretName(e.name)).map((e) => e.value);
         const credentialSecrets =
           f.credentials.kind === 'token' ? [f.credentials.apiToken] : [f.credentials.password];
         return {
@@ -503,20 +495,18 @@ function toFieldIssues(error: z.ZodError): FieldIssue[] {
 
 /**
  * Values an adapter should mask even before calling the core (the core masks them too): the
- * credentials and secret-looking env values of a raw input, without validating anything.
+ * credentials, the values of secret-named env variables (shared/secrets.ts), and every env line
+ * that cannot be read as NAME=value (it may continue a secret pasted without quotes), without
+ * validating anything.
  */
 export function secretsOf(input: Partial<JobInput>): string[] {
   const out = [input.apiToken, input.password].filter(
     (s): s is string => typeof s === 'string' && s.trim() !== '',
   );
   if (typeof input.env === 'string') {
-    for (const line of input.env.split(/\r?\n/)) {
-      const m = /^\s*(?:export\s+)?([^=\s]+)\s*=(.*)$/.exec(line);
-      if (m?.[1] && m[2] !== undefined && SECRET_ENV_NAME.test(m[1])) {
-        const value = parseDotenvValue(m[2]);
-        if (value) out.push(value);
-      }
-    }
+    const { vars, unreadable } = parseDotenv(input.env);
+    for (const { name, value } of vars) if (isSecretName(name) && value !== '') out.push(value);
+    out.push(...unreadable.filter((line) => line.trim() !== ''));
   }
   return out;
 }
