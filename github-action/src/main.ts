@@ -67,7 +67,7 @@ async function runJob(deps: RunDeps, reporter: ActionsReporter, inputs: ActionIn
   const { trigger } = github;
   if (job.kind === 'skip') {
     reporter.notice(`Nothing to do: ${job.why}.`);
-    core.setOutput(OUTPUT.result, 'skipped');
+    reporter.output(OUTPUT.result, 'skipped');
     return;
   }
   if (trigger.kind === 'pull_request' && job.kind !== 'prune' && lacksCredentials(inputs)) {
@@ -78,7 +78,7 @@ async function runJob(deps: RunDeps, reporter: ActionsReporter, inputs: ActionIn
         `Skipping the Codesphere preview of #${trigger.number}: pull requests from ${who} get no secrets, ` +
           'so no Codesphere credentials are available. A maintainer can run the workflow on the branch instead.',
       );
-      core.setOutput(OUTPUT.result, 'skipped');
+      reporter.output(OUTPUT.result, 'skipped');
       return;
     }
   }
@@ -99,8 +99,8 @@ async function runJob(deps: RunDeps, reporter: ActionsReporter, inputs: ActionIn
       const openChangeNumbers = await features.openPullNumbers();
       reporter.info(`Open pull requests: ${openChangeNumbers.map((n) => `#${n}`).join(', ') || 'none'}.`);
       const result = await deps.jobs.prune({ ...jobInput, openChangeNumbers }, reporter, deps.coreDeps);
-      core.setOutput(OUTPUT.result, 'pruned');
-      core.setOutput(OUTPUT.pruned, JSON.stringify(result.pruned.map((item) => item.name)));
+      reporter.output(OUTPUT.result, 'pruned');
+      reporter.output(OUTPUT.pruned, JSON.stringify(result.pruned.map((item) => item.name)));
       await page.publish({ kind: 'pruned', result }, undefined);
       return;
     }
@@ -128,7 +128,7 @@ async function runDeploy(
       commit || input.branch,
       `Codesphere preview of ${input.branch}`,
     );
-    if (id !== undefined) core.setOutput(OUTPUT.githubDeploymentId, String(id));
+    if (id !== undefined) reporter.output(OUTPUT.githubDeploymentId, String(id));
     await features.setDeploymentStatus(id, 'in_progress', { description: 'Deploying to Codesphere' });
     await page.comment(pullNumber, {
       kind: 'deploying',
@@ -159,12 +159,12 @@ async function runDeploy(
   }
   const deploymentId = await announced;
 
-  core.setOutput(OUTPUT.deploymentUrl, result.url);
-  core.setOutput(OUTPUT.workspaceId, String(result.workspaceId));
-  core.setOutput(OUTPUT.workspaceName, result.name);
-  core.setOutput(OUTPUT.vpnConfig, result.vpnConfig ?? '');
-  core.setOutput(OUTPUT.result, result.action);
-  if (result.vpnCheck !== undefined) core.setOutput(OUTPUT.vpnCheck, result.vpnCheck.ok ? 'ok' : 'failed');
+  reporter.output(OUTPUT.deploymentUrl, result.url);
+  reporter.output(OUTPUT.workspaceId, String(result.workspaceId));
+  reporter.output(OUTPUT.workspaceName, result.name);
+  reporter.output(OUTPUT.vpnConfig, result.vpnConfig ?? '');
+  reporter.output(OUTPUT.result, result.action);
+  if (result.vpnCheck !== undefined) reporter.output(OUTPUT.vpnCheck, result.vpnCheck.ok ? 'ok' : 'failed');
 
   const checkFailed = result.vpnCheck !== undefined && !result.vpnCheck.ok;
   await features.setDeploymentStatus(
@@ -195,9 +195,9 @@ async function runTeardown(
   const environment = environmentName(github);
   const deactivated = await features.deactivateEnvironment(environment);
   if (deactivated > 0) reporter.info(`Marked ${deactivated} deployment(s) of "${environment}" inactive.`);
-  core.setOutput(OUTPUT.workspaceName, result.name);
-  if (result.workspaceId !== undefined) core.setOutput(OUTPUT.workspaceId, String(result.workspaceId));
-  core.setOutput(OUTPUT.result, result.deleted ? 'deleted' : 'nothing-to-delete');
+  reporter.output(OUTPUT.workspaceName, result.name);
+  if (result.workspaceId !== undefined) reporter.output(OUTPUT.workspaceId, String(result.workspaceId));
+  reporter.output(OUTPUT.result, result.deleted ? 'deleted' : 'nothing-to-delete');
   const pullNumber = github.trigger.kind === 'pull_request' ? github.trigger.number : undefined;
   await page.publish({ kind: 'deleted', result }, pullNumber);
 }
@@ -239,7 +239,7 @@ async function writeSummary(reporter: ActionsReporter, markdown: string): Promis
 /** The one failure handler: any thrown value, one `setFailed`, secrets redacted. */
 export function failJob(reporter: ActionsReporter, error: unknown): void {
   if (error instanceof Error && error.stack !== undefined) reporter.debug(error.stack);
-  core.setFailed(reporter.redact(failureMessage(error)));
+  core.setFailed(reporter.clean(failureMessage(error)));
 }
 
 /** The core's wording for any thrown value: its own errors as they are, anything else described. */
