@@ -74,8 +74,24 @@ export const DEFAULT_TIMEOUT_SECONDS = 900;
 
 type Ctx = z.core.$RefinementCtx;
 
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides:
+ * nothing a name holds, and each can change what a log shows (a line break starts a new log line,
+ * which the GitHub runner may read as a workflow command; an override reorders what is shown).
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * A given value as quoted in an error: JSON-quoted, every control or layout character escaped as
+ * `\uXXXX` (JSON leaves U+2028, U+0085 and bidi overrides as they are), cut at 80 characters.
+ */
 function show(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  const json = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  const text = json.replace(
+    CONTROL_CHARACTERS,
+    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -110,13 +126,8 @@ function integerField(min: number, max: number, expected: string) {
   });
 }
 
-/**
- * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides:
- * nothing a name holds, and each can change what a log shows (a line break starts a new log line,
- * which the GitHub runner may read as a workflow command; an override reorders what is shown).
- */
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+/** The same set, non-global, for a position search. */
+const CONTROL_CHARACTER = new RegExp(CONTROL_CHARACTERS.source, 'u');
 
 /** `U+000A` for the first control character of a text, or undefined when it has none. */
 function firstControlCharacter(text: string): string | undefined {
