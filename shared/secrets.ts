@@ -71,6 +71,8 @@ export function isSecretName(name: string): boolean {
  */
 export const MIN_MASKED_LENGTH = 4;
 export const MIN_SUBSTRING_LENGTH = 8;
+/** The shortest head of a secret masked when a truncation (`...`, `…`) cuts it. */
+const TRUNCATED_HEAD = 4;
 
 /** The pieces a secret is masked as: each line of a multi-line value, trimmed (runners mask per line). */
 export function maskablePieces(secret: string): string[] {
@@ -125,7 +127,34 @@ export class SecretSet {
   /** The text with every registered piece replaced by `***`. */
   redact(text: string): string {
     const pattern = this.regex();
-    return pattern ? text.replace(pattern, '***') : text;
+    return pattern ? this.redactTruncated(text.replace(pattern, '***')) : text;
+  }
+
+  /**
+   * A secret cut by a truncation (`got "My Team csdemo-tok..."`): its head, from TRUNCATED_HEAD
+   * characters on, right before an ellipsis (`...`, `…`), is masked too.
+   */
+  private redactTruncated(text: string): string {
+    if (!text.includes('...') && !text.includes('\u2026')) return text;
+    const long = [...this.pieces].filter((piece) => piece.length >= MIN_SUBSTRING_LENGTH);
+    let out = '';
+    let from = 0;
+    for (const match of text.matchAll(/\.\.\.|\u2026/g)) {
+      const at = match.index;
+      let cut = 0;
+      for (const piece of long) {
+        // The longest proper head of the piece that ends the text right before the ellipsis.
+        for (let end = Math.min(piece.length - 1, at - from); end > cut && end >= TRUNCATED_HEAD; end -= 1) {
+          if (text.startsWith(piece.slice(0, end), at - end)) {
+            cut = end;
+            break;
+          }
+        }
+      }
+      out += `${text.slice(from, at - cut)}${cut > 0 ? '***' : ''}${match[0]}`;
+      from = at + match[0].length;
+    }
+    return out + text.slice(from);
   }
 
   /** Whether the text holds any registered piece (by the same rule as `redact`). */

@@ -72,6 +72,14 @@ describe('masking rule', () => {
     expect(set.foundIn('port=3000')).toBe(true);
   });
 
+  it('masks the head of a secret cut by a truncation', () => {
+    const set = new SecretSet();
+    set.add('csdemo-token-0123456789abcdef');
+    expect(set.redact('got "My Team csdemo-token-01..."')).toBe('got "My Team ***..."');
+    expect(set.redact('body: {"t":"csdemo-to…')).toBe('body: {"t":"***…');
+    expect(set.redact('csdemo is a word...')).toBe('csdemo is a word...');
+  });
+
   it('masks 8+ characters anywhere, and the URL-encoded form', () => {
     const set = new SecretSet();
     set.add('p@ss word!');
