@@ -4,7 +4,7 @@ import type { JobInput, JobKind, Platform } from './contract.js';
 import { parseDotenv, type EnvVar } from './dotenv.js';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { workspaceName } from './naming.js';
-import { isSecretName } from './secrets.js';
+import { isSecretName, SecretSet } from './secrets.js';
 import { isBlank, parseBoolean } from './values.js';
 
 /**
@@ -82,12 +82,17 @@ type Ctx = z.core.$RefinementCtx;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
+/** The secrets of the input being parsed (parseRequest is synchronous, so one at a time). */
+let parsingSecrets: SecretSet | undefined;
+
 /**
  * A given value as quoted in an error: JSON-quoted, every control or layout character escaped as
  * `\uXXXX` (JSON leaves U+2028, U+0085 and bidi overrides as they are), cut at 80 characters.
  */
 function show(value: unknown): string {
-  const json = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  // Secrets are masked before quoting: JSON escapes (\", \\, \n) would hide them from a reporter's mask.
+  const raw = typeof value === 'string' && parsingSecrets ? parsingSecrets.redact(value) : value;
+  const json = typeof raw === 'string' ? JSON.stringify(raw) : (JSON.stringify(raw) ?? String(raw));
   const text = json.replace(
     CONTROL_CHARACTERS,
     (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
@@ -469,7 +474,14 @@ const schemas = {
 
 /** Validates a job's input; throws a ConfigError listing every bad field. */
 export function parseRequest(input: JobInput, kind: JobKind): DeployRequest {
-  const result = schemas[kind].safeParse(input);
+  parsingSecrets = new SecretSet();
+  for (const secret of secretsOf(input)) parsingSecrets.add(secret);
+  let result;
+  try {
+    result = schemas[kind].safeParse(input);
+  } finally {
+    parsingSecrets = undefined;
+  }
   const issues = [...(result.success ? [] : toFieldIssues(result.error)), ...crossFieldIssues(input, kind)];
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
   return result.data;

@@ -17,12 +17,20 @@ function looseKey(name: string): string {
   return canonicalName(name).trim().replace(/\s+/g, ' ').toLowerCase();
 }
 
+/**
+ * A name in quotes, as written: names reaching here hold no control characters (the request
+ * refuses them), and JSON escapes would hide a secret pasted into a name from the reporter's mask.
+ */
+function quoted(name: string): string {
+  return `"${name}"`;
+}
+
 /** ` Did you mean "X"?` for names that differ from the wanted one only by case or spaces. */
 function didYouMean(wanted: string, names: readonly string[]): string {
   const key = looseKey(wanted);
   const close = [...new Set(names.filter((name) => looseKey(name) === key))];
   if (close.length === 0) return '';
-  return ` Did you mean ${close.map((name) => JSON.stringify(name)).join(' or ')}? Only case or spaces differ.`;
+  return ` Did you mean ${close.map(quoted).join(' or ')}? Only case or spaces differ.`;
 }
 
 /**
@@ -50,7 +58,7 @@ export async function resolveTeam(client: CodesphereClient, ref: TeamRef): Promi
     const ids = matches.map((t) => t.id).join(', ');
     throw ConfigError.single(
       'team',
-      `several teams are named ${JSON.stringify(ref.name)} (ids ${ids}); set team to the numeric id`,
+      `several teams are named ${quoted(ref.name)} (ids ${ids}); set team to the numeric id`,
     );
   }
   const hint = didYouMean(
@@ -59,7 +67,7 @@ export async function resolveTeam(client: CodesphereClient, ref: TeamRef): Promi
   );
   throw ConfigError.single(
     'team',
-    `Unknown team ${JSON.stringify(ref.name)}.${hint} Teams these credentials can see: ${visible}`,
+    `Unknown team ${quoted(ref.name)}.${hint} Teams these credentials can see: ${visible}`,
   );
 }
 
@@ -97,7 +105,7 @@ export async function resolvePlan(
           : '';
       throw ConfigError.single(
         'plan',
-        `Unknown plan ${JSON.stringify(ref.title)}${hint}.${
+        `Unknown plan ${quoted(ref.title)}${hint}.${
           hint
             ? ''
             : didYouMean(
