@@ -128,7 +128,7 @@ describe('issue 10 on the GitLab image', () => {
     expect(run.code, describeRun(run)).toBe(1);
     expect(verdicts(run)).toHaveLength(1);
     expect(verdicts(run)[0]).toContain('Invalid input "ENV"');
-    expect(plainText(run.stdout)).toContain('line 3: the text before "=" is not a valid name');
+    expect(plainText(run.stdout + run.stderr)).toContain('line 3: the text before "=" is not a valid name');
     expect(JSON.stringify(everything(run))).not.toContain('Zk9xQ');
     expect(leakIn(everything(run), ['MIIEvQIBADANBgkqhkiG9w0BAQEFAASC'])).toBeUndefined();
     expect(creates()).toEqual([]);
