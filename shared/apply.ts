@@ -122,7 +122,9 @@ export async function updateWorkspace(
     changes.push(`replicas: ${workspace.replicas} -> ${request.replicas}`);
   }
   const currentVpn = workspace.vpnConfig ?? null;
-  if (currentVpn !== request.vpnConfig) {
+  // The request's name is NFC (shared/request.ts); the stored one may not be, and the same name
+  // in another Unicode form is no switch (a switch restarts the VPN service).
+  if ((currentVpn?.normalize('NFC') ?? null) !== request.vpnConfig) {
     // Never sent unchanged: a vpnConfig in the PATCH restarts the VPN service on every replica.
     patch.vpnConfig = request.vpnConfig;
     changes.push(`vpnConfig: ${currentVpn ?? '(none)'} -> ${request.vpnConfig ?? '(none)'}`);

@@ -11,7 +11,7 @@
 import { appendFile } from 'node:fs/promises';
 import type { DeployResult, JobInput } from '../../shared/contract.js';
 import { runCiJob, type CiJob, type CoreApi } from '../../shared/ci-job.js';
-import { formatOutputLines } from '../../shared/ci-outputs.js';
+import { formatOutputLines, secretFreeOutputs, withheldWarning } from '../../shared/ci-outputs.js';
 import {
   CiVariableError,
   platformSecrets,
@@ -148,11 +148,13 @@ async function writeOutputVariables(
   reporter.info(`Preview URL: ${result.url}`);
   const variablesPath = readVariable(env, 'BITBUCKET_PIPELINES_VARIABLES_PATH')?.trim();
   if (variablesPath) {
-    const lines = formatOutputLines({
-      CODESPHERE_URL: result.url,
-      CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
-    });
-    await appendFile(variablesPath, reporter.redact(lines), 'utf8');
+    // Never redacted (later steps read these); a value holding a secret is left out instead.
+    const { written, withheld } = secretFreeOutputs(
+      { CODESPHERE_URL: result.url, CODESPHERE_WORKSPACE_ID: String(result.workspaceId) },
+      (value) => reporter.holdsSecret(value),
+    );
+    if (withheld.length > 0) reporter.warning(withheldWarning(withheld, 'the output variables'));
+    await appendFile(variablesPath, formatOutputLines(written), 'utf8');
     reporter.debug(`output variables appended to ${variablesPath}`);
   } else {
     // Bitbucket sets it only for steps that declare `output-variables`; without it the values

@@ -94,7 +94,7 @@ async function runJob(
   const { trigger } = github;
   if (job.kind === 'skip') {
     reporter.notice(`Nothing to do: ${job.why}.`);
-    core.setOutput(OUTPUT.result, 'skipped');
+    reporter.output(OUTPUT.result, 'skipped');
     return;
   }
   if (trigger.kind === 'pull_request' && job.kind !== 'prune' && lacksCredentials(inputs)) {
@@ -105,7 +105,7 @@ async function runJob(
         `Skipping the Codesphere preview of #${trigger.number}: pull requests from ${who} get no secrets, ` +
           'so no Codesphere credentials are available. A maintainer can run the workflow on the branch instead.',
       );
-      core.setOutput(OUTPUT.result, 'skipped');
+      reporter.output(OUTPUT.result, 'skipped');
       return;
     }
   }
@@ -128,8 +128,8 @@ async function runJob(
       const openChangeNumbers = await features.openPullNumbers();
       reporter.info(`Open pull requests: ${openChangeNumbers.map((n) => `#${n}`).join(', ') || 'none'}.`);
       const result = await deps.jobs.prune({ ...jobInput, openChangeNumbers }, reporter, deps.coreDeps);
-      core.setOutput(OUTPUT.result, 'pruned');
-      core.setOutput(OUTPUT.pruned, JSON.stringify(result.pruned.map((item) => item.name)));
+      reporter.output(OUTPUT.result, 'pruned');
+      reporter.output(OUTPUT.pruned, JSON.stringify(result.pruned.map((item) => item.name)));
       await page.publish({ kind: 'pruned', result }, undefined);
       return;
     }
@@ -184,7 +184,7 @@ async function runDeploy(
     const message = reporter.redact(failureMessage(error));
     const failedId = await announced;
     // The deploy's own failure is what the job reports; a failing output file adds nothing to it.
-    if (failedId !== undefined) writeOutputs({ [OUTPUT.githubDeploymentId]: String(failedId) });
+    if (failedId !== undefined) writeOutputs(reporter, { [OUTPUT.githubDeploymentId]: String(failedId) });
     await features.setDeploymentStatus(failedId, 'failure', { description: message });
     await page.publish({ kind: 'failed', message, vpnConfig: input.vpnConfig, commit }, pullNumber);
     throw error;
@@ -198,12 +198,12 @@ async function runDeploy(
     [OUTPUT.result]: result.action,
   };
   if (result.vpnCheck !== undefined) outputs[OUTPUT.vpnCheck] = result.vpnCheck.ok ? 'ok' : 'failed';
-  const failedWrite = writeOutputs(outputs);
+  const failedWrite = writeOutputs(reporter, outputs);
   const deploymentId = await announced;
   const idWrite =
     deploymentId === undefined
       ? undefined
-      : writeOutputs({ [OUTPUT.githubDeploymentId]: String(deploymentId) });
+      : writeOutputs(reporter, { [OUTPUT.githubDeploymentId]: String(deploymentId) });
   const outputError =
     (failedWrite ?? idWrite)
       ? new OutputWriteError(
@@ -252,9 +252,9 @@ async function runTeardown(
   const environment = environmentName(github);
   const deactivated = await features.deactivateEnvironment(environment);
   if (deactivated > 0) reporter.info(`Marked ${deactivated} deployment(s) of "${environment}" inactive.`);
-  core.setOutput(OUTPUT.workspaceName, result.name);
-  if (result.workspaceId !== undefined) core.setOutput(OUTPUT.workspaceId, String(result.workspaceId));
-  core.setOutput(OUTPUT.result, result.deleted ? 'deleted' : 'nothing-to-delete');
+  reporter.output(OUTPUT.workspaceName, result.name);
+  if (result.workspaceId !== undefined) reporter.output(OUTPUT.workspaceId, String(result.workspaceId));
+  reporter.output(OUTPUT.result, result.deleted ? 'deleted' : 'nothing-to-delete');
   const pullNumber = github.trigger.kind === 'pull_request' ? github.trigger.number : undefined;
   await page.publish({ kind: 'deleted', result }, pullNumber);
 }
@@ -263,9 +263,10 @@ async function runTeardown(
  * Writes step outputs (GITHUB_OUTPUT); returns the error of the first write that failed instead
  * of throwing, so the caller reports it as what it is (the preview exists by then).
  */
-function writeOutputs(outputs: Record<string, string>): unknown {
+function writeOutputs(reporter: ActionsReporter, outputs: Record<string, string>): unknown {
   try {
-    for (const [name, value] of Object.entries(outputs)) core.setOutput(name, value);
+    // Through the reporter: a value holding a masked secret is withheld, never redacted.
+    for (const [name, value] of Object.entries(outputs)) reporter.output(name, value);
     return undefined;
   } catch (error) {
     return error ?? new Error('unknown error');
@@ -316,7 +317,7 @@ async function writeSummary(reporter: ActionsReporter, markdown: string): Promis
 /** The one failure handler: any thrown value, one `setFailed`, secrets redacted. */
 export function failJob(reporter: ActionsReporter, error: unknown): void {
   if (error instanceof Error && error.stack !== undefined) reporter.debug(error.stack);
-  core.setFailed(reporter.redact(failureMessage(error)));
+  core.setFailed(reporter.clean(failureMessage(error)));
 }
 
 /** The core's wording for any thrown value: its own errors as they are, anything else described. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { DeployResult, JobInput } from '../../shared/contract.js';
 import { CiVariableError, platformSecrets, readVariable, type Env } from '../../shared/ci-variables.js';
 import { runCiJob, type CiJob, type CoreApi } from '../../shared/ci-job.js';
-import { formatOutputLines } from '../../shared/ci-outputs.js';
+import { formatOutputLines, secretFreeOutputs, withheldWarning } from '../../shared/ci-outputs.js';
 import { ConsoleReporter, type TextSink } from '../../shared/console-reporter.js';
 import { parseBoolean } from '../../shared/values.js';
 import { GitLabApi, NOTE_STYLE } from './gitlab-api.js';
@@ -162,8 +162,11 @@ async function writeDotenvReport(
     CODESPHERE_WORKSPACE_NAME: result.name,
     CODESPHERE_VPN_CONFIG: result.vpnConfig ?? '',
   };
+  // Never redacted (GitLab reads the URL from here); a value holding a secret is left out instead.
+  const { written, withheld } = secretFreeOutputs(report, (value) => reporter.holdsSecret(value));
+  if (withheld.length > 0) reporter.warning(withheldWarning(withheld, 'the dotenv report'));
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, reporter.redact(formatOutputLines(report)), 'utf8');
+  await writeFile(file, formatOutputLines(written), 'utf8');
   reporter.debug(`dotenv report written to ${file}`);
 }
 

@@ -163,7 +163,8 @@ describe('parseRequest', () => {
     const message = issues[0]?.message ?? '';
     expect(issues[0]?.field).toBe('env');
     expect(message).toContain('line 2');
-    expect(message).toContain('line 3: name "1BAD" is invalid');
+    expect(message).toContain('line 3: the text before "=" is not a valid name');
+    expect(message).not.toContain('1BAD'); // a name-looking part of a line may be key material
     expect(message).toContain('line 4 (Q)');
     expect(message).not.toContain('this-line-is-a-secret-value');
     expect(message).not.toContain('hunter2');
