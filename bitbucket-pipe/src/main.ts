@@ -109,6 +109,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
               }
             : undefined,
         writeOutputs: (result) => writeOutputVariables(result, env, reporter),
+        changeRequests: api ? { state: (number) => api.pullRequestState(number) } : undefined,
         openChangeRequests: () => {
           // readCiVariables already refused prune without ACCESS_TOKEN; this only narrows the type.
           if (!api)

@@ -108,6 +108,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
               }
             : undefined,
         writeOutputs: (result) => writeDotenvReport(result, env, deps.cwd, reporter),
+        changeRequests: api ? { state: (number) => api.mergeRequestState(number) } : undefined,
         openChangeRequests: () => {
           if (!api) {
             throw new CiVariableError(
