@@ -150,6 +150,7 @@ export const ACTION_OPERATIONS: ReadonlyArray<[string, string]> = [
   ['POST', '/repos/o/r/issues/1/comments'],
   ['PATCH', '/repos/o/r/issues/comments/1'],
   ['GET', '/repos/o/r/pulls'],
+  ['GET', '/repos/o/r/pulls/1'],
 ];
 
 /**

@@ -45,6 +45,17 @@ export interface HttpDouble {
   unhandled: RecordedCall[];
   /** Answer the next `count` calls matching method and path prefix with this status (fault injection). */
   failNext(match: { method?: string; pathIncludes?: string }, reply: Reply, count?: number): void;
+  /**
+   * Send the answer to the next `count` matching calls late: `until` milliseconds, or when the
+   * promise settles (a test that must order events exactly). The answer is computed when the call
+   * arrives, so a change made meanwhile (a merge request opened) is missing from it, as from a
+   * slow list on the real platform.
+   */
+  delayNext(
+    match: { method?: string; pathIncludes?: string },
+    until: number | Promise<unknown>,
+    count?: number,
+  ): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +94,15 @@ export async function startHttpDouble(options: {
   const calls: RecordedCall[] = [];
   const unhandled: RecordedCall[] = [];
   const faults: Array<{ method?: string; pathIncludes?: string; reply: Reply; remaining: number }> = [];
+  const delays: Array<{
+    method?: string;
+    pathIncludes?: string;
+    until: number | Promise<unknown>;
+    remaining: number;
+  }> = [];
+  const matches = (f: { method?: string; pathIncludes?: string }, call: RecordedCall) =>
+    (f.method === undefined || f.method === call.method) &&
+    (f.pathIncludes === undefined || call.path.includes(f.pathIncludes));
   let origin = '';
 
   const send = (res: ServerResponse, reply: Reply): void => {
@@ -131,6 +151,13 @@ export async function startHttpDouble(options: {
         }
       }
       call.status = reply.status;
+      const delay = delays.find((d) => d.remaining > 0 && matches(d, call));
+      if (delay) {
+        delay.remaining--;
+        await (typeof delay.until === 'number'
+          ? new Promise((resolve) => setTimeout(resolve, delay.until as number))
+          : delay.until.catch(() => undefined));
+      }
       send(res, reply);
     })().catch((error: unknown) => {
       res.writeHead(500);
@@ -147,6 +174,9 @@ export async function startHttpDouble(options: {
     unhandled,
     failNext(match, reply, count = 1) {
       faults.push({ ...match, reply, remaining: count });
+    },
+    delayNext(match, until, count = 1) {
+      delays.push({ ...match, until, remaining: count });
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
