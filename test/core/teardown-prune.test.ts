@@ -211,6 +211,25 @@ describe('deploy racing a close', () => {
     expect(names()).toEqual([]);
   });
 
+  it('ends cancelled, not failed, when the close run deleted its workspace mid-deploy', async () => {
+    let closed = false;
+    const deps: Partial<CoreDeps> = {
+      ...virtualTimeDeps(),
+      changeRequests: { state: () => Promise.resolve(closed ? 'closed' : 'open') },
+    };
+    const deploying = deploy(baseInput(ctx.em), new RecordingReporter(), deps).catch((e: unknown) => e);
+    while (workspacesNamed(ctx.em, 'shop-#42').length === 0) await new Promise((r) => setTimeout(r, 5));
+    closed = true;
+    const tornDown = await teardown(baseInput(ctx.em), new RecordingReporter(), virtualTimeDeps());
+    expect(tornDown.deleted).toBe(true);
+    const outcome = await deploying;
+    expect(outcome).toBeInstanceOf(DeployCancelledError);
+    expect((outcome as DeployCancelledError).message).toMatch(
+      /^Pull request #42 was closed while this deploy ran/,
+    );
+    expect(names()).toEqual([]);
+  });
+
   it('creates nothing for a change request that is already closed', async () => {
     const { deps } = closedAfter(0);
     await expect(deploy(baseInput(ctx.em), new RecordingReporter(), deps)).rejects.toThrow(
