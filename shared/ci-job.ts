@@ -9,7 +9,18 @@
  * open change requests are listed for prune, and how one change request's state is asked (the
  * core's ChangeRequests port, which settles races between a deploy or prune and a close).
  */
-import { renderNote, type NoteMarkerStyle, type NoteState } from './ci-note.js';
+import {
+  formatRunOrder,
+  isPreviewNote,
+  renderNote,
+  syncNote,
+  withPhase,
+  type NoteMarkerStyle,
+  type NoteState,
+  type NoteStore,
+  type NoteSyncDeps,
+  type RunOrder,
+} from './ci-note.js';
 import {
   CiVariableError,
   inVariableTerms,
@@ -49,7 +60,14 @@ export interface NoteChannel {
   style: NoteMarkerStyle;
   commit: string | undefined;
   jobUrl: string | undefined;
-  upsert(body: string): Promise<{ id: number; created: boolean }>;
+  /**
+   * This run's place among the repository's runs, from the platform's run counter (GitLab
+   * CI_PIPELINE_ID, Bitbucket BITBUCKET_BUILD_NUMBER); the job's phase is added here. A note
+   * written by a newer run is never overwritten.
+   */
+  order: RunOrder;
+  store: NoteStore;
+  clock: NoteSyncDeps;
 }
 
 /** The open change requests prune keeps previews for, in the platform's words. */
@@ -121,6 +139,7 @@ export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: Ci
       await publishNote(
         job.note,
         { kind: 'failed', message, commit: job.note.commit, jobUrl: job.note.jobUrl },
+        job.action === 'teardown' ? 'teardown' : 'deploy',
         reporter,
       );
     }
@@ -141,11 +160,13 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
   } catch (error) {
     if (!(error instanceof DeployCancelledError)) throw error;
     // The change request was closed: the preview is gone, not ready, and that is what was asked.
-    // No outputs (there is no URL); the note says the preview is deleted, as a teardown's would.
+    // No outputs (there is no URL); the note says the preview is deleted, as a teardown's would,
+    // and ranks as one (phase 'teardown'), so this run's own earlier notes never outrank it.
     if (job.note) {
       await publishNote(
         job.note,
         { kind: 'deleted', result: error.removed, jobUrl: job.note.jobUrl },
+        'teardown',
         reporter,
       );
     }
@@ -157,6 +178,7 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
     await publishNote(
       job.note,
       { kind: 'deployed', result, commit: job.note.commit, jobUrl: job.note.jobUrl },
+      'deploy',
       reporter,
     );
   }
@@ -168,7 +190,9 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
 
 async function teardown(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
   const result = await platform.core.teardown(job.input, reporter, coreDeps(job, platform));
-  if (job.note) await publishNote(job.note, { kind: 'deleted', result, jobUrl: job.note.jobUrl }, reporter);
+  if (job.note) {
+    await publishNote(job.note, { kind: 'deleted', result, jobUrl: job.note.jobUrl }, 'teardown', reporter);
+  }
   reporter.success(
     result.deleted
       ? `Preview deleted: workspace ${result.name}${result.workspaceId === undefined ? '' : ` (id ${result.workspaceId})`}`
@@ -203,11 +227,35 @@ async function prune(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter
   );
 }
 
-/** The note is a convenience: a failure to write it is a warning, never a failed job. */
-async function publishNote(note: NoteChannel, state: NoteState, reporter: ConsoleReporter): Promise<void> {
+/**
+ * The note is a convenience: a failure to write it is a warning, never a failed job. Concurrent
+ * runs of one change request converge on one note holding the newest run's state (`syncNote`).
+ */
+async function publishNote(
+  note: NoteChannel,
+  state: NoteState,
+  phase: 'deploy' | 'teardown',
+  reporter: ConsoleReporter,
+): Promise<void> {
+  const order = withPhase(note.order, phase);
   try {
-    const written = await note.upsert(reporter.redact(renderNote(state, note.style)));
-    reporter.debug(`${written.created ? 'created' : 'updated'} ${note.noun} ${written.id} on ${note.place}`);
+    const synced = await syncNote(
+      note.store,
+      {
+        body: reporter.redact(renderNote(state, note.style, order)),
+        order,
+        isOurs: (body) => isPreviewNote(body, note.style),
+      },
+      note.clock,
+    );
+    const removed = synced.duplicatesRemoved > 0 ? `; removed ${synced.duplicatesRemoved} duplicate(s)` : '';
+    if (synced.outcome === 'newer-kept') {
+      reporter.info(
+        `The ${note.noun} on ${note.place} already shows a newer run (${formatRunOrder(synced.newer)}); left as it is${removed}.`,
+      );
+    } else {
+      reporter.debug(`${synced.outcome} ${note.noun} ${synced.id} on ${note.place}${removed}`);
+    }
   } catch (error) {
     reporter.warning(`Could not write the preview ${note.noun} on ${note.place}: ${describeError(error)}`);
   }

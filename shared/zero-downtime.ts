@@ -2,8 +2,9 @@ import { errorMessage } from './describe-error.js';
 import { createWorkspace, findByName, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { DeploymentError } from './errors.js';
+import { unmanagedVariables } from './managed-env.js';
 import { retiringName, switchingName } from './naming.js';
-import { runStage, waitUntilRunning, type WaitContext } from './pipeline.js';
+import { onWorkspace, runStage, waitUntilRunning, type WaitContext } from './pipeline.js';
 import type { Session } from './session.js';
 import { deleteWorkspace } from './teardown.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
@@ -51,12 +52,15 @@ export async function zeroDowntimeSwitch(
     await deleteWorkspace(client, stale.id);
   }
 
+  // Variables set by hand on the old workspace move with the preview (shared/managed-env.ts).
+  const carried = await onWorkspace(current.id, () => unmanagedVariables(client, current.id, request.env));
   const created = await createWorkspace(
     client,
     { ...request, workspaceName: tempName },
     team,
     plan,
     reporter,
+    carried,
   );
   const next = created.workspace;
   const ctx: WaitContext = { client, reporter, deps, deadline };

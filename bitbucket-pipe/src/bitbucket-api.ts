@@ -4,7 +4,8 @@
  *   declined or merged PR, so a scheduled pipeline asks instead);
  * - one pull request's state, for the core's ChangeRequests port (a deploy stops when its PR was
  *   declined or merged meanwhile; prune asks again right before each deletion);
- * - one preview comment per PR, found by its marker and edited in place.
+ * - the comments of a PR (list, create, edit, delete), through which the core's `syncNote` keeps
+ *   one preview comment per PR.
  *
  * Auth: a repository, project or workspace access token is sent as a Bearer token. With
  * ACCESS_TOKEN_USERNAME set, the pair is sent as Basic auth instead (an Atlassian API token with
@@ -12,7 +13,7 @@
  */
 import { z } from 'zod';
 import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
-import { isPreviewNote, type NoteMarkerStyle } from '../../shared/ci-note.js';
+import type { NoteMarkerStyle, NoteStore, StoredNote } from '../../shared/ci-note.js';
 import type { ChangeRequestState } from '../../shared/deps.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'link-reference';
@@ -130,44 +131,76 @@ export class BitbucketApi {
     return 'unknown';
   }
 
-  /** Creates the PR's preview comment, or rewrites the existing one. */
-  async upsertPreviewComment(pullRequestId: number, raw: string): Promise<{ id: number; created: boolean }> {
+  /**
+   * The PR's comments as `syncNote` uses them: every comment not deleted (Bitbucket keeps a
+   * deleted comment that has replies, flagged `deleted`), create, edit (false on 404: another
+   * step deleted it), delete (a comment already gone counts as deleted).
+   * https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests/
+   */
+  pullRequestComments(pullRequestId: number): NoteStore {
     const base = `/pullrequests/${pullRequestId}/comments`;
-    let existing: number | undefined;
-    for await (const page of this.pages(
-      'list pull request comments',
-      this.repoUrl(`${base}?pagelen=100`),
-      commentPage,
-    )) {
-      existing = page.find((c) => !c.deleted && isPreviewNote(c.content.raw ?? '', NOTE_STYLE))?.id;
-      if (existing !== undefined) break;
-    }
-    const body = { content: { raw } };
-    if (existing !== undefined) {
-      await requestJson(
-        {
-          operation: 'update the preview comment',
-          method: 'PUT',
-          url: this.repoUrl(`${base}/${existing}`),
-          headers: this.headers,
-          body,
-          schema: comment,
-        },
-        this.deps,
-      );
-      return { id: existing, created: false };
-    }
-    const created = await requestJson(
-      {
-        operation: 'create the preview comment',
-        method: 'POST',
-        url: this.repoUrl(base),
-        headers: this.headers,
-        body,
-        schema: comment,
+    const notFound = (error: unknown) => error instanceof PlatformApiError && error.status === 404;
+    return {
+      list: async () => {
+        const all: StoredNote[] = [];
+        for await (const page of this.pages(
+          'list pull request comments',
+          this.repoUrl(`${base}?pagelen=100`),
+          commentPage,
+        )) {
+          for (const c of page) if (!c.deleted) all.push({ id: c.id, body: c.content.raw ?? '' });
+        }
+        return all;
       },
-      this.deps,
-    );
-    return { id: created.data.id, created: true };
+      create: async (raw) =>
+        (
+          await requestJson(
+            {
+              operation: 'create the preview comment',
+              method: 'POST',
+              url: this.repoUrl(base),
+              headers: this.headers,
+              body: { content: { raw } },
+              schema: comment,
+            },
+            this.deps,
+          )
+        ).data.id,
+      update: async (id, raw) => {
+        try {
+          await requestJson(
+            {
+              operation: 'update the preview comment',
+              method: 'PUT',
+              url: this.repoUrl(`${base}/${id}`),
+              headers: this.headers,
+              body: { content: { raw } },
+              schema: comment,
+            },
+            this.deps,
+          );
+          return true;
+        } catch (error) {
+          if (notFound(error)) return false;
+          throw error;
+        }
+      },
+      remove: async (id) => {
+        try {
+          await requestJson(
+            {
+              operation: 'delete a duplicate preview comment',
+              method: 'DELETE',
+              url: this.repoUrl(`${base}/${id}`),
+              headers: this.headers,
+              schema: z.unknown(),
+            },
+            this.deps,
+          );
+        } catch (error) {
+          if (!notFound(error)) throw error;
+        }
+      },
+    };
   }
 }

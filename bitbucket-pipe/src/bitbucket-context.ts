@@ -6,6 +6,7 @@
  * a branch pipeline only the latter, which gives a branch preview. BITBUCKET_GIT_HTTP_ORIGIN is
  * `http://bitbucket.org/<workspace>/<repo>`: plain http, so the clone URL is rebuilt as https.
  */
+import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
 import { CiVariableError, readVariable, withoutCredentials, type Env } from '../../shared/ci-variables.js';
 import { parseBoolean } from '../../shared/values.js';
 
@@ -26,6 +27,12 @@ export interface BitbucketContext {
   apiUrl: string;
   /** The pipeline's page, linked from the PR comment. */
   pipelineUrl: string | undefined;
+  /**
+   * This pipeline's place among the repository's pipelines, for the PR comment:
+   * BITBUCKET_BUILD_NUMBER, which "increments with each build" of the repository. Rerunning failed
+   * steps keeps the build number.
+   */
+  runOrder: RunOrder;
 }
 
 /** Bitbucket variables whose values are credentials. */
@@ -80,5 +87,6 @@ export function readBitbucketContext(env: Env): BitbucketContext {
     pipelineUrl: buildNumber
       ? `https://bitbucket.org/${fullName}/pipelines/results/${buildNumber}`
       : undefined,
+    runOrder: runOrderOf([buildNumber]),
   };
 }

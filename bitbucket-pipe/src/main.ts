@@ -35,6 +35,7 @@ export interface RunDeps {
   stdout: TextSink;
   stderr: TextSink;
   sleep: (ms: number) => Promise<void>;
+  now?: () => number;
 }
 
 /** The core's names for what Bitbucket supplies, for error messages in the user's terms. */
@@ -105,7 +106,9 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
                 style: NOTE_STYLE,
                 commit: context.commit,
                 jobUrl: context.pipelineUrl,
-                upsert: (body) => api.upsertPreviewComment(id, body),
+                order: context.runOrder,
+                store: api.pullRequestComments(id),
+                clock: { sleep: deps.sleep, now: deps.now ?? Date.now },
               }
             : undefined,
         writeOutputs: (result) => writeOutputVariables(result, env, reporter),

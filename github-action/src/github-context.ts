@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
 import { CodesphereDeployError } from '../../shared/errors.js';
 
 const repositorySchema = z.object({
@@ -91,6 +92,13 @@ export interface GitHubRun {
   actor: string;
   isPrivate: boolean | undefined;
   trigger: Trigger;
+  /**
+   * This run's place among the repository's runs, for the comment and the deployments:
+   * [GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT]. The run id is unique and increasing across the repository
+   * (GITHUB_RUN_NUMBER is per workflow, so a deploy and a teardown in two workflows could not be
+   * compared) and kept by a re-run, whose attempt then increases. Empty when either is missing.
+   */
+  runOrder: RunOrder;
 }
 
 /** The run's GitHub context is not what the action needs (user-facing, like the core's errors). */
@@ -127,6 +135,7 @@ export function readGitHubRun(env: NodeJS.ProcessEnv): GitHubRun {
     actor: env['GITHUB_ACTOR'] ?? '',
     isPrivate: repositoryPrivacy(payload),
     trigger,
+    runOrder: runOrderOf([runId, env['GITHUB_RUN_ATTEMPT'] ?? '1']),
   };
 }
 

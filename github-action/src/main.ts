@@ -7,6 +7,7 @@
  */
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
+import { withPhase } from '../../shared/ci-note.js';
 import type { DeployResult, JobInput, PruneResult, TeardownResult } from '../../shared/contract.js';
 import type { CoreDeps } from '../../shared/deps.js';
 import { DeployCancelledError } from '../../shared/change-request.js';
@@ -183,6 +184,14 @@ async function runDeploy(
       ? { description: `VPN check of ${result.vpnCheck?.target ?? ''} failed` }
       : { description: `Preview ${result.action}: ${result.name}`, environmentUrl: result.url },
   );
+  if (!checkFailed) {
+    const settled = await features.settleActiveDeployment(environment, deploymentId);
+    if (settled === 'superseded') {
+      reporter.info(
+        `A newer run's deployment of "${environment}" is already active; this one is marked inactive.`,
+      );
+    }
+  }
   await page.publish({ kind: 'deployed', result, commit }, pullNumber);
   if (checkFailed && result.vpnCheck !== undefined) {
     throw new CodesphereDeployError(
@@ -244,7 +253,8 @@ class ResultPage {
 
   async comment(pullNumber: number | undefined, outcome: Outcome): Promise<void> {
     if (pullNumber === undefined || this.commenter === undefined) return;
-    await this.commenter.upsertComment(pullNumber, this.render(outcome));
+    const order = withPhase(this.github.runOrder, outcome.kind === 'deleted' ? 'teardown' : 'deploy');
+    await this.commenter.upsertComment(pullNumber, this.render(outcome), order);
   }
 
   async publish(outcome: Outcome, pullNumber: number | undefined): Promise<void> {

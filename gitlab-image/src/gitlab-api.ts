@@ -4,11 +4,12 @@
  * - the open merge requests of the project, for prune;
  * - one merge request's state, for the core's ChangeRequests port (a deploy stops when its MR was
  *   closed meanwhile; prune asks again right before each deletion);
- * - one preview note per MR, found by its marker and edited in place.
+ * - the notes of an MR (list, create, edit, delete), through which the core's `syncNote` keeps one
+ *   preview note per MR (https://docs.gitlab.com/api/notes/#merge-requests).
  */
 import { z } from 'zod';
 import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
-import { isPreviewNote, type NoteMarkerStyle } from '../../shared/ci-note.js';
+import type { NoteMarkerStyle, NoteStore, StoredNote } from '../../shared/ci-note.js';
 import type { ChangeRequestState } from '../../shared/deps.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'html-comment';
@@ -111,42 +112,71 @@ export class GitLabApi {
     return 'unknown';
   }
 
-  /** Creates the MR's preview note, or rewrites the existing one. Returns the note id. */
-  async upsertPreviewNote(iid: number, body: string): Promise<{ id: number; created: boolean }> {
-    let existing: number | undefined;
-    for await (const page of this.pages(
-      'list merge request notes',
-      `/merge_requests/${iid}/notes`,
-      noteList,
-    )) {
-      existing = page.find((candidate) => !candidate.system && isPreviewNote(candidate.body, NOTE_STYLE))?.id;
-      if (existing !== undefined) break;
-    }
-    if (existing !== undefined) {
-      await requestJson(
-        {
-          operation: 'update the preview note',
-          method: 'PUT',
-          url: this.url(`/merge_requests/${iid}/notes/${existing}`),
-          headers: this.headers,
-          body: { body },
-          schema: note,
-        },
-        this.deps,
-      );
-      return { id: existing, created: false };
-    }
-    const created = await requestJson(
-      {
-        operation: 'create the preview note',
-        method: 'POST',
-        url: this.url(`/merge_requests/${iid}/notes`),
-        headers: this.headers,
-        body: { body },
-        schema: note,
+  /**
+   * The MR's notes as `syncNote` uses them: every user note (system notes such as "added 1
+   * commit" are GitLab's own and left out), create, edit (false on 404: another job deleted it),
+   * delete (a note already gone counts as deleted).
+   */
+  mergeRequestNotes(iid: number): NoteStore {
+    const path = `/merge_requests/${iid}/notes`;
+    const notFound = (error: unknown) => error instanceof PlatformApiError && error.status === 404;
+    return {
+      list: async () => {
+        const all: StoredNote[] = [];
+        for await (const page of this.pages('list merge request notes', path, noteList)) {
+          for (const n of page) if (!n.system) all.push({ id: n.id, body: n.body });
+        }
+        return all;
       },
-      this.deps,
-    );
-    return { id: created.data.id, created: true };
+      create: async (body) =>
+        (
+          await requestJson(
+            {
+              operation: 'create the preview note',
+              method: 'POST',
+              url: this.url(path),
+              headers: this.headers,
+              body: { body },
+              schema: note,
+            },
+            this.deps,
+          )
+        ).data.id,
+      update: async (id, body) => {
+        try {
+          await requestJson(
+            {
+              operation: 'update the preview note',
+              method: 'PUT',
+              url: this.url(`${path}/${id}`),
+              headers: this.headers,
+              body: { body },
+              schema: note,
+            },
+            this.deps,
+          );
+          return true;
+        } catch (error) {
+          if (notFound(error)) return false;
+          throw error;
+        }
+      },
+      remove: async (id) => {
+        try {
+          await requestJson(
+            {
+              operation: 'delete a duplicate preview note',
+              method: 'DELETE',
+              url: this.url(`${path}/${id}`),
+              headers: this.headers,
+              schema: z.unknown(),
+            },
+            this.deps,
+          );
+        } catch (error) {
+          if (!notFound(error)) throw error;
+        }
+      },
+    };
   }
 }

@@ -10,6 +10,7 @@
  * - branch pipelines (no MR): a branch preview named after the branch.
  * A stop job (`environment: action: stop`) gets CI_ENVIRONMENT_ACTION=stop and means teardown.
  */
+import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
 import {
   CiVariableError,
   readVariable,
@@ -34,6 +35,13 @@ export interface GitLabContext {
   /** The job is an environment's stop job. */
   isStopJob: boolean;
   jobUrl: string | undefined;
+  /**
+   * This pipeline's place among the project's pipelines, for the MR note: CI_PIPELINE_ID, the
+   * instance-wide pipeline id (increasing with every new pipeline, and comparable between a fork's
+   * and its parent's pipelines, which CI_PIPELINE_IID, per project, is not). A retried job keeps
+   * its pipeline's id; a stop job runs in the pipeline of the deployment it stops.
+   */
+  runOrder: RunOrder;
 }
 
 /** GitLab variables whose values are credentials; masked even though we never print them on purpose. */
@@ -116,5 +124,6 @@ export function readGitLabContext(env: Env): GitLabContext {
     mergeRequestIid,
     isStopJob: readVariable(env, 'CI_ENVIRONMENT_ACTION')?.trim().toLowerCase() === 'stop',
     jobUrl: readVariable(env, 'CI_JOB_URL')?.trim(),
+    runOrder: runOrderOf([readVariable(env, 'CI_PIPELINE_ID')]),
   };
 }

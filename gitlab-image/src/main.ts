@@ -104,7 +104,9 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
                 style: NOTE_STYLE,
                 commit: context.commit,
                 jobUrl: context.jobUrl,
-                upsert: (body) => api.upsertPreviewNote(iid, body),
+                order: context.runOrder,
+                store: api.mergeRequestNotes(iid),
+                clock: { sleep: deps.sleep, now: deps.now ?? Date.now },
               }
             : undefined,
         writeOutputs: (result) => writeDotenvReport(result, env, deps.cwd, reporter),

@@ -169,6 +169,20 @@ export class CodesphereClient {
     });
   }
 
+  /**
+   * DELETE /workspaces/{id}/env-vars (workspaces-deleteEnvVar): removes the named variables; the
+   * body is the array of names. Deleting a name that is already gone changes nothing: safe to repeat.
+   */
+  async deleteEnvVars(id: number, names: string[]): Promise<void> {
+    await this.call({
+      name: 'deleteEnvVar',
+      method: 'DELETE',
+      path: `/workspaces/${id}/env-vars`,
+      body: names,
+      idempotent: true,
+    });
+  }
+
   gitHead(id: number): Promise<{ head: string }> {
     return this.call({
       name: 'gitHead',

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deploy, DeploymentError } from '../../shared/index.js';
+import { MANAGED_ENV_MARKER } from '../../shared/managed-env.js';
 import {
   baseInput,
   count,
@@ -46,7 +47,11 @@ describe('deploy', () => {
       initialBranch: 'feature/login',
       gitUrl: 'https://github.com/acme/shop.git',
     });
-    expect(Object.fromEntries(ws?.env ?? [])).toEqual({ PORT: '3000', DB_PASSWORD: 'pw-123456' });
+    expect(Object.fromEntries(ws?.env ?? [])).toEqual({
+      PORT: '3000',
+      DB_PASSWORD: 'pw-123456',
+      [MANAGED_ENV_MARKER]: 'DB_PASSWORD,PORT', // names only: what the next run may remove
+    });
     expect(em.world.stageStatus(ws!, 'prepare').map((r) => r.state)).toEqual(['success', 'success']);
     expect(em.world.stageStatus(ws!, 'run').map((r) => r.state)).toEqual(['running', 'running']);
     expect(count(em, 'POST', /^\/api\/workspaces$/)).toBe(1);
@@ -76,7 +81,7 @@ describe('deploy', () => {
     const result = await deploy(baseInput(em, { env: 'A=2\nB=3' }), reporter, virtualTimeDeps());
     expect(result).toMatchObject({ workspaceId: ws?.id, action: 'updated', changes: ['env: 2 set (A, B)'] });
     expect(workspacesNamed(em, 'shop-#42')).toHaveLength(1);
-    expect(Object.fromEntries(ws?.env ?? [])).toEqual({ A: '2', B: '3' });
+    expect(Object.fromEntries(ws?.env ?? [])).toEqual({ A: '2', B: '3', [MANAGED_ENV_MARKER]: 'A,B' });
     expect(ws?.git?.commit).toBe(pushed);
     const calls = em.requestLog().slice(before);
     expect(calls.filter((c) => c.method === 'PATCH')).toEqual([]);

@@ -1,6 +1,7 @@
 /**
  * A local stand-in for the parts of GitHub's REST API the action uses: deployments and their
- * statuses, issue comments, and open pull requests. It keeps state across calls (so a second run
+ * statuses (with auto_inactive as GitHub documents it), issue comments (list, create, edit,
+ * delete; like GitHub, no atomic "create if absent", ids increasing), and open pull requests. It keeps state across calls (so a second run
  * finds the first run's comment), records every request for assertions, and can refuse a
  * resource with the 403 GitHub sends to a token without the permission.
  *
@@ -30,6 +31,8 @@ export interface DeploymentRecord {
   description: string | null;
   transient_environment: boolean;
   production_environment: boolean;
+  /** What the creator sent as `payload` (GitHub returns it as given). */
+  payload: Record<string, unknown> | string;
   created_at: string;
   statuses: StatusRecord[];
 }
@@ -141,7 +144,7 @@ export async function startGitHubDouble(
     sha: d.sha,
     ref: d.ref,
     task: 'deploy',
-    payload: {},
+    payload: d.payload,
     original_environment: d.environment,
     environment: d.environment,
     description: d.description,
@@ -205,6 +208,10 @@ export async function startGitHubDouble(
           description: typeof b['description'] === 'string' ? b['description'] : null,
           transient_environment: b['transient_environment'] === true,
           production_environment: b['production_environment'] === true,
+          payload:
+            typeof b['payload'] === 'string' || (typeof b['payload'] === 'object' && b['payload'] !== null)
+              ? (b['payload'] as Record<string, unknown> | string)
+              : {},
           created_at: now(),
           statuses: [],
         };
@@ -240,13 +247,16 @@ export async function startGitHubDouble(
           created_at: now(),
         };
         d.statuses.push(s);
-        // GitHub's auto_inactive (default true): a successful deployment retires the previous
-        // non-transient, non-production deployments of the same environment.
+        // GitHub's auto_inactive (default true), as documented: "Adds a new inactive status to
+        // all prior non-transient, non-production environment deployments with the same
+        // repository and environment name as the created status's deployment. An inactive
+        // status is only added to deployments that had a success state." Prior: created before
+        // this deployment (lower id), whatever order their runs finish in.
         if (s.state === 'success' && b['auto_inactive'] !== false) {
           for (const prior of double.deployments) {
-            if (prior === d || prior.environment !== d.environment) continue;
+            if (prior.id >= d.id || prior.environment !== d.environment) continue;
             if (prior.transient_environment || prior.production_environment) continue;
-            if (prior.statuses.at(-1)?.state === 'inactive') continue;
+            if (prior.statuses.at(-1)?.state !== 'success') continue;
             prior.statuses.push({ ...s, id: nextId++, state: 'inactive', environment_url: '' });
           }
         }
@@ -300,6 +310,17 @@ export async function startGitHubDouble(
         if (c === undefined) return [404, notFound()];
         c.body = String((body as Record<string, unknown>)['body']);
         return [200, commentBody(c)];
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^${prefix}/issues/comments/(\\d+)$`),
+      family: 'comments',
+      handle: (m) => {
+        const index = double.comments.findIndex((x) => x.id === Number(m[1]));
+        if (index < 0) return [404, notFound()];
+        double.comments.splice(index, 1);
+        return [204, undefined];
       },
     },
     {
@@ -541,6 +562,11 @@ export async function startGitHubDouble(
       await (typeof delay === 'number'
         ? new Promise((resolve) => setTimeout(resolve, delay))
         : delay.catch(() => undefined));
+    }
+    if (response === undefined) {
+      res.writeHead(status);
+      res.end();
+      return;
     }
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(response));

@@ -6,6 +6,9 @@
  * - GET  /2.0/repositories/:workspace/:repo/pullrequests/:id/comments
  * - POST /2.0/repositories/:workspace/:repo/pullrequests/:id/comments          { content: { raw } }
  * - PUT  /2.0/repositories/:workspace/:repo/pullrequests/:id/comments/:comment { content: { raw } }
+ * - DELETE /2.0/repositories/:workspace/:repo/pullrequests/:id/comments/:comment (204; the comment
+ *   stays in lists flagged `deleted`, as Bitbucket keeps it in its thread)
+ * Like Bitbucket, listing and creating are separate calls (no "create if absent"), ids increase.
  * Auth: `Authorization: Bearer <access token>`, or Basic `<username>:<token>` when a username is set.
  */
 import { startHttpDouble, type HttpDouble, type Reply, type RouteRequest } from './http-double.js';
@@ -143,12 +146,26 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
           if (wrongRepo(req) || !pr) return wrongRepo(req) ?? noPr;
           const comment = commentsOf(pr.id).find((c) => String(c.id) === req.params.commentId);
           const raw = rawOf(req.body);
-          if (!comment)
+          if (!comment || comment.deleted)
             return { status: 404, body: { type: 'error', error: { message: 'Comment not found' } } };
           if (raw === undefined)
             return { status: 400, body: { type: 'error', error: { message: 'content.raw is required' } } };
           comment.content.raw = raw;
           return { status: 200, body: comment };
+        },
+      },
+      {
+        method: 'DELETE',
+        pattern: `${repo}/pullrequests/:id/comments/:commentId`,
+        handle: (req) => {
+          const pr = pullRequest(req);
+          if (wrongRepo(req) || !pr) return wrongRepo(req) ?? noPr;
+          const comment = commentsOf(pr.id).find((c) => String(c.id) === req.params.commentId && !c.deleted);
+          if (!comment)
+            return { status: 404, body: { type: 'error', error: { message: 'Comment not found' } } };
+          comment.deleted = true;
+          comment.content.raw = '';
+          return { status: 204 };
         },
       },
     ],

@@ -6,6 +6,8 @@
  * - GET  /api/v4/projects/:id/merge_requests/:iid/notes
  * - POST /api/v4/projects/:id/merge_requests/:iid/notes           { body }
  * - PUT  /api/v4/projects/:id/merge_requests/:iid/notes/:note_id  { body }
+ * - DELETE /api/v4/projects/:id/merge_requests/:iid/notes/:note_id (204)
+ * Like GitLab, listing and creating are separate calls (no "create if absent"), note ids increase.
  * `:id` is the numeric project id or the URL-encoded path, as on GitLab. Auth is the
  * `PRIVATE-TOKEN` header (or `Authorization: Bearer`); without it GitLab answers 401.
  */
@@ -160,6 +162,19 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
           if (body === undefined) return { status: 400, body: { error: 'body is missing' } };
           note.body = body;
           return { status: 200, body: note };
+        },
+      },
+      {
+        method: 'DELETE',
+        pattern: `${API}/merge_requests/:iid/notes/:noteId`,
+        handle: (req) => {
+          const mr = mergeRequest(req);
+          if (project(req) || !mr) return project(req) ?? noMr;
+          const list = notesOf(mr.iid);
+          const index = list.findIndex((n) => String(n.id) === req.params.noteId);
+          if (index < 0) return { status: 404, body: { message: '404 Note Not Found' } };
+          list.splice(index, 1);
+          return { status: 204 };
         },
       },
     ],

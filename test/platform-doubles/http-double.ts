@@ -56,6 +56,12 @@ export interface HttpDouble {
     until: number | Promise<unknown>,
     count?: number,
   ): void;
+  /**
+   * Holds the next `count` calls matching method and path until all of them have arrived (or
+   * `timeoutMs` passed), then answers them together: the worst interleaving of concurrent jobs
+   * on an API without atomic "create if absent" (every job lists before any job creates).
+   */
+  gate(match: { method?: string; pathIncludes?: string }, count: number, timeoutMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -100,9 +106,16 @@ export async function startHttpDouble(options: {
     until: number | Promise<unknown>;
     remaining: number;
   }> = [];
-  const matches = (f: { method?: string; pathIncludes?: string }, call: RecordedCall) =>
-    (f.method === undefined || f.method === call.method) &&
-    (f.pathIncludes === undefined || call.path.includes(f.pathIncludes));
+  const gates: Array<{
+    method?: string;
+    pathIncludes?: string;
+    remaining: number;
+    waiting: Array<() => void>;
+    timer: NodeJS.Timeout;
+  }> = [];
+  const matches = (m: { method?: string; pathIncludes?: string }, call: RecordedCall) =>
+    (m.method === undefined || m.method === call.method) &&
+    (m.pathIncludes === undefined || call.path.includes(m.pathIncludes));
   let origin = '';
 
   const send = (res: ServerResponse, reply: Reply): void => {
@@ -122,13 +135,20 @@ export async function startHttpDouble(options: {
         authorized: options.authorize(req),
         status: 0,
       };
+      const gate = gates.find((g) => g.remaining > 0 && matches(g, call));
+      if (gate) {
+        gate.remaining--;
+        const open = () => {
+          clearTimeout(gate.timer);
+          for (const release of gate.waiting.splice(0)) release();
+        };
+        await new Promise<void>((resolve) => {
+          gate.waiting.push(resolve);
+          if (gate.remaining === 0) open();
+        });
+      }
       calls.push(call);
-      const fault = faults.find(
-        (f) =>
-          f.remaining > 0 &&
-          (f.method === undefined || f.method === call.method) &&
-          (f.pathIncludes === undefined || call.path.includes(f.pathIncludes)),
-      );
+      const fault = faults.find((f) => f.remaining > 0 && matches(f, call));
       let reply: Reply;
       if (fault) {
         fault.remaining--;
@@ -178,8 +198,21 @@ export async function startHttpDouble(options: {
     delayNext(match, until, count = 1) {
       delays.push({ ...match, until, remaining: count });
     },
+    gate(match, count, timeoutMs = 30_000) {
+      const gate = {
+        ...match,
+        remaining: count,
+        waiting: [] as Array<() => void>,
+        timer: setTimeout(() => {
+          gate.remaining = 0;
+          for (const release of gate.waiting.splice(0)) release();
+        }, timeoutMs),
+      };
+      gates.push(gate);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const gate of gates) clearTimeout(gate.timer);
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),

@@ -85,6 +85,8 @@ export interface GitLabJob {
   /** Merged-results pipeline: CI_COMMIT_SHA is the merge commit, the source SHA is separate. */
   mergedResults?: boolean;
   stop?: boolean;
+  /** CI_PIPELINE_ID: the instance-wide pipeline id, increasing with every new pipeline. */
+  pipelineId?: number;
   apiV4Url: string;
 }
 
@@ -103,6 +105,8 @@ export function gitlabJobEnv(job: GitLabJob, cwd: string): Record<string, string
     CI_PROJECT_URL: GITLAB_PROJECT.url,
     CI_PROJECT_VISIBILITY: 'private',
     CI_PROJECT_DIR: cwd,
+    CI_PIPELINE_ID: String(job.pipelineId ?? 77001),
+    CI_PIPELINE_IID: String((job.pipelineId ?? 77001) - 77000),
     CI_JOB_ID: '99001',
     CI_JOB_URL: `${GITLAB_PROJECT.url}/-/jobs/99001`,
     CI_JOB_TOKEN: GITLAB_JOB_TOKEN,
@@ -156,6 +160,8 @@ export interface BitbucketStep {
   pullRequestId?: number;
   branch?: string;
   commit?: string;
+  /** BITBUCKET_BUILD_NUMBER: the repository's build counter, increasing with every pipeline. */
+  buildNumber?: number;
   apiUrl: string;
 }
 
@@ -163,7 +169,7 @@ export function bitbucketStepEnv(step: BitbucketStep, cwd: string): Record<strin
   const { workspace, slug } = BITBUCKET_REPO;
   const env: Record<string, string> = {
     CI: 'true',
-    BITBUCKET_BUILD_NUMBER: '314',
+    BITBUCKET_BUILD_NUMBER: String(step.buildNumber ?? 314),
     BITBUCKET_CLONE_DIR: cwd,
     BITBUCKET_WORKSPACE: workspace,
     BITBUCKET_REPO_OWNER: workspace,
