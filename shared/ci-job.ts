@@ -5,8 +5,9 @@
  *
  * What differs between the platforms is passed in by the adapter: how it reads its own context
  * into a `JobInput`, where deploy outputs go (a dotenv report, an output-variables file), how the
- * note is written and what the platform calls it (MR note on `!12`, PR comment on `PR #7`), and
- * how open change requests are listed for prune.
+ * note is written and what the platform calls it (MR note on `!12`, PR comment on `PR #7`), how
+ * open change requests are listed for prune, and how one change request's state is asked (the
+ * core's ChangeRequests port, which settles races between a deploy or prune and a close).
  */
 import {
   formatRunOrder,
@@ -30,18 +31,26 @@ import {
   type Env,
 } from './ci-variables.js';
 import type { ConsoleReporter } from './console-reporter.js';
+import { DeployCancelledError } from './change-request.js';
 import type { DeployResult, JobInput, JobKind, PruneResult, TeardownResult } from './contract.js';
+import type { ChangeRequests } from './deps.js';
 import { describeError } from './describe-error.js';
 import type { Deadline } from './http-retry.js';
 import { checkOutputFiles, OutputWriteError, type OutputFile } from './output-path.js';
 import type { Reporter } from './reporter.js';
 import { secretsOf } from './request.js';
 
+/** The ports an adapter passes to the core (a subset of shared/deps.ts CoreDeps). */
+export interface CiCoreDeps {
+  userAgent?: string;
+  changeRequests?: ChangeRequests | undefined;
+}
+
 /** What the core exports (shared/index.ts); a parameter so tests can pass a fake. */
 export interface CoreApi {
-  deploy(input: JobInput, reporter: Reporter, deps?: { userAgent?: string }): Promise<DeployResult>;
-  teardown(input: JobInput, reporter: Reporter, deps?: { userAgent?: string }): Promise<TeardownResult>;
-  prune(input: JobInput, reporter: Reporter, deps?: { userAgent?: string }): Promise<PruneResult>;
+  deploy(input: JobInput, reporter: Reporter, deps?: CiCoreDeps): Promise<DeployResult>;
+  teardown(input: JobInput, reporter: Reporter, deps?: CiCoreDeps): Promise<TeardownResult>;
+  prune(input: JobInput, reporter: Reporter, deps?: CiCoreDeps): Promise<PruneResult>;
 }
 
 /** The one preview note on the change request, in the platform's words. */
@@ -85,6 +94,11 @@ export interface CiJob {
   outputFiles: OutputFile[];
   /** Called only by prune, before anything prints; throws when the platform API is not available. */
   openChangeRequests(): OpenChangeRequests;
+  /**
+   * Asks the platform for one change request's state; absent without a platform token. Deploy
+   * uses it to stop when its change request was closed meanwhile, prune before each deletion.
+   */
+  changeRequests: ChangeRequests | undefined;
 }
 
 export interface CiPlatform {
@@ -154,8 +168,30 @@ export async function runCiJob(
   }
 }
 
+function coreDeps(job: CiJob, platform: CiPlatform): CiCoreDeps {
+  return { userAgent: platform.userAgent, changeRequests: job.changeRequests };
+}
+
 async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
-  const result = await platform.core.deploy(job.input, reporter, { userAgent: platform.userAgent });
+  let result: DeployResult;
+  try {
+    result = await platform.core.deploy(job.input, reporter, coreDeps(job, platform));
+  } catch (error) {
+    if (!(error instanceof DeployCancelledError)) throw error;
+    // The change request was closed: the preview is gone, not ready, and that is what was asked.
+    // No outputs (there is no URL); the note says the preview is deleted, as a teardown's would,
+    // and ranks as one (phase 'teardown'), so this run's own earlier notes never outrank it.
+    if (job.note) {
+      await publishNote(
+        job.note,
+        { kind: 'deleted', result: error.removed, jobUrl: job.note.jobUrl },
+        'teardown',
+        reporter,
+      );
+    }
+    reporter.success(`No preview: ${error.message}`);
+    return;
+  }
   // The preview exists from here on: a failed output write is reported as what it is, after the
   // note says the preview is deployed.
   let outputError: OutputWriteError | undefined;
@@ -184,7 +220,7 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
 }
 
 async function teardown(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
-  const result = await platform.core.teardown(job.input, reporter, { userAgent: platform.userAgent });
+  const result = await platform.core.teardown(job.input, reporter, coreDeps(job, platform));
   if (job.note) {
     await publishNote(job.note, { kind: 'deleted', result, jobUrl: job.note.jobUrl }, 'teardown', reporter);
   }
@@ -210,7 +246,7 @@ async function prune(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter
   const result = await platform.core.prune(
     { ...job.input, changeNumber: undefined, openChangeNumbers: open },
     reporter,
-    { userAgent: platform.userAgent },
+    coreDeps(job, platform),
   );
   for (const entry of result.pruned) {
     reporter.info(

@@ -14,7 +14,10 @@ import { previewNames } from './naming.js';
  * create the workspace right after our lookup found nothing, or after our delete. So teardown
  * looks again `RACE_CHECKS` times, `RACE_CHECK_INTERVAL_MS` apart, and deletes what appeared.
  * The racing deploy, for its part, stops with "deleted while deploying" when its workspace
- * vanishes, and never re-creates it. Together a racing pair leaves nothing behind.
+ * vanishes, and never re-creates it. A create that lands after our last look (a slow
+ * `POST /workspaces`) is the deploy's to settle: with the adapter's ChangeRequests port it asks
+ * whether its change request is still open before it reports success, and deletes its workspace
+ * if not (shared/deploy.ts). Without that port, prune is what removes such a late workspace.
  */
 
 export const RACE_CHECKS = 3;
@@ -51,8 +54,12 @@ export async function teardown(
   });
 }
 
-/** Deletes every workspace with this name; the id of the last one deleted, if any. */
-async function deleteByName(
+/**
+ * Deletes every workspace of the preview `name`, including the intermediate ones of a
+ * zero-downtime switch; returns the id of the last one deleted, if any. Also used by a deploy
+ * that finds its change request closed (shared/deploy.ts).
+ */
+export async function deleteByName(
   client: CodesphereClient,
   teamId: number,
   name: string,

@@ -2,6 +2,8 @@
  * The two Bitbucket Cloud REST 2.0 features the pipe uses, with the user's ACCESS_TOKEN:
  * - which pull requests are still OPEN, for prune (Bitbucket Pipelines has no trigger for a
  *   declined or merged PR, so a scheduled pipeline asks instead);
+ * - one pull request's state, for the core's ChangeRequests port (a deploy stops when its PR was
+ *   declined or merged meanwhile; prune asks again right before each deletion);
  * - the comments of a PR (list, create, edit, delete), through which the core's `syncNote` keeps
  *   one preview comment per PR.
  *
@@ -12,6 +14,7 @@
 import { z } from 'zod';
 import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
 import type { NoteMarkerStyle, NoteStore, StoredNote } from '../../shared/ci-note.js';
+import type { ChangeRequestState } from '../../shared/deps.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'link-reference';
 
@@ -33,6 +36,7 @@ const commentPage = paged(
   }),
 );
 const comment = z.object({ id: z.number().int() });
+const pullRequest = z.object({ id: z.number().int(), state: z.string() });
 
 export interface BitbucketApiOptions {
   apiUrl: string;
@@ -103,6 +107,28 @@ export class BitbucketApi {
       ids.push(...page.filter((pr) => pr.state === undefined || pr.state === 'OPEN').map((pr) => pr.id));
     }
     return ids;
+  }
+
+  /**
+   * GET /repositories/{workspace}/{repo_slug}/pullrequests/{id}
+   * (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests/): `OPEN` is open;
+   * `MERGED`, `DECLINED` and `SUPERSEDED` are closed; any other state is unknown. Throws
+   * PlatformApiError when the call fails.
+   */
+  async pullRequestState(id: number): Promise<ChangeRequestState> {
+    const response = await requestJson(
+      {
+        operation: `get pull request #${id}`,
+        url: this.repoUrl(`/pullrequests/${id}?fields=${encodeURIComponent('id,state')}`),
+        headers: this.headers,
+        schema: pullRequest,
+      },
+      this.deps,
+    );
+    const { state } = response.data;
+    if (state === 'OPEN') return 'open';
+    if (state === 'MERGED' || state === 'DECLINED' || state === 'SUPERSEDED') return 'closed';
+    return 'unknown';
   }
 
   /**

@@ -120,6 +120,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
             path: readVariable(env, 'BITBUCKET_PIPELINES_VARIABLES_PATH')?.trim(),
           },
         ],
+        changeRequests: api ? { state: (number) => api.pullRequestState(number) } : undefined,
         openChangeRequests: () => {
           // readCiVariables already refused prune without ACCESS_TOKEN; this only narrows the type.
           if (!api)

@@ -9,6 +9,7 @@ import * as core from '@actions/core';
 import { withPhase } from '../../shared/ci-note.js';
 import type { DeployResult, JobInput, PruneResult, TeardownResult } from '../../shared/contract.js';
 import type { CoreDeps } from '../../shared/deps.js';
+import { DeployCancelledError } from '../../shared/change-request.js';
 import { CodesphereDeployError } from '../../shared/errors.js';
 import { deploy, describeError, prune, secretsOf, teardown, workspaceName } from '../../shared/index.js';
 import { timeoutMsOf } from '../../shared/ci-variables.js';
@@ -21,6 +22,7 @@ import { maskSecretInputs, readInputs, type ActionInputs } from './inputs.js';
 import { renderOutcome, type Outcome } from './markdown.js';
 import { OUTPUT } from './outputs.js';
 import { pickJob } from './pick-job.js';
+import { pullRequestStates } from './pull-state.js';
 import { ActionsReporter } from './reporter.js';
 
 /** The core's entry points (shared/index.ts), as the brief agreed them. */
@@ -118,16 +120,21 @@ async function runJob(
   const features = new GitHubFeatures(octokit, github, reporter);
   const jobInput = toJobInput(inputs, github);
   const page = new ResultPage(reporter, github, inputs.comment ? features : undefined);
+  // Deploy and prune ask GitHub whether a pull request is still open where a close may race them.
+  const coreDeps: Partial<CoreDeps> = {
+    ...deps.coreDeps,
+    ...(octokit === undefined ? {} : { changeRequests: pullRequestStates(octokit, github) }),
+  };
 
   switch (job.kind) {
     case 'deploy':
-      return runDeploy(deps, reporter, features, page, jobInput, github);
+      return runDeploy({ ...deps, coreDeps }, reporter, features, page, jobInput, github);
     case 'teardown':
       return runTeardown(deps, reporter, features, page, jobInput, github);
     case 'prune': {
       const openChangeNumbers = await features.openPullNumbers();
       reporter.info(`Open pull requests: ${openChangeNumbers.map((n) => `#${n}`).join(', ') || 'none'}.`);
-      const result = await deps.jobs.prune({ ...jobInput, openChangeNumbers }, reporter, deps.coreDeps);
+      const result = await deps.jobs.prune({ ...jobInput, openChangeNumbers }, reporter, coreDeps);
       reporter.output(OUTPUT.result, 'pruned');
       reporter.output(OUTPUT.pruned, JSON.stringify(result.pruned.map((item) => item.name)));
       await page.publish({ kind: 'pruned', result }, undefined);
@@ -179,6 +186,8 @@ async function runDeploy(
   try {
     result = await deps.jobs.deploy(input, reporter, deps.coreDeps);
   } catch (error) {
+    if (error instanceof DeployCancelledError)
+      return reportCancelled(error, reporter, features, page, announced, pullNumber);
     // Report the failure where people look (deployment, comment, summary), then let the one
     // failure handler fail the job. These calls never throw, so the original error survives.
     const message = reporter.redact(failureMessage(error));
@@ -238,6 +247,29 @@ async function runDeploy(
         `"${result.vpnConfig ?? ''}": ${result.vpnCheck.output}`,
     );
   }
+}
+
+/**
+ * The pull request was closed before this deploy could report: the core deleted the workspace.
+ * Success with a notice (the close is the user's latest wish), a deployment marked inactive and a
+ * comment that says the preview is removed, never "ready".
+ */
+async function reportCancelled(
+  cancelled: DeployCancelledError,
+  reporter: ActionsReporter,
+  features: GitHubFeatures,
+  page: ResultPage,
+  announced: Promise<number | undefined>,
+  pullNumber: number | undefined,
+): Promise<void> {
+  const deploymentId = await announced;
+  await features.setDeploymentStatus(deploymentId, 'inactive', {
+    description: `${cancelled.changeRequest} was closed: preview removed`,
+  });
+  reporter.output(OUTPUT.workspaceName, cancelled.removed.name);
+  reporter.output(OUTPUT.result, 'cancelled');
+  await page.publish({ kind: 'deleted', result: cancelled.removed }, pullNumber);
+  reporter.notice(cancelled.message);
 }
 
 async function runTeardown(

@@ -2,12 +2,15 @@
  * The two GitLab REST v4 features the image uses, with the user's ACCESS_TOKEN (a project or
  * personal access token: the job token can neither write MR notes nor list merge requests).
  * - the open merge requests of the project, for prune;
+ * - one merge request's state, for the core's ChangeRequests port (a deploy stops when its MR was
+ *   closed meanwhile; prune asks again right before each deletion);
  * - the notes of an MR (list, create, edit, delete), through which the core's `syncNote` keeps one
  *   preview note per MR (https://docs.gitlab.com/api/notes/#merge-requests).
  */
 import { z } from 'zod';
 import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
 import type { NoteMarkerStyle, NoteStore, StoredNote } from '../../shared/ci-note.js';
+import type { ChangeRequestState } from '../../shared/deps.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'html-comment';
 
@@ -16,6 +19,7 @@ const PER_PAGE = 100;
 const MAX_PAGES = 100;
 
 const mergeRequestList = z.array(z.object({ iid: z.number().int(), state: z.string().optional() }));
+const mergeRequest = z.object({ iid: z.number().int(), state: z.string() });
 const noteList = z.array(
   z.object({ id: z.number().int(), body: z.string(), system: z.boolean().optional() }),
 );
@@ -85,6 +89,27 @@ export class GitLabApi {
       iids.push(...page.map((mr) => mr.iid));
     }
     return iids;
+  }
+
+  /**
+   * GET /projects/:id/merge_requests/:iid (https://docs.gitlab.com/api/merge_requests/#get-single-mr):
+   * `opened` is open, and so is `locked` (a merge in progress, which may still fail); `closed` and
+   * `merged` are closed; any other state is unknown. Throws PlatformApiError when the call fails.
+   */
+  async mergeRequestState(iid: number): Promise<ChangeRequestState> {
+    const response = await requestJson(
+      {
+        operation: `get merge request !${iid}`,
+        url: this.url(`/merge_requests/${iid}`),
+        headers: this.headers,
+        schema: mergeRequest,
+      },
+      this.deps,
+    );
+    const { state } = response.data;
+    if (state === 'opened' || state === 'locked') return 'open';
+    if (state === 'closed' || state === 'merged') return 'closed';
+    return 'unknown';
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   waitFor,
   type GitHubDouble,
 } from './fixture.js';
+import { backdateWorkspaces } from '../platform-doubles/fixture.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOKEN, errorLines, runAction } from './harness.js';
 import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
 import { workspaceName } from '../../shared/naming.js';
@@ -464,7 +465,9 @@ describe('prune (scheduled clean-up)', () => {
       const run = await runPullRequest({ emulator, github }, { action: 'opened', number });
       expect(run.code, describeRun(run)).toBe(0);
     }
-    github.openPulls = [81];
+    github.openPull(81);
+    github.closePull(82);
+    backdateWorkspaces(emulator); // past prune's recent-workspace margin
     const run = await runAction({
       eventName: 'schedule',
       payload: schedulePayload(),

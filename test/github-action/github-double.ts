@@ -61,8 +61,24 @@ export interface GitHubDouble {
   calls: RecordedCall[];
   deployments: DeploymentRecord[];
   comments: CommentRecord[];
-  /** Pull request numbers that pulls.list reports as open. */
+  /** Pull request numbers that pulls.list reports as open (and pulls.get as `open`). */
   openPulls: number[];
+  /**
+   * Pull request numbers pulls.get reports as `closed`. A number in neither list is reported open
+   * by pulls.get: every run's event comes from a pull request that exists, and tests that do not
+   * care about the state need not declare it.
+   */
+  closedPulls: number[];
+  /** Opens (or reopens) a pull request: listed as open from now on. */
+  openPull(number: number): void;
+  /** Closes a pull request, as a merge or a close in the UI does. */
+  closePull(number: number): void;
+  /**
+   * How long the open-pull-request list takes to arrive: milliseconds, or until the promise
+   * settles. The list is read when the request arrives and sent later, so a PR opened meanwhile
+   * is missing from it, as from a slow list on GitHub.
+   */
+  listDelay: number | Promise<unknown>;
   refuse: Set<Refusable>;
   /** Calls that matched no route (should stay empty). */
   unhandled: RecordedCall[];
@@ -84,6 +100,16 @@ export async function startGitHubDouble(
     deployments: [],
     comments: [],
     openPulls: [],
+    closedPulls: [],
+    openPull(number) {
+      double.closedPulls = double.closedPulls.filter((n) => n !== number);
+      if (!double.openPulls.includes(number)) double.openPulls.push(number);
+    },
+    closePull(number) {
+      double.openPulls = double.openPulls.filter((n) => n !== number);
+      if (!double.closedPulls.includes(number)) double.closedPulls.push(number);
+    },
+    listDelay: 0,
     refuse: new Set(),
     unhandled: [],
     close: async () => {},
@@ -306,6 +332,15 @@ export async function startGitHubDouble(
         return [200, double.openPulls.map((n) => pullBody(n))];
       },
     },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${prefix}/pulls/(\\d+)$`),
+      family: 'pulls',
+      handle: (m) => {
+        const n = Number(m[1]);
+        return [200, fullPullBody(n, double.closedPulls.includes(n) ? 'closed' : 'open')];
+      },
+    },
   ];
 
   const repositoryBody = () => {
@@ -447,6 +482,26 @@ export async function startGitHubDouble(
     };
   };
 
+  /** pulls.get's shape: the list's fields plus the ones only a single pull request carries. */
+  const fullPullBody = (n: number, state: 'open' | 'closed') => ({
+    ...pullBody(n),
+    state,
+    closed_at: state === 'closed' ? now() : null,
+    merged: false,
+    mergeable: null,
+    mergeable_state: 'unknown',
+    merged_by: null,
+    maintainer_can_modify: false,
+    comments: 0,
+    review_comments: 0,
+    commits: 1,
+    additions: 1,
+    deletions: 0,
+    changed_files: 1,
+  });
+
+  const pullList = routes.find((r) => r.method === 'GET' && r.pattern.source.endsWith('/pulls$'));
+
   const server = createServer((req, res) => {
     void handle(req, res);
   });
@@ -501,6 +556,13 @@ export async function startGitHubDouble(
     }
     call.status = status;
     call.response = response;
+    // The answer is what GitHub knew when the request arrived; it just takes this long to arrive.
+    if (route === pullList) {
+      const delay = double.listDelay;
+      await (typeof delay === 'number'
+        ? new Promise((resolve) => setTimeout(resolve, delay))
+        : delay.catch(() => undefined));
+    }
     if (response === undefined) {
       res.writeHead(status);
       res.end();

@@ -155,6 +155,7 @@ export const ACTION_OPERATIONS: ReadonlyArray<[string, string]> = [
   ['PATCH', '/repos/o/r/issues/comments/1'],
   ['DELETE', '/repos/o/r/issues/comments/1'],
   ['GET', '/repos/o/r/pulls'],
+  ['GET', '/repos/o/r/pulls/1'],
 ];
 
 /**

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { RunningEmulator } from '../emulator/index.js';
 import {
   apiRequests,
+  backdateWorkspaces,
   createWorkspace,
   expectCleanCalls,
   jobDirectory,
@@ -402,6 +403,7 @@ describe('prune (scheduled pipeline)', () => {
     ]) {
       await createWorkspace(emulator, name);
     }
+    backdateWorkspaces(emulator); // past prune's recent-workspace margin
 
     const run = await runJob({ branch: 'main' }, jobVariables({ ACTION: 'prune' }));
     expect(run.code, describeRun(run)).toBe(0);

@@ -2,6 +2,7 @@
  * A local stand-in for the parts of Bitbucket Cloud's REST API 2.0 the pipe calls
  * (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests/):
  * - GET  /2.0/repositories/:workspace/:repo/pullrequests?state=OPEN   ({ values, next } pages)
+ * - GET  /2.0/repositories/:workspace/:repo/pullrequests/:id           (one PR, with its state)
  * - GET  /2.0/repositories/:workspace/:repo/pullrequests/:id/comments
  * - POST /2.0/repositories/:workspace/:repo/pullrequests/:id/comments          { content: { raw } }
  * - PUT  /2.0/repositories/:workspace/:repo/pullrequests/:id/comments/:comment { content: { raw } }
@@ -37,6 +38,8 @@ export interface BitbucketDoubleOptions {
 export interface BitbucketDouble extends HttpDouble {
   pullRequests: BitbucketPullRequest[];
   comments: Map<number, BitbucketComment[]>;
+  /** Sets a PR's state, adding the PR if the double does not have it (opening, declining, merging it). */
+  setState(id: number, state: BitbucketPullRequest['state']): void;
 }
 
 function page<T>(items: T[], req: RouteRequest, path: string, maxPageLength: number): Reply {
@@ -105,6 +108,15 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
       },
       {
         method: 'GET',
+        pattern: `${repo}/pullrequests/:id`,
+        handle: (req) => {
+          const pr = pullRequest(req);
+          if (wrongRepo(req) || !pr) return wrongRepo(req) ?? noPr;
+          return { status: 200, body: { type: 'pullrequest', id: pr.id, state: pr.state } };
+        },
+      },
+      {
+        method: 'GET',
         pattern: `${repo}/pullrequests/:id/comments`,
         handle: (req) => {
           const pr = pullRequest(req);
@@ -158,5 +170,14 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
       },
     ],
   });
-  return { ...double, pullRequests, comments };
+  return {
+    ...double,
+    pullRequests,
+    comments,
+    setState(id, state) {
+      const pr = pullRequests.find((p) => p.id === id);
+      if (pr) pr.state = state;
+      else pullRequests.push({ id, state });
+    },
+  };
 }

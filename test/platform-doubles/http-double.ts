@@ -46,6 +46,17 @@ export interface HttpDouble {
   /** Answer the next `count` calls matching method and path prefix with this status (fault injection). */
   failNext(match: { method?: string; pathIncludes?: string }, reply: Reply, count?: number): void;
   /**
+   * Send the answer to the next `count` matching calls late: `until` milliseconds, or when the
+   * promise settles (a test that must order events exactly). The answer is computed when the call
+   * arrives, so a change made meanwhile (a merge request opened) is missing from it, as from a
+   * slow list on the real platform.
+   */
+  delayNext(
+    match: { method?: string; pathIncludes?: string },
+    until: number | Promise<unknown>,
+    count?: number,
+  ): void;
+  /**
    * Holds the next `count` calls matching method and path until all of them have arrived (or
    * `timeoutMs` passed), then answers them together: the worst interleaving of concurrent jobs
    * on an API without atomic "create if absent" (every job lists before any job creates).
@@ -89,6 +100,12 @@ export async function startHttpDouble(options: {
   const calls: RecordedCall[] = [];
   const unhandled: RecordedCall[] = [];
   const faults: Array<{ method?: string; pathIncludes?: string; reply: Reply; remaining: number }> = [];
+  const delays: Array<{
+    method?: string;
+    pathIncludes?: string;
+    until: number | Promise<unknown>;
+    remaining: number;
+  }> = [];
   const gates: Array<{
     method?: string;
     pathIncludes?: string;
@@ -154,6 +171,13 @@ export async function startHttpDouble(options: {
         }
       }
       call.status = reply.status;
+      const delay = delays.find((d) => d.remaining > 0 && matches(d, call));
+      if (delay) {
+        delay.remaining--;
+        await (typeof delay.until === 'number'
+          ? new Promise((resolve) => setTimeout(resolve, delay.until as number))
+          : delay.until.catch(() => undefined));
+      }
       send(res, reply);
     })().catch((error: unknown) => {
       res.writeHead(500);
@@ -170,6 +194,9 @@ export async function startHttpDouble(options: {
     unhandled,
     failNext(match, reply, count = 1) {
       faults.push({ ...match, reply, remaining: count });
+    },
+    delayNext(match, until, count = 1) {
+      delays.push({ ...match, until, remaining: count });
     },
     gate(match, count, timeoutMs = 30_000) {
       const gate = {
