@@ -56,7 +56,7 @@ export async function createWorkspace(
     ...(request.baseImage ? { baseImage: request.baseImage } : {}),
     ...(request.vpnConfig ? { vpnConfig: request.vpnConfig } : {}),
     ...(request.restricted !== undefined ? { restricted: request.restricted } : {}),
-    // The declared variables and the record naming them (shared/managed-env.ts): no extra call.
+    // The declared variables, each with its marker (shared/managed-env.ts): no extra call.
     ...(env.length > 0 ? { env } : {}),
   };
   const describe = [

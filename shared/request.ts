@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { JobInput, JobKind, Platform } from './contract.js';
 import { parseDotenv, type EnvVar } from './dotenv.js';
 import { ConfigError, type FieldIssue } from './errors.js';
-import { declaresManagedEnvMarker, RESERVED_ENV_NAME_PROBLEM } from './managed-env.js';
+import { reservedEnvNameProblem } from './managed-env.js';
 import { workspaceName } from './naming.js';
 import { isSecretName, SecretSet } from './secrets.js';
 import { BOOLEAN_WORDS, isBlank, parseBoolean } from './values.js';
@@ -400,8 +400,11 @@ function requestSchema(kind: JobKind) {
         plan: nameOrId('plan', DEFAULT_PLAN),
         onDemand: booleanField(false),
         vpnConfig: optionalName('the name of a VPN config of the team'),
-        // The integration's own bookkeeping variable may not be declared (shared/managed-env.ts).
-        env: envField.refine((vars) => !declaresManagedEnvMarker(vars), RESERVED_ENV_NAME_PROBLEM),
+        // The integration's own bookkeeping variables may not be declared (shared/managed-env.ts).
+        env: envField.superRefine((vars, ctx) => {
+          const problem = reservedEnvNameProblem(vars);
+          if (problem !== undefined) fail(ctx, problem);
+        }),
         restricted: booleanField(undefined),
         cloneDepth: integerField(1, 1_000_000, 'a positive whole number of commits'),
         replicas: integerField(1, 100, 'a whole number of replicas from 1'),

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deploy, DeploymentError } from '../../shared/index.js';
-import { MANAGED_ENV_MARKER } from '../../shared/managed-env.js';
+import { MANAGED_ENV_MARKER_VALUE, managedEnvMarker } from '../../shared/managed-env.js';
 import {
   baseInput,
   count,
@@ -50,7 +50,9 @@ describe('deploy', () => {
     expect(Object.fromEntries(ws?.env ?? [])).toEqual({
       PORT: '3000',
       DB_PASSWORD: 'pw-123456',
-      [MANAGED_ENV_MARKER]: 'DB_PASSWORD,PORT', // names only: what the next run may remove
+      // One marker per name, never a value: what the next run may remove.
+      [managedEnvMarker('PORT')]: MANAGED_ENV_MARKER_VALUE,
+      [managedEnvMarker('DB_PASSWORD')]: MANAGED_ENV_MARKER_VALUE,
     });
     expect(em.world.stageStatus(ws!, 'prepare').map((r) => r.state)).toEqual(['success', 'success']);
     expect(em.world.stageStatus(ws!, 'run').map((r) => r.state)).toEqual(['running', 'running']);
@@ -81,7 +83,12 @@ describe('deploy', () => {
     const result = await deploy(baseInput(em, { env: 'A=2\nB=3' }), reporter, virtualTimeDeps());
     expect(result).toMatchObject({ workspaceId: ws?.id, action: 'updated', changes: ['env: 2 set (A, B)'] });
     expect(workspacesNamed(em, 'shop-#42')).toHaveLength(1);
-    expect(Object.fromEntries(ws?.env ?? [])).toEqual({ A: '2', B: '3', [MANAGED_ENV_MARKER]: 'A,B' });
+    expect(Object.fromEntries(ws?.env ?? [])).toEqual({
+      A: '2',
+      B: '3',
+      [managedEnvMarker('A')]: MANAGED_ENV_MARKER_VALUE,
+      [managedEnvMarker('B')]: MANAGED_ENV_MARKER_VALUE,
+    });
     expect(ws?.git?.commit).toBe(pushed);
     const calls = em.requestLog().slice(before);
     expect(calls.filter((c) => c.method === 'PATCH')).toEqual([]);

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { ConfigError, deploy, DeploymentError, prune, teardown } from '../../shared/index.js';
 import type { CoreDeps } from '../../shared/deps.js';
-import { MANAGED_ENV_MARKER } from '../../shared/managed-env.js';
+import { MANAGED_ENV_MARKER_VALUE, managedEnvMarker } from '../../shared/managed-env.js';
 import {
   baseInput,
   count,
@@ -45,7 +45,10 @@ describe('zero-downtime VPN switch', () => {
     const [ws, ...others] = workspacesNamed(em, 'shop-#42');
     expect(others).toEqual([]);
     expect(ws).toMatchObject({ id: second.workspaceId, vpnConfig: 'lab', replicas: 2 });
-    expect(Object.fromEntries(ws?.env ?? [])).toEqual({ A: '1', [MANAGED_ENV_MARKER]: 'A' });
+    expect(Object.fromEntries(ws?.env ?? [])).toEqual({
+      A: '1',
+      [managedEnvMarker('A')]: MANAGED_ENV_MARKER_VALUE,
+    });
     expect(em.world.workspaces.has(first.workspaceId)).toBe(false);
     expect(workspacesNamed(em, 'shop-#42-vpn-switch')).toEqual([]);
     // The name moves before anything is deleted: the old workspace steps aside (rename), the new

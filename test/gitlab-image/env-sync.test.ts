@@ -27,8 +27,18 @@ import {
   type EntryRun,
 } from '../platform-doubles/run-entry.js';
 
-/** The marker's name, spelled out: the built bundle is under test, not the module's constant. */
-const MARKER = 'CODESPHERE_DEPLOY_MANAGED_ENV';
+/** The markers' names and value, spelled out: the built bundle is under test, not the module's constants. */
+const MARKER_PREFIX = 'CODESPHERE_DEPLOY_MANAGED__';
+const MARKER_VALUE = 'set by codesphere-deploy from env';
+/** The list an earlier version kept instead of markers (reserved, migrated). */
+const LEGACY_LIST = 'CODESPHERE_DEPLOY_MANAGED_ENV';
+
+/** `vars` plus the marker of each. */
+function marked(vars: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { ...vars };
+  for (const name of Object.keys(vars)) out[`${MARKER_PREFIX}${name}`] = MARKER_VALUE;
+  return out;
+}
 const OLD_SECRET = 'old-db-pw-7c2a41e9';
 const SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, GITLAB_ACCESS_TOKEN, GITLAB_JOB_TOKEN, OLD_SECRET];
 
@@ -75,7 +85,7 @@ describe('ENV: what the job set earlier and no longer declares is removed', () =
   it('A=1 + OLD_DB_PASSWORD, then A=1, then no ENV: removed; a variable set by hand stays', async () => {
     const first = await deployWith(`A=1\nOLD_DB_PASSWORD=${OLD_SECRET}`);
     expect(first.code, describeRun(first)).toBe(0);
-    expect(previewEnv()).toEqual({ A: '1', OLD_DB_PASSWORD: OLD_SECRET, [MARKER]: 'A,OLD_DB_PASSWORD' });
+    expect(previewEnv()).toEqual(marked({ A: '1', OLD_DB_PASSWORD: OLD_SECRET }));
 
     // Someone sets a variable by hand in Codesphere (the Public API, as the UI does).
     const id = workspaceNamed(emulator, 'shop-!12')?.id;
@@ -88,7 +98,7 @@ describe('ENV: what the job set earlier and no longer declares is removed', () =
 
     const second = await deployWith('A=1');
     expect(second.code, describeRun(second)).toBe(0);
-    expect(previewEnv()).toEqual({ A: '1', HAND_SET: 'kept', [MARKER]: 'A' });
+    expect(previewEnv()).toEqual({ ...marked({ A: '1' }), HAND_SET: 'kept' });
     expect(second.text).toContain('env: 1 removed (OLD_DB_PASSWORD)');
 
     const third = await deployWith(undefined);
@@ -98,15 +108,19 @@ describe('ENV: what the job set earlier and no longer declares is removed', () =
     expect(workspaceNamed(emulator, 'shop-!12')?.id, 'the same workspace, updated in place').toBe(id);
   });
 
-  it(`refuses ${MARKER} in ENV, naming the variable, and changes nothing`, async () => {
-    const first = await deployWith('A=1');
-    expect(first.code, describeRun(first)).toBe(0);
-    const before = previewEnv();
+  it.each([LEGACY_LIST, `${MARKER_PREFIX}A`])(
+    'refuses %s in ENV, naming the variable, and changes nothing',
+    async (reserved) => {
+      const first = await deployWith('A=1');
+      expect(first.code, describeRun(first)).toBe(0);
+      const before = previewEnv();
 
-    const run = await deployWith(`A=2\n${MARKER}=HAND_SET`);
-    expect(run.code).toBe(1);
-    expect(lastLine(run)).toContain('ENV');
-    expect(run.text).toContain(`name "${MARKER}" is reserved`);
-    expect(previewEnv()).toEqual(before);
-  });
+      const run = await deployWith(`A=2\n${reserved}=HAND_SET`);
+      expect(run.code).toBe(1);
+      expect(lastLine(run)).toContain('ENV');
+      expect(run.text).toContain(`name "${reserved}" is reserved`);
+      expect(run.text).not.toContain('HAND_SET');
+      expect(previewEnv()).toEqual(before);
+    },
+  );
 });
