@@ -1,5 +1,10 @@
 import { errorMessage } from './describe-error.js';
-import { askChangeRequestState, changeRequestLabel, DeployCancelledError } from './change-request.js';
+import {
+  askChangeRequestState,
+  changeRequestLabel,
+  DeployCancelledError,
+  stateCheckCapMs,
+} from './change-request.js';
 import { createWorkspace, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import type { DeployResult, JobInput, Timings } from './contract.js';
@@ -117,7 +122,8 @@ async function stopIfClosed(session: Session, team: Team, moment: 'start' | 'end
       );
     return;
   }
-  const state = await askChangeRequestState(deps, reporter, label, number);
+  const cap = stateCheckCapMs(session.deadline, deps.now());
+  const state = await askChangeRequestState(deps, reporter, label, number, cap);
   if (state !== 'closed') return;
   const name = request.workspaceName;
   const deletedId = await deleteByName(client, team.id, name, reporter);

@@ -1,4 +1,4 @@
-import { askChangeRequestState, changeRequestLabel } from './change-request.js';
+import { askChangeRequestState, changeRequestLabel, stateCheckCapMs } from './change-request.js';
 import type { JobInput, PruneResult } from './contract.js';
 import type { CoreDeps } from './deps.js';
 import { parsePreviewName } from './naming.js';
@@ -89,7 +89,8 @@ export async function prune(
             continue;
           }
           // Right before the deletion: the list may be minutes old by now.
-          const state = await askChangeRequestState(session.deps, reporter, label, number);
+          const cap = stateCheckCapMs(session.deadline, session.deps.now());
+          const state = await askChangeRequestState(session.deps, reporter, label, number, cap);
           if (state === 'open') {
             keep(`${label} is open again (opened or reopened since the list was read)`);
             continue;

@@ -147,10 +147,11 @@ describe('prune', () => {
       'shop-!1-vpn-switch',
     ])
       await createRaw(name);
+    backdate();
     const result = await prune(
       baseInput(ctx.em, { openChangeNumbers: [2] }),
       new RecordingReporter(),
-      virtualTimeDeps(),
+      platform([2]),
     );
     expect(result.pruned.map((p) => [p.name, p.reason])).toEqual([
       ['shop-#1-vpn-switch', 'change #1 is no longer open'],

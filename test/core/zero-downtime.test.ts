@@ -241,10 +241,17 @@ describe('zero-downtime VPN switch, interrupted', () => {
     'killed (%s): prune of the closed change request removes every workspace of the preview',
     async (at) => {
       await interruptedSwitch(at);
+      // Past prune's recent-workspace margin, and the platform confirms the close.
+      for (const w of ctx.em.world.workspaces.values())
+        w.createdAt = new Date(Date.now() - 3_600_000).toISOString();
+      const closed: Partial<CoreDeps> = {
+        ...virtualTimeDeps(),
+        changeRequests: { state: () => Promise.resolve('closed') },
+      };
       const result = await prune(
         baseInput(ctx.em, { openChangeNumbers: [] }),
         new RecordingReporter(),
-        virtualTimeDeps(),
+        closed,
       );
       expect(result.pruned).toHaveLength(2);
       expect(state()).toEqual([]);

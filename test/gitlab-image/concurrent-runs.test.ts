@@ -128,5 +128,5 @@ describe('concurrent pipelines of one merge request', () => {
     expect(reopened.code, describeRun(reopened)).toBe(0);
     expect(body()).toEqual([expect.stringContaining(commit(3).slice(0, 12))]);
     expect(body()[0]).toMatch(/Preview (deployed|updated)/);
-  });
+  }, 90_000); // five jobs one after the other
 });
