@@ -6,6 +6,7 @@ import type { CoreDeps } from './deps.js';
 import { ConfigError, DeploymentError, type LeftWorkspace } from './errors.js';
 import { runStage, waitUntilRunning, WorkspaceGoneError, onWorkspace, type WaitContext } from './pipeline.js';
 import type { Reporter } from './reporter.js';
+import { runStageWithLogs } from './stage-logs.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
@@ -134,12 +135,12 @@ async function finishDeployment(
     if (upToDate) return vpnCheckPhase(session, applied, clock);
   }
 
-  await clock.phase('prepare', () =>
-    reporter.group('Pipeline: prepare', async () => {
-      await runStage(ctx, id, 'prepare', 'success');
-      reporter.info('prepare succeeded on every replica.');
-    }),
-  );
+  // No outer group: each prepare step's log is its own group (GitHub groups do not nest).
+  await clock.phase('prepare', async () => {
+    reporter.info("Pipeline: prepare (its steps' logs follow).");
+    await runStageWithLogs(ctx, id, 'prepare', 'success');
+    reporter.info('prepare succeeded on every replica.');
+  });
   await clock.phase('run', () =>
     reporter.group('Pipeline: run', async () => {
       await runStage(ctx, id, 'run', 'running');

@@ -121,8 +121,34 @@ export const seedSchema = z.object({
   ),
   gateways: z.array(gatewaySchema).default([]),
   pipeline: z
-    .object({ failStages: z.array(z.enum(['prepare', 'test', 'run'])).default([]) })
-    .default({ failStages: [] }),
+    .object({
+      failStages: z.array(z.enum(['prepare', 'test', 'run'])).default([]),
+      /**
+       * What the steps of a stage print, per branch (no branch: every branch without its own
+       * entry). Lines may use `${NAME}` for a workspace env var; `generate` appends numbered lines
+       * (`{n}` in `line`) for volume tests; `fails` makes the step, and so the stage, fail.
+       */
+      logs: z
+        .array(
+          z.object({
+            branch: z.string().optional(),
+            stage: z.enum(['prepare', 'test', 'run']),
+            steps: z
+              .array(
+                z.object({
+                  lines: z.array(z.string()).default([]),
+                  generate: z
+                    .object({ count: z.int().min(0).max(1_000_000), line: z.string().default('line {n}') })
+                    .optional(),
+                  fails: z.boolean().default(false),
+                }),
+              )
+              .min(1),
+          }),
+        )
+        .default([]),
+    })
+    .default({ failStages: [], logs: [] }),
   workspaces: z.array(seedWorkspaceSchema).default([]),
   workspaceIdStart: z.int().min(1).default(60_001),
 });
