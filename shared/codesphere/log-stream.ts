@@ -42,7 +42,11 @@ export interface LogEventHandlers {
  * arrive, cut anywhere (inside a field, a line ending or a multi-byte character's decoded text).
  * Unknown event types are ignored, as the SSE standard does.
  */
-export function createLogEventParser(handlers: LogEventHandlers): { feed(chunk: string): void } {
+export function createLogEventParser(handlers: LogEventHandlers): {
+  feed(chunk: string): void;
+  /** The stream ended. */
+  end(): void;
+} {
   const parser = createParser({
     onEvent(event) {
       const type = event.event ?? 'message';
@@ -68,7 +72,21 @@ export function createLogEventParser(handlers: LogEventHandlers): { feed(chunk: 
       handlers.onInvalid(`malformed event stream (${error.message})`);
     },
   });
-  return { feed: (chunk) => parser.feed(chunk) };
+  let endsInCr = false;
+  return {
+    feed(chunk) {
+      if (chunk === '') return;
+      endsInCr = chunk.endsWith('\r');
+      parser.feed(chunk);
+    },
+    // A trailing CR may be half of a CRLF, so the parser holds it back; at the end of the stream
+    // it is a line ending of its own (an event closed with lone CRs is complete). Anything else
+    // left unterminated is an event cut off by the end of the stream: dropped, as SSE requires.
+    end() {
+      if (endsInCr) parser.feed('\n');
+      endsInCr = false;
+    },
+  };
 }
 
 function firstIssue(error: z.ZodError): string {
@@ -139,6 +157,7 @@ export async function followLogStream(options: FollowLogOptions): Promise<Stream
       parser.feed(decoder.decode(value, { stream: true }));
     }
     parser.feed(decoder.decode());
+    parser.end();
     return 'ended';
   } catch (error: unknown) {
     if (options.signal.aborted) return 'aborted';
