@@ -8,6 +8,7 @@
  * note is written and what the platform calls it (MR note on `!12`, PR comment on `PR #7`), and
  * how open change requests are listed for prune.
  */
+import { failureForComment } from './ci-log-tail.js';
 import { renderNote, type NoteMarkerStyle, type NoteState } from './ci-note.js';
 import {
   CiVariableError,
@@ -106,7 +107,12 @@ export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: Ci
     if (job?.note && !(error instanceof CiVariableError)) {
       await publishNote(
         job.note,
-        { kind: 'failed', message, commit: job.note.commit, jobUrl: job.note.jobUrl },
+        {
+          kind: 'failed',
+          ...failureForComment(error, message),
+          commit: job.note.commit,
+          jobUrl: job.note.jobUrl,
+        },
         reporter,
       );
     }

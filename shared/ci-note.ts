@@ -5,6 +5,7 @@
  * an HTML comment invisibly while Bitbucket's Markdown shows it, and a link-reference definition
  * (`[//]: # (...)`) is invisible in both.
  */
+import { renderLogTail, type CommentLogTail } from './ci-log-tail.js';
 import type { DeployResult, TeardownResult } from './contract.js';
 
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
@@ -18,7 +19,14 @@ export function noteMarker(style: NoteMarkerStyle): string {
 export type NoteState =
   | { kind: 'deployed'; result: DeployResult; commit?: string | undefined; jobUrl?: string | undefined }
   | { kind: 'deleted'; result: TeardownResult; jobUrl?: string | undefined }
-  | { kind: 'failed'; message: string; commit?: string | undefined; jobUrl?: string | undefined };
+  | {
+      kind: 'failed';
+      message: string;
+      commit?: string | undefined;
+      jobUrl?: string | undefined;
+      /** The failing pipeline step's last lines (ci-log-tail.ts). */
+      logTail?: CommentLogTail | undefined;
+    };
 
 /** Table cells must stay on one line and not close the table. */
 function cell(text: string): string {
@@ -69,6 +77,7 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle): string {
   if (rows.length > 0) {
     lines.push('', '| | |', '| --- | --- |', ...rows.map(([key, value]) => `| ${key} | ${cell(value)} |`));
   }
+  if (state.kind === 'failed' && state.logTail) lines.push('', ...renderLogTail(state.logTail));
   return `${lines.join('\n')}\n`;
 }
 

@@ -7,6 +7,7 @@
  */
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
+import { failureForComment } from '../../shared/ci-log-tail.js';
 import type { DeployResult, JobInput, PruneResult, TeardownResult } from '../../shared/contract.js';
 import type { CoreDeps } from '../../shared/deps.js';
 import { CodesphereDeployError } from '../../shared/errors.js';
@@ -154,7 +155,10 @@ async function runDeploy(
     const message = reporter.redact(failureMessage(error));
     const failedId = await announced;
     await features.setDeploymentStatus(failedId, 'failure', { description: message });
-    await page.publish({ kind: 'failed', message, vpnConfig: input.vpnConfig, commit }, pullNumber);
+    await page.publish(
+      { kind: 'failed', ...failureForComment(error, message), vpnConfig: input.vpnConfig, commit },
+      pullNumber,
+    );
     throw error;
   }
   const deploymentId = await announced;

@@ -2,12 +2,20 @@
  * The pull request comment and the job summary, rendered from one description of the outcome so
  * the two always agree. Pure functions: the caller redacts secrets before anything is posted.
  */
+import { renderLogTail, type CommentLogTail } from '../../shared/ci-log-tail.js';
 import type { DeployResult, PruneResult, TeardownResult } from '../../shared/contract.js';
 
 export type Outcome =
   | { kind: 'deploying'; workspaceName: string | undefined; vpnConfig: string | undefined; commit: string }
   | { kind: 'deployed'; result: DeployResult; commit: string }
-  | { kind: 'failed'; message: string; vpnConfig: string | undefined; commit: string }
+  | {
+      kind: 'failed';
+      message: string;
+      vpnConfig: string | undefined;
+      commit: string;
+      /** The failing pipeline step's last lines (shared/ci-log-tail.ts). */
+      logTail?: CommentLogTail | undefined;
+    }
   | { kind: 'deleted'; result: TeardownResult }
   | { kind: 'pruned'; result: PruneResult };
 
@@ -95,6 +103,7 @@ export function renderOutcome(outcome: Outcome, context: RenderContext): string 
         '```',
         outcome.message.replace(/```/g, "'''"),
         '```',
+        ...(outcome.logTail ? ['', ...renderLogTail(outcome.logTail)] : []),
       ].join('\n');
     case 'deleted': {
       const { result } = outcome;
