@@ -6,6 +6,7 @@
  * (`[//]: # (...)`) is invisible in both.
  */
 import { renderLogTail, type CommentLogTail } from './ci-log-tail.js';
+import { formatHealthCheck, formatTimings } from './ci-timings.js';
 import type { DeployResult, TeardownResult } from './contract.js';
 
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
@@ -56,6 +57,10 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle): string {
           `${result.vpnCheck.target}: ${result.vpnCheck.ok ? 'reachable' : 'unreachable'}`,
         ]);
       }
+      const health = formatHealthCheck(result);
+      if (health) rows.push(['Health check', health]);
+      const timings = formatTimings(result.timings);
+      if (timings) rows.push(['Durations', timings]);
       break;
     }
     case 'deleted':

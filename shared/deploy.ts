@@ -7,6 +7,7 @@ import { ConfigError, DeploymentError, type LeftWorkspace } from './errors.js';
 import { runStage, waitUntilRunning, WorkspaceGoneError, onWorkspace, type WaitContext } from './pipeline.js';
 import type { Reporter } from './reporter.js';
 import { runStageWithLogs } from './stage-logs.js';
+import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
@@ -56,6 +57,7 @@ export async function deploy(
   try {
     // A zero-downtime switch already brought the new workspace up and checked it.
     const vpnCheck = switched ? switched.vpnCheck : await finishDeployment(session, applied, clock);
+    const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
     const final = await reporter.group('Confirm the workspace', () => confirm(session, team, workspace));
     timings.total = session.deps.now() - session.startedAt;
     const url = final.devDomain ? `https://${final.devDomain}` : '';
@@ -70,6 +72,7 @@ export async function deploy(
       action: applied.action,
       changes: applied.changes,
       ...(vpnCheck ? { vpnCheck } : {}),
+      ...(healthCheck ? { healthCheck } : {}),
       timings,
     };
   } catch (err: unknown) {
@@ -179,6 +182,22 @@ async function vpnCheckPhase(
         },
         target,
       ),
+    ),
+  );
+}
+
+/** The app answers on every replica before the preview is called ready (health-check.ts). */
+async function healthCheckPhase(
+  session: Session,
+  workspaceId: number,
+  clock: Stopwatch,
+): Promise<HealthCheckOutcome | undefined> {
+  const { request, reporter, client, deps, deadline } = session;
+  const target = request.healthCheck;
+  if (!target) return undefined;
+  return clock.phase('health', () =>
+    reporter.group(`Health check: ${target.label}`, () =>
+      runHealthCheck({ client, reporter, deps, deadline, workspaceId, replicas: request.replicas }, target),
     ),
   );
 }

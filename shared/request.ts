@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import type { JobInput, JobKind, Platform } from './contract.js';
 import { ConfigError, type FieldIssue } from './errors.js';
+import { healthCheckField, type HealthCheckTarget } from './health-check.js';
 import { workspaceName } from './naming.js';
 import { isBlank, parseBoolean } from './values.js';
 
@@ -47,6 +48,8 @@ export interface DeployRequest {
   replicas: number;
   baseImage: string | undefined;
   vpnCheck: VpnCheckTarget | undefined;
+  /** App endpoint asked from inside each replica before "ready" (health-check.ts). */
+  healthCheck: HealthCheckTarget | undefined;
   vpnSwitch: 'in-place' | 'zero-downtime';
   timeoutMs: number;
   platform: Platform;
@@ -360,6 +363,7 @@ const INPUT_FIELDS = [
   'replicas',
   'baseImage',
   'vpnCheck',
+  'healthCheck',
   'vpnSwitch',
   'timeoutSeconds',
   'platform',
@@ -400,6 +404,7 @@ function requestSchema(kind: JobKind) {
         replicas: integerField(1, 100, 'a whole number of replicas from 1'),
         baseImage: optionalText,
         vpnCheck: vpnCheckField,
+        healthCheck: healthCheckField,
         vpnSwitch: vpnSwitchField,
         timeoutSeconds: integerField(1, 86_400, 'a whole number of seconds from 1 to 86400'),
         platform: platformField,
@@ -431,6 +436,7 @@ function requestSchema(kind: JobKind) {
           replicas: f.replicas ?? 1,
           baseImage: f.baseImage,
           vpnCheck: f.vpnCheck,
+          healthCheck: f.healthCheck,
           vpnSwitch: f.vpnSwitch,
           timeoutMs: (f.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
           platform: f.platform,

@@ -169,6 +169,8 @@ async function runDeploy(
   core.setOutput(OUTPUT.vpnConfig, result.vpnConfig ?? '');
   core.setOutput(OUTPUT.result, result.action);
   if (result.vpnCheck !== undefined) core.setOutput(OUTPUT.vpnCheck, result.vpnCheck.ok ? 'ok' : 'failed');
+  if (result.healthCheck !== undefined)
+    core.setOutput(OUTPUT.healthCheck, result.healthCheck.ok ? 'ok' : 'failed');
 
   const checkFailed = result.vpnCheck !== undefined && !result.vpnCheck.ok;
   await features.setDeploymentStatus(

@@ -3,6 +3,7 @@
  * the two always agree. Pure functions: the caller redacts secrets before anything is posted.
  */
 import { renderLogTail, type CommentLogTail } from '../../shared/ci-log-tail.js';
+import { formatHealthCheck, formatTimings } from '../../shared/ci-timings.js';
 import type { DeployResult, PruneResult, TeardownResult } from '../../shared/contract.js';
 
 export type Outcome =
@@ -75,7 +76,11 @@ export function renderOutcome(outcome: Outcome, context: RenderContext): string 
       ];
       const check = vpnCheckLabel(result);
       if (check !== undefined) rows.push(['VPN check', check]);
+      const health = formatHealthCheck(result);
+      if (health !== undefined) rows.push(['Health check', health]);
       rows.push(['Commit', shortSha(outcome.commit)]);
+      const timings = formatTimings(result.timings);
+      if (timings) rows.push(['Durations', timings]);
       const changes = result.changes.length > 0 ? `: ${result.changes.join('; ')}` : '';
       rows.push(['Status', `${result.action}${changes} (${run})`]);
       return [

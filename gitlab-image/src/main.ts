@@ -156,6 +156,7 @@ async function writeDotenvReport(
     CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
     CODESPHERE_WORKSPACE_NAME: result.name,
     CODESPHERE_VPN_CONFIG: result.vpnConfig ?? '',
+    ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
   };
   await mkdir(path.dirname(dotenvPath), { recursive: true });
   await writeFile(dotenvPath, reporter.redact(formatOutputLines(report)), 'utf8');

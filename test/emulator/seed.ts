@@ -147,8 +147,22 @@ export const seedSchema = z.object({
           }),
         )
         .default([]),
+      /**
+       * The app the run stage serves, per branch (test/emulator/app.ts): it answers `status`
+       * on port 3000 from `readyAfterMs` after run starts, or never listens (`never`).
+       */
+      apps: z
+        .array(
+          z.object({
+            branch: z.string().optional(),
+            readyAfterMs: ms.default(0),
+            status: z.int().min(100).max(599).default(200),
+            never: z.boolean().default(false),
+          }),
+        )
+        .default([]),
     })
-    .default({ failStages: [], logs: [] }),
+    .default({ failStages: [], logs: [], apps: [] }),
   workspaces: z.array(seedWorkspaceSchema).default([]),
   workspaceIdStart: z.int().min(1).default(60_001),
 });
