@@ -3,6 +3,8 @@
  * GitLab double: a prepare that fails shows its log tail in the job log (in a section), in the
  * error and in the MR note, with the registry token the build script echoed masked everywhere.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../emulator/index.js';
 import {
@@ -91,5 +93,47 @@ describe('GitLab job: prepare logs', () => {
     expect(block.at(-1)).toContain('npm ERR! A complete log of this run can be found in');
     expect(note).not.toContain('Last 22 of 22');
     expect(note).not.toContain(NPM_TOKEN);
+  });
+});
+
+describe('GitLab job: HEALTH_CHECK', () => {
+  const runWith = (branch: string, extra: Record<string, string>) =>
+    runCheckedEntry(
+      gitlabEntry,
+      {
+        ...gitlabJobEnv({ mergeRequestIid: 12, branch, apiV4Url: `${gitlab.url}/api/v4` }, job.dir),
+        ...userVariables(emulator, GITLAB_ACCESS_TOKEN, extra),
+      },
+      { dir: job.dir, double: gitlab, secrets: [DEMO_TOKEN, GITLAB_ACCESS_TOKEN, GITLAB_JOB_TOKEN] },
+    );
+
+  it('passes: the dotenv report says ok and the note has the health row and the durations', async () => {
+    const run = await runWith('feature-12', { HEALTH_CHECK: '/healthz' });
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(readFileSync(path.join(job.dir, 'deploy.env'), 'utf8')).toContain('CODESPHERE_HEALTH_CHECK=ok\n');
+    const note = gitlab.userNotes(12)[0]?.body ?? '';
+    expect(note).toMatch(/\| Health check \| \/healthz: HTTP 200 on 1 of 1 replica\(s\) after \d+\.\d s \|/);
+    expect(note).toMatch(
+      /\| Durations \| provision \d+\.\d s · prepare \d+\.\d s · run \d+\.\d s · health \d+\.\d s · total/,
+    );
+  });
+
+  it('waits for an app that is slow to start', async () => {
+    const run = await runWith('slow-start', { HEALTH_CHECK: '3000/ready' });
+    expect(run.code, describeRun(run)).toBe(0);
+    expect(run.stdout).toMatch(
+      /Replica 0: not healthy yet \(curl: \(7\) Failed to connect to localhost port 3000/,
+    );
+    expect(run.stdout).toMatch(/Replica 0: HTTP 200 after \d/);
+  });
+
+  it('fails when the app never answers within TIMEOUT, naming the reason per replica', async () => {
+    const run = await runWith('unhealthy', { HEALTH_CHECK: '/healthz', TIMEOUT: '8' });
+    expect(run.code, describeRun(run)).toBe(1);
+    expect(lastLine(run)).toMatch(
+      /^✖ Deployment failed: Health check failed: http:\/\/localhost:3000\/healthz did not answer 2xx or 3xx/,
+    );
+    expect(run.text).toContain('replica 0: HTTP 503 (not 2xx or 3xx)');
+    expect(gitlab.userNotes(12)[0]?.body).toMatch(/failed.*HTTP 503/s);
   });
 });
