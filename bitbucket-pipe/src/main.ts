@@ -140,6 +140,7 @@ async function writeOutputVariables(
     const lines = formatOutputLines({
       CODESPHERE_URL: result.url,
       CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
+      ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
     });
     await appendFile(variablesPath, reporter.redact(lines), 'utf8');
     reporter.debug(`output variables appended to ${variablesPath}`);
