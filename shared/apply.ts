@@ -1,8 +1,10 @@
 import type { CodesphereClient, CreateWorkspaceBody, UpdateWorkspaceBody } from './codesphere/client.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { ApiError } from './errors.js';
+import { envForCreate, syncManagedEnv } from './managed-env.js';
+import { onWorkspace } from './pipeline.js';
 import type { Reporter } from './reporter.js';
-import type { DeployRequest } from './request.js';
+import type { DeployRequest, EnvVar } from './request.js';
 import { rewriteVpnConfigError } from './resolve.js';
 
 /**
@@ -26,13 +28,22 @@ export interface Applied {
   changes: string[];
 }
 
+/**
+ * Creates the request's workspace (POST /workspaces) with its `env` and the managed-variables
+ * record in the body; `carriedEnv` adds variables kept from a workspace this one replaces (the
+ * zero-downtime switch), unrecorded. A lost or doubtful create is settled by the name; a name
+ * another run took first is adopted and updated. Throws ConfigError for a VPN config Codesphere
+ * refuses, ApiError otherwise.
+ */
 export async function createWorkspace(
   client: CodesphereClient,
   request: DeployRequest,
   team: Team,
   plan: Plan,
   reporter: Reporter,
+  carriedEnv: readonly EnvVar[] = [],
 ): Promise<Applied> {
+  const env = envForCreate(request.env, carriedEnv);
   const body: CreateWorkspaceBody = {
     teamId: team.id,
     name: request.workspaceName,
@@ -45,7 +56,8 @@ export async function createWorkspace(
     ...(request.baseImage ? { baseImage: request.baseImage } : {}),
     ...(request.vpnConfig ? { vpnConfig: request.vpnConfig } : {}),
     ...(request.restricted !== undefined ? { restricted: request.restricted } : {}),
-    ...(request.env.length > 0 ? { env: request.env } : {}),
+    // The declared variables, each with its marker (shared/managed-env.ts): no extra call.
+    ...(env.length > 0 ? { env } : {}),
   };
   const describe = [
     `plan ${plan.title}${plan.characteristics.onDemand ? ' (on demand)' : ''}`,
@@ -110,7 +122,9 @@ export async function updateWorkspace(
     changes.push(`replicas: ${workspace.replicas} -> ${request.replicas}`);
   }
   const currentVpn = workspace.vpnConfig ?? null;
-  if (currentVpn !== request.vpnConfig) {
+  // The request's name is NFC (shared/request.ts); the stored one may not be, and the same name
+  // in another Unicode form is no switch (a switch restarts the VPN service).
+  if ((currentVpn?.normalize('NFC') ?? null) !== request.vpnConfig) {
     // Never sent unchanged: a vpnConfig in the PATCH restarts the VPN service on every replica.
     patch.vpnConfig = request.vpnConfig;
     changes.push(`vpnConfig: ${currentVpn ?? '(none)'} -> ${request.vpnConfig ?? '(none)'}`);
@@ -135,15 +149,12 @@ export async function updateWorkspace(
     }
   }
 
-  if (request.env.length > 0) {
-    const current = new Map((await client.listEnvVars(workspace.id)).map((v) => [v.name, v.value]));
-    const changed = request.env.filter((v) => current.get(v.name) !== v.value);
-    if (changed.length > 0) {
-      await client.setEnvVars(workspace.id, changed);
-      // Names only: values may be secrets.
-      changes.push(`env: ${changed.length} set (${changed.map((v) => v.name).join(', ')})`);
-    }
-  }
+  // Also with an empty env: variables an earlier run set may have to go. A removal is a change
+  // like a new value (the pipeline restarts), since running processes keep the environment they
+  // started with. A 404 here means a teardown raced this run (WorkspaceGoneError, nothing left).
+  changes.push(
+    ...(await onWorkspace(workspace.id, () => syncManagedEnv(client, workspace.id, request.env, reporter))),
+  );
   if (changes.length === 0) reporter.info('Workspace configuration unchanged.');
   else reporter.info(`Changed: ${changes.join('; ')}`);
   const updated: Workspace = {

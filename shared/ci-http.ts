@@ -5,20 +5,37 @@
  *
  * Why not that client: different auth headers, pagination and error shapes per platform, and the
  * failure policy differs (a note that cannot be posted is a warning). What both adapters share is
- * here: a timeout, a retry for idempotent calls on 429/5xx/network errors (Retry-After honoured,
- * capped), response bodies parsed with zod, and errors that name the operation but never carry a
- * header, so a token cannot ride along into a log.
+ * here: a timeout per request, the project's one retry policy (http-retry.ts: 429 on any call,
+ * network errors, 408 and 5xx on idempotent ones, backoff never below Retry-After), both bounded
+ * by the job's deadline, response bodies parsed with zod, and errors that name the operation but
+ * never carry a header, so a token cannot ride along into a log.
  */
 import { errorMessage } from './describe-error.js';
 import type { z } from 'zod';
 
 import { CodesphereDeployError } from './errors.js';
+import {
+  attemptTimeoutMs,
+  BUDGET_NAME,
+  decideRetry,
+  DEFAULT_RETRY,
+  seconds,
+  type Deadline,
+  type RetryPolicy,
+} from './http-retry.js';
 
 export interface HttpDeps {
   sleep: (ms: number) => Promise<void>;
   /** Defaults to the global fetch (Node 20+). */
   fetch?: typeof fetch | undefined;
+  /** The job's deadline: no request is sent and no retry wait begins past it. */
+  deadline?: Deadline | undefined;
 }
+
+/** Platform calls are conveniences beside the deploy: a few quick retries, not the core's five. */
+const PLATFORM_RETRY: RetryPolicy = { ...DEFAULT_RETRY, maxRetries: 2 };
+/** Per-request timeout of platform calls (ms), cut further by the job's deadline. */
+export const PLATFORM_TIMEOUT_MS = 15_000;
 
 export interface JsonRequest<T> {
   /** Human name of the call for errors ("list open merge requests"). */
@@ -28,8 +45,9 @@ export interface JsonRequest<T> {
   headers?: Record<string, string>;
   body?: unknown;
   schema: z.ZodType<T>;
+  /** Per-request timeout (ms, default PLATFORM_TIMEOUT_MS), cut to what remains of the deadline. */
   timeoutMs?: number;
-  /** Attempts for idempotent calls (GET, PUT, DELETE); POST is sent once. */
+  /** Attempts for idempotent calls (GET, PUT, DELETE; default 3); POST is sent once unless rate limited. */
   attempts?: number;
 }
 
@@ -52,15 +70,6 @@ export class PlatformApiError extends CodesphereDeployError {
   }
 }
 
-const MAX_RETRY_AFTER_MS = 30_000;
-
-function retryDelay(attempt: number, retryAfter: string | null): number {
-  const seconds = retryAfter === null ? NaN : Number(retryAfter);
-  const backoff = Math.min(8_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
-  // Never earlier than the server asked, never absurdly later.
-  return Number.isFinite(seconds) ? Math.min(MAX_RETRY_AFTER_MS, Math.max(seconds * 1000, backoff)) : backoff;
-}
-
 /** The URL without its query string: queries can carry tokens on some platforms, paths do not. */
 function describeUrl(url: string): string {
   try {
@@ -75,16 +84,33 @@ function truncate(text: string, max = 300): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
+/**
+ * One JSON call to a CI platform's API. Throws PlatformApiError (with the operation, method and
+ * URL without query) on a network error, a timeout, the budget running out, an error status or an
+ * unexpected body. POST is sent once; other methods are retried by the shared policy.
+ */
 export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): Promise<JsonResponse<T>> {
   const method = request.method ?? 'GET';
   const doFetch = deps.fetch ?? fetch;
   const idempotent = method !== 'POST';
-  const attempts = idempotent ? Math.max(1, request.attempts ?? 3) : 1;
+  const policy: RetryPolicy = {
+    ...PLATFORM_RETRY,
+    maxRetries: Math.max(0, (request.attempts ?? PLATFORM_RETRY.maxRetries + 1) - 1),
+  };
   const where = `${method} ${describeUrl(request.url)}`;
+  const fail = (status: number | undefined, reason: string, cause?: unknown) =>
+    new PlatformApiError(request.operation, status, `${request.operation} failed (${where}): ${reason}`, {
+      cause,
+    });
+  const budgetReason = (got: string, wantedMs: number) =>
+    `${got}${wantedMs > 0 ? ` and a retry would have to wait ${seconds(wantedMs)}` : ''}, but the job's time budget (${BUDGET_NAME}) is used up`;
 
   for (let attempt = 0; ; attempt++) {
-    const last = attempt + 1 >= attempts;
+    const timeoutMs = attemptTimeoutMs(request.timeoutMs ?? PLATFORM_TIMEOUT_MS, deps.deadline);
+    if (timeoutMs <= 0) throw fail(undefined, `not sent: the job's time budget (${BUDGET_NAME}) is used up`);
+    const signal = AbortSignal.timeout(timeoutMs);
     let response: Response;
+    let text: string;
     try {
       response = await doFetch(request.url, {
         method,
@@ -94,37 +120,43 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
           ...request.headers,
         },
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
-        signal: AbortSignal.timeout(request.timeoutMs ?? 20_000),
+        signal,
         // Never follow: a custom token header (PRIVATE-TOKEN) would go wherever the redirect points.
         redirect: 'manual',
       });
+      text = await response.text();
     } catch (error) {
-      if (!last) {
-        await deps.sleep(retryDelay(attempt, null));
+      const reason = signal.aborted ? `no answer within ${seconds(timeoutMs)}` : errorMessage(error);
+      const decision = decideRetry({
+        outcome: { kind: 'network' },
+        idempotent,
+        attempt,
+        policy,
+        deadline: deps.deadline,
+      });
+      if (decision.retry) {
+        await deps.sleep(decision.delayMs);
         continue;
       }
-      const reason = errorMessage(error);
-      throw new PlatformApiError(
-        request.operation,
-        undefined,
-        `${request.operation} failed (${where}): ${reason}`,
-        {
-          cause: error,
-        },
-      );
+      if (decision.reason === 'budget') throw fail(undefined, budgetReason(reason, decision.wantedMs), error);
+      throw fail(undefined, reason, error);
     }
 
-    const text = await response.text();
     if (!response.ok) {
-      if (!last && (response.status === 429 || response.status >= 500)) {
-        await deps.sleep(retryDelay(attempt, response.headers.get('retry-after')));
+      const decision = decideRetry({
+        outcome: { kind: 'status', status: response.status, retryAfter: response.headers.get('retry-after') },
+        idempotent,
+        attempt,
+        policy,
+        deadline: deps.deadline,
+      });
+      if (decision.retry) {
+        await deps.sleep(decision.delayMs);
         continue;
       }
-      throw new PlatformApiError(
-        request.operation,
-        response.status,
-        `${request.operation} failed (${where}): HTTP ${response.status} ${truncate(text.replace(/\s+/g, ' ').trim())}`,
-      );
+      const answer = `HTTP ${response.status} ${truncate(text.replace(/\s+/g, ' ').trim())}`.trim();
+      if (decision.reason === 'budget') throw fail(response.status, budgetReason(answer, decision.wantedMs));
+      throw fail(response.status, answer);
     }
 
     let json: unknown;

@@ -5,11 +5,23 @@
  *
  * What differs between the platforms is passed in by the adapter: how it reads its own context
  * into a `JobInput`, where deploy outputs go (a dotenv report, an output-variables file), how the
- * note is written and what the platform calls it (MR note on `!12`, PR comment on `PR #7`), and
- * how open change requests are listed for prune.
+ * note is written and what the platform calls it (MR note on `!12`, PR comment on `PR #7`), how
+ * open change requests are listed for prune, and how one change request's state is asked (the
+ * core's ChangeRequests port, which settles races between a deploy or prune and a close).
  */
 import { failureForComment } from './ci-log-tail.js';
-import { renderNote, type NoteMarkerStyle, type NoteState } from './ci-note.js';
+import {
+  formatRunOrder,
+  isPreviewNote,
+  renderNote,
+  syncNote,
+  withPhase,
+  type NoteMarkerStyle,
+  type NoteState,
+  type NoteStore,
+  type NoteSyncDeps,
+  type RunOrder,
+} from './ci-note.js';
 import {
   CiVariableError,
   inVariableTerms,
@@ -20,16 +32,26 @@ import {
   type Env,
 } from './ci-variables.js';
 import type { ConsoleReporter } from './console-reporter.js';
+import { DeployCancelledError } from './change-request.js';
 import type { DeployResult, JobInput, JobKind, PruneResult, TeardownResult } from './contract.js';
+import type { ChangeRequests } from './deps.js';
 import { describeError } from './describe-error.js';
+import type { Deadline } from './http-retry.js';
+import { checkOutputFiles, OutputWriteError, type OutputFile } from './output-path.js';
 import type { Reporter } from './reporter.js';
 import { secretsOf } from './request.js';
 
+/** The ports an adapter passes to the core (a subset of shared/deps.ts CoreDeps). */
+export interface CiCoreDeps {
+  userAgent?: string;
+  changeRequests?: ChangeRequests | undefined;
+}
+
 /** What the core exports (shared/index.ts); a parameter so tests can pass a fake. */
 export interface CoreApi {
-  deploy(input: JobInput, reporter: Reporter, deps?: { userAgent?: string }): Promise<DeployResult>;
-  teardown(input: JobInput, reporter: Reporter, deps?: { userAgent?: string }): Promise<TeardownResult>;
-  prune(input: JobInput, reporter: Reporter, deps?: { userAgent?: string }): Promise<PruneResult>;
+  deploy(input: JobInput, reporter: Reporter, deps?: CiCoreDeps): Promise<DeployResult>;
+  teardown(input: JobInput, reporter: Reporter, deps?: CiCoreDeps): Promise<TeardownResult>;
+  prune(input: JobInput, reporter: Reporter, deps?: CiCoreDeps): Promise<PruneResult>;
 }
 
 /** The one preview note on the change request, in the platform's words. */
@@ -41,7 +63,14 @@ export interface NoteChannel {
   style: NoteMarkerStyle;
   commit: string | undefined;
   jobUrl: string | undefined;
-  upsert(body: string): Promise<{ id: number; created: boolean }>;
+  /**
+   * This run's place among the repository's runs, from the platform's run counter (GitLab
+   * CI_PIPELINE_ID, Bitbucket BITBUCKET_BUILD_NUMBER); the job's phase is added here. A note
+   * written by a newer run is never overwritten.
+   */
+  order: RunOrder;
+  store: NoteStore;
+  clock: NoteSyncDeps;
 }
 
 /** The open change requests prune keeps previews for, in the platform's words. */
@@ -62,8 +91,15 @@ export interface CiJob {
   note: NoteChannel | undefined;
   /** Platform outputs of a deploy, written before the note and the result line. */
   writeOutputs(result: DeployResult): Promise<void>;
+  /** The files `writeOutputs` writes: checked before the deploy starts (output-path.ts). */
+  outputFiles: OutputFile[];
   /** Called only by prune, before anything prints; throws when the platform API is not available. */
   openChangeRequests(): OpenChangeRequests;
+  /**
+   * Asks the platform for one change request's state; absent without a platform token. Deploy
+   * uses it to stop when its change request was closed meanwhile, prune before each deletion.
+   */
+  changeRequests: ChangeRequests | undefined;
 }
 
 export interface CiPlatform {
@@ -73,22 +109,36 @@ export interface CiPlatform {
   ownSecrets: string[];
   /** The core's field names -> the platform variables that supply them, for errors in the user's terms. */
   fields: Readonly<Record<string, string>>;
-  /** Reads the platform's context; everything it throws is reported like any other failure. */
-  readJob(settings: CiVariables): CiJob;
+  /**
+   * Reads the platform's context; everything it throws is reported like any other failure.
+   * `deadline` is the job's (TIMEOUT from the job's start): the adapter bounds its platform API
+   * calls by it, so a platform that never answers cannot hold the job past its budget.
+   */
+  readJob(settings: CiVariables, deadline: Deadline): CiJob;
 }
 
 /** Runs one job. Never throws: every failure, whatever was thrown, becomes one `✖` line and exit code 1. */
-export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: CiPlatform): Promise<number> {
+export async function runCiJob(
+  env: Env,
+  reporter: ConsoleReporter,
+  platform: CiPlatform,
+  now: () => number = Date.now,
+): Promise<number> {
+  const startedAt = now();
   // Before anything can fail or print: every secret the job was given.
   for (const secret of [...platformSecrets(env, SECRET_VARIABLES), ...platform.ownSecrets]) {
     reporter.mask(secret);
   }
 
   let job: CiJob | undefined;
+  // Failures before the core starts (variables, output files) are the job's setup: no note.
+  let started = false;
   try {
     const settings = readCiVariables(env);
     for (const secret of [...settings.secrets, ...secretsOf(settings.input)]) reporter.mask(secret);
-    job = platform.readJob(settings);
+    job = platform.readJob(settings, { at: startedAt + settings.timeoutMs, now });
+    if (job.action === 'deploy') checkOutputFiles(job.outputFiles);
+    started = true;
     switch (job.action) {
       case 'deploy':
         await deploy(job, platform, reporter);
@@ -103,8 +153,9 @@ export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: Ci
     return 0;
   } catch (error) {
     const message = describeError(inVariableTerms(error, platform.fields));
-    // A variable error means the job never started: nothing for the change request's readers.
-    if (job?.note && !(error instanceof CiVariableError)) {
+    // A variable error means the job never started: nothing for the change request's readers. An
+    // output file that failed after the deploy already has its "deployed" note.
+    if (job?.note && started && !(error instanceof CiVariableError) && !(error instanceof OutputWriteError)) {
       await publishNote(
         job.note,
         {
@@ -113,6 +164,7 @@ export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: Ci
           commit: job.note.commit,
           jobUrl: job.note.jobUrl,
         },
+        job.action === 'teardown' ? 'teardown' : 'deploy',
         reporter,
       );
     }
@@ -122,13 +174,47 @@ export async function runCiJob(env: Env, reporter: ConsoleReporter, platform: Ci
   }
 }
 
+function coreDeps(job: CiJob, platform: CiPlatform): CiCoreDeps {
+  return { userAgent: platform.userAgent, changeRequests: job.changeRequests };
+}
+
 async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
-  const result = await platform.core.deploy(job.input, reporter, { userAgent: platform.userAgent });
-  await job.writeOutputs(result);
+  let result: DeployResult;
+  try {
+    result = await platform.core.deploy(job.input, reporter, coreDeps(job, platform));
+  } catch (error) {
+    if (!(error instanceof DeployCancelledError)) throw error;
+    // The change request was closed: the preview is gone, not ready, and that is what was asked.
+    // No outputs (there is no URL); the note says the preview is deleted, as a teardown's would,
+    // and ranks as one (phase 'teardown'), so this run's own earlier notes never outrank it.
+    if (job.note) {
+      await publishNote(
+        job.note,
+        { kind: 'deleted', result: error.removed, jobUrl: job.note.jobUrl },
+        'teardown',
+        reporter,
+      );
+    }
+    reporter.success(`No preview: ${error.message}`);
+    return;
+  }
+  // The preview exists from here on: a failed output write is reported as what it is, after the
+  // note says the preview is deployed.
+  let outputError: OutputWriteError | undefined;
+  try {
+    await job.writeOutputs(result);
+  } catch (error) {
+    const file = job.outputFiles[0];
+    outputError =
+      error instanceof OutputWriteError
+        ? error
+        : new OutputWriteError(file?.variable ?? 'the output file', file?.path ?? '', result.url, error);
+  }
   if (job.note) {
     await publishNote(
       job.note,
       { kind: 'deployed', result, commit: job.note.commit, jobUrl: job.note.jobUrl },
+      'deploy',
       reporter,
     );
   }
@@ -136,11 +222,14 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
   reporter.success(
     `Preview ${result.action} (workspace ${result.name}, id ${result.workspaceId})${vpn}: ${result.url}`,
   );
+  if (outputError) throw outputError;
 }
 
 async function teardown(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
-  const result = await platform.core.teardown(job.input, reporter, { userAgent: platform.userAgent });
-  if (job.note) await publishNote(job.note, { kind: 'deleted', result, jobUrl: job.note.jobUrl }, reporter);
+  const result = await platform.core.teardown(job.input, reporter, coreDeps(job, platform));
+  if (job.note) {
+    await publishNote(job.note, { kind: 'deleted', result, jobUrl: job.note.jobUrl }, 'teardown', reporter);
+  }
   reporter.success(
     result.deleted
       ? `Preview deleted: workspace ${result.name}${result.workspaceId === undefined ? '' : ` (id ${result.workspaceId})`}`
@@ -163,7 +252,7 @@ async function prune(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter
   const result = await platform.core.prune(
     { ...job.input, changeNumber: undefined, openChangeNumbers: open },
     reporter,
-    { userAgent: platform.userAgent },
+    coreDeps(job, platform),
   );
   for (const entry of result.pruned) {
     reporter.info(
@@ -175,11 +264,35 @@ async function prune(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter
   );
 }
 
-/** The note is a convenience: a failure to write it is a warning, never a failed job. */
-async function publishNote(note: NoteChannel, state: NoteState, reporter: ConsoleReporter): Promise<void> {
+/**
+ * The note is a convenience: a failure to write it is a warning, never a failed job. Concurrent
+ * runs of one change request converge on one note holding the newest run's state (`syncNote`).
+ */
+async function publishNote(
+  note: NoteChannel,
+  state: NoteState,
+  phase: 'deploy' | 'teardown',
+  reporter: ConsoleReporter,
+): Promise<void> {
+  const order = withPhase(note.order, phase);
   try {
-    const written = await note.upsert(reporter.redact(renderNote(state, note.style)));
-    reporter.debug(`${written.created ? 'created' : 'updated'} ${note.noun} ${written.id} on ${note.place}`);
+    const synced = await syncNote(
+      note.store,
+      {
+        body: reporter.redact(renderNote(state, note.style, order)),
+        order,
+        isOurs: (body) => isPreviewNote(body, note.style),
+      },
+      note.clock,
+    );
+    const removed = synced.duplicatesRemoved > 0 ? `; removed ${synced.duplicatesRemoved} duplicate(s)` : '';
+    if (synced.outcome === 'newer-kept') {
+      reporter.info(
+        `The ${note.noun} on ${note.place} already shows a newer run (${formatRunOrder(synced.newer)}); left as it is${removed}.`,
+      );
+    } else {
+      reporter.debug(`${synced.outcome} ${note.noun} ${synced.id} on ${note.place}${removed}`);
+    }
   } catch (error) {
     reporter.warning(`Could not write the preview ${note.noun} on ${note.place}: ${describeError(error)}`);
   }

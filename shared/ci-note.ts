@@ -1,20 +1,30 @@
 /**
- * The merge/pull request note the GitLab and Bitbucket adapters keep on each change request: one
- * note, found again by a marker and edited in place, so a busy MR does not collect a comment per
- * push. The text is the same on both platforms; only the marker differs, because GitLab renders
- * an HTML comment invisibly while Bitbucket's Markdown shows it, and a link-reference definition
- * (`[//]: # (...)`) is invisible in both.
+ * The change request note every adapter keeps: one note (GitLab MR note, Bitbucket PR comment,
+ * GitHub PR comment), found again by a hidden marker and edited in place, so a busy change request
+ * does not collect a comment per push. The GitLab and Bitbucket text is rendered here; GitHub
+ * renders its own. Only the marker differs between platforms, because GitLab and GitHub render an
+ * HTML comment invisibly while Bitbucket's Markdown shows it, and a link-reference definition
+ * (`[//]: # (...)`) is invisible in all of them.
+ *
+ * Concurrent runs of one change request: see `syncNote`.
  */
 import { renderLogTail, type CommentLogTail } from './ci-log-tail.js';
 import { formatHealthCheck, formatTimings } from './ci-timings.js';
 import type { DeployResult, TeardownResult } from './contract.js';
 
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
+/** The second hidden line: which run wrote the note (`syncNote`). */
+const RUN_MARKER_ID = 'codesphere-deploy:run';
 
 export type NoteMarkerStyle = 'html-comment' | 'link-reference';
 
-export function noteMarker(style: NoteMarkerStyle): string {
-  return style === 'html-comment' ? `<!-- ${NOTE_MARKER_ID} -->` : `[//]: # (${NOTE_MARKER_ID})`;
+function hidden(text: string, style: NoteMarkerStyle): string {
+  return style === 'html-comment' ? `<!-- ${text} -->` : `[//]: # (${text})`;
+}
+
+/** The note's first line. `id` is NOTE_MARKER_ID unless a platform keeps an older one (GitHub). */
+export function noteMarker(style: NoteMarkerStyle, id: string = NOTE_MARKER_ID): string {
+  return hidden(id, style);
 }
 
 export type NoteState =
@@ -38,7 +48,8 @@ function shortSha(commit: string | undefined): string | undefined {
   return commit ? commit.slice(0, 12) : undefined;
 }
 
-export function renderNote(state: NoteState, style: NoteMarkerStyle): string {
+/** Renders the GitLab/Bitbucket note; `order` is the writing run's place (see `syncNote`). */
+export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunOrder = []): string {
   const rows: Array<[string, string]> = [];
   let headline: string;
   switch (state.kind) {
@@ -78,7 +89,7 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle): string {
   }
   if (state.jobUrl) rows.push(['Job', state.jobUrl]);
 
-  const lines = [noteMarker(style), `**Codesphere preview** · ${headline}`];
+  const lines = [noteMarker(style), ...runMarkerLines(order, style), `**Codesphere preview** · ${headline}`];
   if (rows.length > 0) {
     lines.push('', '| | |', '| --- | --- |', ...rows.map(([key, value]) => `| ${key} | ${cell(value)} |`));
   }
@@ -86,6 +97,176 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function isPreviewNote(body: string, style: NoteMarkerStyle): boolean {
-  return body.includes(noteMarker(style));
+/**
+ * Whether a note is one of ours: it starts with the marker. A person's note that merely quotes the
+ * marker somewhere is not, so `syncNote` never edits or deletes it.
+ */
+export function isPreviewNote(body: string, style: NoteMarkerStyle, id: string = NOTE_MARKER_ID): boolean {
+  return body.trimStart().startsWith(noteMarker(style, id));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrent runs: one note, never going back to an older run.
+
+/**
+ * A run's place among the runs of one repository: numbers compared left to right, e.g.
+ * `[GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT, phase]`, `[CI_PIPELINE_ID, phase]`,
+ * `[BITBUCKET_BUILD_NUMBER, phase]`, where phase is 0 for a deploy and 1 for a teardown (so a
+ * teardown is newer than the deploy of its own pipeline). Empty: unknown, older than any known run.
+ */
+export type RunOrder = readonly number[];
+
+/** Negative when `a` is an older run than `b`, 0 for the same place, positive when newer. */
+export function compareRunOrder(a: RunOrder, b: RunOrder): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const x = a[i];
+    const y = b[i];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** `4242.1.0`; empty for an unknown order. */
+export function formatRunOrder(order: RunOrder): string {
+  return order.join('.');
+}
+
+/** The inverse of formatRunOrder; anything else (absent, edited by hand) is unknown: `[]`. */
+export function parseRunOrder(text: string | undefined): RunOrder {
+  if (text === undefined || !/^\d+(\.\d+)*$/.test(text)) return [];
+  return text.split('.').map(Number);
+}
+
+/**
+ * A run counter from a CI variable as the order's first parts: `["4242", "1"]` -> `[4242, 1]`.
+ * Unknown (`[]`) unless every part is a whole number: a run that cannot place itself is treated as
+ * older than every run that can, so it never hides a newer run's note.
+ */
+export function runOrderOf(parts: ReadonlyArray<string | undefined>): RunOrder {
+  const numbers = parts.map((part) => (part === undefined ? NaN : Number(part.trim())));
+  return numbers.length > 0 && numbers.every((n) => Number.isSafeInteger(n) && n >= 0) ? numbers : [];
+}
+
+/** The order plus the job's phase (0 deploy, 1 teardown); stays unknown when the run's is. */
+export function withPhase(order: RunOrder, phase: 'deploy' | 'teardown'): RunOrder {
+  return order.length === 0 ? order : [...order, phase === 'deploy' ? 0 : 1];
+}
+
+/** The hidden line naming the writing run, right after the marker. */
+export function runMarkerLines(order: RunOrder, style: NoteMarkerStyle): string[] {
+  return order.length === 0 ? [] : [hidden(`${RUN_MARKER_ID} ${formatRunOrder(order)}`, style)];
+}
+
+/** The order a note was written with; `[]` for notes written before orders existed. */
+export function noteRunOrder(body: string): RunOrder {
+  const match = /^(?:<!-- |\[\/\/\]: # \()codesphere-deploy:run ([\d.]+)(?: -->|\))\s*$/m.exec(body);
+  return parseRunOrder(match?.[1]);
+}
+
+/** One note as the platform lists it. */
+export interface StoredNote {
+  id: number;
+  body: string;
+}
+
+/** The platform's note API for one change request, as `syncNote` needs it. */
+export interface NoteStore {
+  /** Every note on the change request (all pages); `syncNote` picks ours by the marker. */
+  list(): Promise<StoredNote[]>;
+  /** Returns the new note's id. */
+  create(body: string): Promise<number>;
+  /** False when the note no longer exists (404): another run removed it. */
+  update(id: number, body: string): Promise<boolean>;
+  /** A note that is already gone counts as removed. */
+  remove(id: number): Promise<void>;
+}
+
+export interface NoteSyncDeps {
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+export type NoteSyncResult =
+  /** The note now holds this run's body. */
+  | { outcome: 'created' | 'updated' | 'unchanged'; id: number; duplicatesRemoved: number }
+  /** A newer run already wrote the note; it was left alone. */
+  | { outcome: 'newer-kept'; id: number; newer: RunOrder; duplicatesRemoved: number };
+
+/** Platforms may store line ends or a trailing newline differently from what was sent. */
+function sameText(a: string, b: string): boolean {
+  return a.replace(/\r\n/g, '\n').trim() === b.replace(/\r\n/g, '\n').trim();
+}
+
+/** Bounded: each round follows a write by another run; six runs at once settle in two or three. */
+const MAX_ROUNDS = 8;
+
+/**
+ * Writes this run's note so that, whatever runs of the same change request do at the same time,
+ * exactly one note remains and it holds the newest run's body. Platform APIs have no atomic
+ * "create if absent" nor conditional writes, so the runs converge instead:
+ * - no note: create one, then look again (another run may have created one at the same moment);
+ * - several notes: the lowest id wins (the oldest, the one people were notified about); every
+ *   other one was written by a run like this one and is deleted, by whichever run sees it;
+ * - the winner names a newer run (`noteRunOrder`): leave it. Otherwise write ours into it;
+ * - after every write, wait a little and look again, because another run may have read the note
+ *   before our write and written its own after it: an older body is rewritten, duplicates removed.
+ * The pause is twice the slowest call seen (200 ms to 2 s): an older run's read-then-write gap is
+ * about one call, so its write lands before our second look. Limit: an older run whose read and
+ * write lie further apart than that (a stalled runner) can still land last, until the next run.
+ * `body` must start with the marker `isOurs` recognises and contain `runMarkerLines(order)`.
+ * Throws what the store throws (the caller turns it into a warning).
+ */
+export async function syncNote(
+  store: NoteStore,
+  note: { body: string; order: RunOrder; isOurs(body: string): boolean },
+  deps: NoteSyncDeps,
+): Promise<NoteSyncResult> {
+  let slowestMs = 0;
+  const timed = async <T>(call: () => Promise<T>): Promise<T> => {
+    const started = deps.now();
+    try {
+      return await call();
+    } finally {
+      slowestMs = Math.max(slowestMs, deps.now() - started);
+    }
+  };
+  let written: 'created' | 'updated' | undefined;
+  let duplicatesRemoved = 0;
+  let last: NoteSyncResult | undefined;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    // Every round after the first follows a write (ours or a removal): give other runs' writes time to land.
+    if (round > 0) await deps.sleep(Math.min(2000, Math.max(200, 2 * slowestMs)));
+    const ours = (await timed(() => store.list()))
+      .filter((candidate) => note.isOurs(candidate.body))
+      .sort((a, b) => a.id - b.id);
+    const [winner, ...duplicates] = ours;
+    if (winner === undefined) {
+      const id = await timed(() => store.create(note.body));
+      written = 'created';
+      last = { outcome: 'created', id, duplicatesRemoved };
+      continue;
+    }
+    for (const duplicate of duplicates) {
+      await timed(() => store.remove(duplicate.id));
+      duplicatesRemoved += 1;
+    }
+    const theirs = noteRunOrder(winner.body);
+    if (compareRunOrder(theirs, note.order) > 0) {
+      return { outcome: 'newer-kept', id: winner.id, newer: theirs, duplicatesRemoved };
+    }
+    if (sameText(winner.body, note.body)) {
+      last = { outcome: written ?? 'unchanged', id: winner.id, duplicatesRemoved };
+      // Removing a duplicate may have removed another run's newer body: look once more.
+      if (duplicates.length === 0) return last;
+      continue;
+    }
+    if (await timed(() => store.update(winner.id, note.body))) {
+      written ??= 'updated';
+      last = { outcome: written, id: winner.id, duplicatesRemoved };
+    }
+  }
+  // Still changing after MAX_ROUNDS: other runs keep writing; the newest of them settles it.
+  return last ?? { outcome: 'unchanged', id: 0, duplicatesRemoved };
 }

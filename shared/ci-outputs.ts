@@ -16,3 +16,32 @@ export function formatOutputLines(entries: Readonly<Record<string, string>>): st
     })
     .join('');
 }
+
+/**
+ * Splits outputs into those safe to write and those withheld because their value holds a
+ * registered secret. Outputs are read by machines (a later job, GitLab's environment URL), so
+ * they are never redacted: a `***` inside a URL would be worse than no URL. A withheld output is
+ * simply not written; the caller warns, naming it (never its value).
+ *
+ * @param holdsSecret the reporter's check (ConsoleReporter.holdsSecret / ActionsReporter.holdsSecret)
+ */
+export function secretFreeOutputs(
+  entries: Readonly<Record<string, string>>,
+  holdsSecret: (value: string) => boolean,
+): { written: Record<string, string>; withheld: string[] } {
+  const written: Record<string, string> = {};
+  const withheld: string[] = [];
+  for (const [name, value] of Object.entries(entries)) {
+    if (holdsSecret(value)) withheld.push(name);
+    else written[name] = value;
+  }
+  return { written, withheld };
+}
+
+/** The warning for withheld outputs, the same on every platform. */
+export function withheldWarning(withheld: readonly string[], where: string): string {
+  return (
+    `Not written to ${where}: ${withheld.join(', ')}. ${withheld.length === 1 ? 'Its value holds' : 'Their values hold'} ` +
+    'a masked secret (an env value or credential that also occurs there); outputs are never redacted, so they are left out.'
+  );
+}

@@ -11,7 +11,8 @@
  */
 import type { JobInput, JobKind } from './contract.js';
 import { ConfigError } from './errors.js';
-import { parseBoolean } from './values.js';
+import { DEFAULT_TIMEOUT_SECONDS } from './request.js';
+import { BOOLEAN_WORDS, parseBoolean, parseId } from './values.js';
 
 /** A process environment, or a literal in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -47,6 +48,11 @@ export interface CiVariables {
   debug: boolean;
   /** The CI platform's token (GitLab project/personal access token, Bitbucket access token): MR/PR notes and prune. */
   accessToken: string | undefined;
+  /**
+   * The job's time budget in milliseconds (TIMEOUT, default 900 s), for the adapter's own calls to
+   * its platform's API. An invalid TIMEOUT gives the default here; the core reports it.
+   */
+  timeoutMs: number;
   input: CommonJobInput;
   /** Every secret among the variables read, for Reporter.mask before the first request. */
   secrets: string[];
@@ -111,11 +117,31 @@ export function readVariable(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
-/** A yes/no variable such as DEBUG; anything else is an error naming the variable. */
+/** A yes/no variable such as DEBUG, by the one boolean rule (values.ts); anything else is an error naming the variable. */
 export function readFlag(env: Env, name: string, fallback: boolean): boolean {
   const parsed = parseBoolean(env[name]);
-  if (parsed === null) throw new CiVariableError(name, `got "${env[name] ?? ''}"; expected true or false`);
+  if (parsed === null) throw new CiVariableError(name, `got "${env[name] ?? ''}"; expected ${BOOLEAN_WORDS}`);
   return parsed ?? fallback;
+}
+
+/**
+ * A platform's id variable (CI_MERGE_REQUEST_IID, BITBUCKET_PR_ID): digits only, from 1, by the
+ * one id rule (values.ts parseId). Unset or blank gives `undefined`; "9.0", "+9", "9e0" or "0x9"
+ * are errors naming the variable, never a guessed number.
+ */
+export function readId(env: Env, name: string, what: string): number | undefined {
+  const raw = readVariable(env, name);
+  if (raw === undefined) return undefined;
+  const id = parseId(raw);
+  if (id === undefined)
+    throw new CiVariableError(name, `got "${raw}"; expected ${what} (digits only, from 1)`);
+  return id;
+}
+
+/** TIMEOUT in milliseconds by the core's rule (whole seconds, 1-86400), the default when unset or invalid. */
+export function timeoutMsOf(value: string | number | undefined): number {
+  const id = value === undefined ? undefined : parseId(value);
+  return (id !== undefined && id <= 86_400 ? id : DEFAULT_TIMEOUT_SECONDS) * 1000;
 }
 
 function readAction(env: Env): JobKind {
@@ -195,7 +221,7 @@ export function readCiVariables(env: Env): CiVariables {
     accessToken,
     readVariable(env, 'PASSWORD'),
   ].filter((value): value is string => typeof value === 'string' && value.length > 0);
-  return { action, debug, accessToken, input, secrets };
+  return { action, debug, accessToken, timeoutMs: timeoutMsOf(readVariable(env, 'TIMEOUT')), input, secrets };
 }
 
 /**

@@ -10,7 +10,7 @@
  * platform's feature (a GitLab dotenv report, Bitbucket pipe output variables, an MR note).
  */
 import type { Reporter } from './reporter.js';
-import { redact } from './reporter.js';
+import { SecretSet } from './secrets.js';
 
 /** The part of a Writable this reporter needs; tests pass an in-memory sink. */
 export interface TextSink {
@@ -47,15 +47,6 @@ const ANSI = {
   eraseLine: '\u001b[0K',
 } as const;
 
-/**
- * Forms a secret takes that a plain substring match would miss: URL-encoded, as a password
- * sits in a git URL or a query string.
- */
-function derivedForms(secret: string): string[] {
-  const encoded = encodeURIComponent(secret);
-  return encoded === secret ? [secret] : [secret, encoded];
-}
-
 /** GitLab section ids allow only [A-Za-z0-9_.-]; the header text keeps the readable name. */
 function sectionId(name: string, counter: number): string {
   const slug = name
@@ -67,7 +58,7 @@ function sectionId(name: string, counter: number): string {
 }
 
 export class ConsoleReporter implements Reporter {
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new SecretSet();
   private readonly stdout: TextSink;
   private readonly stderr: TextSink;
   private readonly debugEnabled: boolean;
@@ -89,17 +80,22 @@ export class ConsoleReporter implements Reporter {
     this.now = options.now ?? Date.now;
   }
 
+  /** Each line of the secret, trimmed, and its URL-encoded form (shared/secrets.ts has the length rule). */
   mask(secret: string): void {
-    // Whitespace around a pasted token is not part of what gets sent; mask what is.
-    for (const value of [secret, secret.trim()]) {
-      if (!value) continue;
-      for (const form of derivedForms(value)) this.secrets.add(form);
-    }
+    this.secrets.add(secret);
   }
 
-  /** Every registered secret replaced by ***; the adapter uses it for anything it writes itself (files, notes). */
+  /** Every registered secret replaced by ***; the adapter uses it for what people read (notes). */
   redact(text: string): string {
-    return redact(text, this.secrets);
+    return this.secrets.redact(text);
+  }
+
+  /**
+   * Whether a value holds a registered secret. Machine-read outputs are never redacted (a
+   * `***` inside a URL breaks whatever reads it): a value for which this is true is not written.
+   */
+  holdsSecret(value: string): boolean {
+    return this.secrets.foundIn(value);
   }
 
   info(message: string): void {

@@ -1,5 +1,6 @@
 import { errorMessage } from './describe-error.js';
-import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
+import { askChangeRequestState, changeRequestLabel, DeployCancelledError } from './change-request.js';
+import { createWorkspace, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import type { DeployResult, JobInput, Timings } from './contract.js';
 import type { CoreDeps } from './deps.js';
@@ -10,8 +11,14 @@ import { runStageWithLogs } from './stage-logs.js';
 import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
+import { deleteByName } from './teardown.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
-import { wantsZeroDowntimeSwitch, zeroDowntimeSwitch, type SwitchOutcome } from './zero-downtime.js';
+import {
+  settleInterruptedSwitch,
+  wantsZeroDowntimeSwitch,
+  zeroDowntimeSwitch,
+  type SwitchOutcome,
+} from './zero-downtime.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
@@ -19,6 +26,14 @@ import { wantsZeroDowntimeSwitch, zeroDowntimeSwitch, type SwitchOutcome } from 
  * resolve -> apply (create | update) -> wait -> prepare -> run -> VPN check.
  * Input errors surface before anything is created. After the workspace exists, failures are
  * DeploymentErrors that say which workspace is left and what happens to it.
+ *
+ * A close of the change request can race the deploy (teardown runs while the create is still in
+ * flight, or after it). With the adapter's ChangeRequests port the deploy asks the platform twice:
+ * before it creates anything and after the last look at its workspace, right before it reports
+ * success (and once more if its workspace vanished). A closed change request then ends the deploy
+ * with a DeployCancelledError after it deleted the preview's workspaces: the end state is no
+ * workspace, and nothing reports the preview ready. Without the port (no platform token) the
+ * teardown's re-checks and prune are what remain; the README's Reliability section says so.
  */
 export async function deploy(
   input: JobInput,
@@ -33,11 +48,13 @@ export async function deploy(
   const { team, plan } = await clock.phase('resolve', () =>
     reporter.group('Resolve team, plan and VPN config', () => resolveTeamAndPlan(session)),
   );
+  await stopIfClosed(session, team, 'start');
 
   let switched: SwitchOutcome | undefined;
   const applied = await clock.phase('apply', () =>
     reporter.group(`Create or update workspace "${request.workspaceName}"`, async () => {
-      const existing = findByName(await client.listWorkspaces(team.id), request.workspaceName);
+      // First what an interrupted zero-downtime switch left: adopted or removed, never a third workspace.
+      const existing = await settleInterruptedSwitch(session, team, await client.listWorkspaces(team.id));
       if (!existing) return createWorkspace(client, request, team, plan, reporter);
       if (wantsZeroDowntimeSwitch(session, existing)) {
         switched = await zeroDowntimeSwitch(session, team, plan, existing);
@@ -59,6 +76,9 @@ export async function deploy(
     const vpnCheck = switched ? switched.vpnCheck : await finishDeployment(session, applied, clock);
     const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
     const final = await reporter.group('Confirm the workspace', () => confirm(session, team, workspace));
+    // After the last look and before anything reports the preview ready: a close that landed
+    // while we worked (its teardown may have found nothing yet) is settled here.
+    await stopIfClosed(session, team, 'end');
     timings.total = session.deps.now() - session.startedAt;
     const url = final.devDomain ? `https://${final.devDomain}` : '';
     reporter.info(
@@ -76,8 +96,50 @@ export async function deploy(
       timings,
     };
   } catch (err: unknown) {
+    // Our workspace vanished: most likely the close's teardown. If so, finish its job (an
+    // intermediate workspace may remain) and say what happened instead of failing.
+    if (err instanceof WorkspaceGoneError) await stopIfClosed(session, team, 'gone');
     throw leftBehind(err, left);
   }
+}
+
+/**
+ * Asks whether the change request is still open; if it is closed, deletes every workspace of the
+ * preview (as a teardown would) and throws DeployCancelledError. Open or unknown: returns. Branch
+ * previews have no change request and are never stopped here.
+ */
+async function stopIfClosed(session: Session, team: Team, moment: 'start' | 'end' | 'gone'): Promise<void> {
+  const { request, reporter, client, deps } = session;
+  const number = request.changeNumber;
+  if (number === undefined) return;
+  const label = changeRequestLabel(request.platform, number);
+  if (!deps.changeRequests) {
+    if (moment === 'start')
+      reporter.info(
+        `Not checking whether ${label} is still open (no platform token): if it is closed while this deploy runs, ` +
+          "the close's teardown or a later prune removes the preview.",
+      );
+    return;
+  }
+  const state = await askChangeRequestState(deps, reporter, label, number);
+  if (state !== 'closed') return;
+  const name = request.workspaceName;
+  const deletedId = await deleteByName(client, team.id, name, reporter);
+  const removed = {
+    name,
+    ...(deletedId === undefined ? {} : { workspaceId: deletedId }),
+    deleted: deletedId !== undefined,
+  };
+  const what =
+    deletedId === undefined
+      ? `no workspace "${name}" exists`
+      : `deleted its workspace "${name}" (id ${deletedId})`;
+  const Label = label.charAt(0).toUpperCase() + label.slice(1);
+  const message =
+    moment === 'start'
+      ? `${Label} is closed: nothing deployed, ${what}.`
+      : `${Label} was closed while this deploy ran: ${what}; the preview is not reported ready.`;
+  throw new DeployCancelledError(message, label, removed);
 }
 
 async function resolveTeamAndPlan(session: Session): Promise<{ team: Team; plan: Plan }> {
@@ -228,7 +290,12 @@ async function confirm(session: Session, team: Team, workspace: Workspace): Prom
 }
 
 function leftBehind(err: unknown, left: LeftWorkspace): unknown {
-  if (err instanceof WorkspaceGoneError || err instanceof DeploymentError) return err;
+  if (
+    err instanceof WorkspaceGoneError ||
+    err instanceof DeploymentError ||
+    err instanceof DeployCancelledError
+  )
+    return err;
   const reason = errorMessage(err);
   return new DeploymentError(`Deployment failed: ${reason}`, left, { cause: err });
 }

@@ -1,12 +1,41 @@
 /**
- * The core's ports besides the Reporter: time and identity. Injected so unit tests neither
- * wait nor depend on the wall clock (`sleep` can resolve at once while `now` advances).
+ * The core's ports besides the Reporter: time, identity and the change request's state on its
+ * platform. Injected so unit tests neither wait nor depend on the wall clock (`sleep` can resolve
+ * at once while `now` advances), and so the core never talks to a CI platform itself.
  */
 export interface CoreDeps {
   sleep(ms: number): Promise<void>;
   now(): number;
   /** Sent as User-Agent on every request, e.g. "codesphere-deploy-github/0.1.0". */
   userAgent: string;
+  /**
+   * Asks the CI platform whether a change request is still open, with the platform token the
+   * adapter holds. Absent when the adapter has none (then nothing is asked; see ChangeRequests).
+   */
+  changeRequests?: ChangeRequests | undefined;
+}
+
+/**
+ * A change request's state as its platform reports it right now: GitHub pull request `open` or
+ * `closed` (merged included); GitLab merge request `opened` (and `locked`, a merge in progress)
+ * or `closed`/`merged`; Bitbucket pull request `OPEN` or `MERGED`/`DECLINED`/`SUPERSEDED`.
+ * `unknown`: the platform could not say (for instance the request does not exist for this token).
+ */
+export type ChangeRequestState = 'open' | 'closed' | 'unknown';
+
+/**
+ * The port an adapter supplies from its platform API. The core calls it where a race with a
+ * close matters: `deploy` before it creates anything and again before it reports success, and
+ * `prune` right before each deletion. One platform call per question, no caching: the answer
+ * must be current.
+ */
+export interface ChangeRequests {
+  /**
+   * The state of change request `number` (PR number, MR iid, PR id) of the job's repository.
+   * May throw on a failed call (the error's message must carry no secret): the core turns that
+   * into a warning and treats the state as `unknown`, never into a failed job.
+   */
+  state(number: number): Promise<ChangeRequestState>;
 }
 
 export const CORE_VERSION = '0.1.0';

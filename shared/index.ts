@@ -1,7 +1,8 @@
 /**
  * The core's public entry points. Adapters call exactly these:
  *
- *   deploy(input, reporter, deps?)   -> DeployResult    (create or update the change's preview)
+ *   deploy(input, reporter, deps?)   -> DeployResult    (create or update the change's preview;
+ *                                       DeployCancelledError when its change request is closed)
  *   teardown(input, reporter, deps?) -> TeardownResult  (delete it; already gone is success)
  *   prune(input, reporter, deps?)    -> PruneResult     (delete previews of closed changes / past a TTL)
  *
@@ -13,7 +14,8 @@ export { deploy } from './deploy.js';
 export { teardown } from './teardown.js';
 export { prune } from './prune.js';
 
-export type { CoreDeps } from './deps.js';
+export type { ChangeRequests, ChangeRequestState, CoreDeps } from './deps.js';
+export { DeployCancelledError } from './change-request.js';
 export { defaultDeps, CORE_VERSION } from './deps.js';
 export type { Reporter } from './reporter.js';
 export { redact } from './reporter.js';

@@ -4,32 +4,52 @@ import type { Platform } from './contract.js';
 
 /**
  * Deterministic workspace names: the only identity a preview has. Every run finds its
- * workspace again by name (names are unique per team on Codesphere), so the scheme must be
- * stable across runs, unique per change request, and recognisable for pruning.
+ * workspace again by name (names are unique per team on Codesphere), so the map
+ * (platform, repository, change request | branch) -> name must be one-to-one and stable, and
+ * the names of the two kinds, and of a switch's intermediate workspaces, must never meet.
  *
- * | platform  | change request preview   | example            |
- * | --------- | ------------------------ | ------------------ |
- * | GitHub    | `<repo>-#<number>`       | `shop-#42`         |
- * | GitLab    | `<project>-!<iid>`       | `shop-!42`         |
- * | Bitbucket | `<repo>-pr-<id>`         | `shop-pr-42`       |
- * | any       | `<repo>-<branch>` (branch preview, no change number) | `shop-feature-login` |
+ * | kind                         | name                              | example                       |
+ * | ---------------------------- | --------------------------------- | ----------------------------- |
+ * | GitHub pull request          | `<repo>-#<number>`                | `shop-#42`                    |
+ * | GitLab merge request         | `<repo>-!<iid>`                   | `shop-!42`                    |
+ * | Bitbucket pull request       | `<repo>-pr-<id>`                  | `shop-pr-42`                  |
+ * | branch preview (any platform)| `<repo>-<slug>-<10 letters>`      | `shop-feat-login-qzkcmwhbta`  |
+ * | zero-downtime switch         | `<preview>-vpn-switch`, `<preview>-vpn-retiring` | `shop-#42-vpn-switch` |
  *
- * - `<repo>` is the last path segment of the repository ("acme/shop" -> "shop"): GitHub's
- *   scheme is exactly the official codesphere-cloud/gh-action-deploy's (`${repo}-#${number}`
- *   with repo = GITHUB_REPOSITORY without the owner), so previews it created are adopted.
- * - GitLab writes merge requests as `!iid`, so `-!<iid>` reads like GitLab itself; the project's
- *   path (not its display name) is used because it is stable and URL-safe.
- * - Bitbucket has no sigil for pull requests; `pr-<id>` keeps the name URL- and shell-friendly.
- * - Branch previews: the branch is sanitised to `[A-Za-z0-9._-]` (other characters become `-`),
- *   and names longer than 63 characters are cut and suffixed with 8 hex digits of the branch's
- *   SHA-256, so two long branches never collide and the same branch always maps to one name.
- *   Branch previews are never pruned by pattern: `<repo>-<anything>` could be a hand-made
- *   workspace.
+ * - `<repo>` is the last path segment of the repository ("acme/shop" -> "shop"). GitHub's
+ *   scheme is exactly the official codesphere-cloud/gh-action-deploy's (`${repo}-#${number}`), so
+ *   previews it created are adopted; GitLab writes merge requests `!iid`; Bitbucket has no sigil,
+ *   so `pr-<id>`.
+ * - A branch preview carries a readable slug of the branch (lower case, accents dropped, anything
+ *   outside `[a-z0-9._]` a `-`) followed by 10 lower-case letters derived from SHA-256 of
+ *   (platform, repository, branch). The slug is lossy (`feat/login` and `feat-login`, `fix/ä` and
+ *   `fix/ö`, `修复` and `功能` share one); the letters are what keeps names apart, 26^10 (47 bits)
+ *   of them, so a collision is as unlikely as a SHA-256 collision on 47 bits. They are letters,
+ *   never digits, and exactly 10 of them, which is what keeps the kinds apart: a change-request
+ *   name ends in a digit, an intermediate name in `-switch` or `-retiring` (6 and 8 letters), a
+ *   branch preview in `-` and 10 letters. So no branch, however named, yields a change request's
+ *   name or an intermediate name, on any platform and for any repository, nor the reverse.
+ * - The branch is compared after NFC normalisation (git on macOS precomposes names to NFC by
+ *   default, so `ä` typed either way is one branch); case is kept (`Feat` and `feat` are
+ *   different git branches and get different names, different even ignoring case).
+ * - Length: Codesphere's OpenAPI sets no maximum for a workspace name (`name: string`) and the
+ *   emulator requires only a non-empty one; `MAX_NAME_LENGTH` (63, the DNS label limit) is our
+ *   own conservative bound. A branch preview and both of its intermediate names stay within it;
+ *   a change request's name is the official scheme whatever the repository's length.
  * - Limitation (inherited from the official action): two repositories with the same name under
- *   different owners, deploying to the same team, share names. Use different teams for them.
+ *   different owners share change-request names in one team. Branch previews do not (the whole
+ *   repository path is hashed).
  */
 
 export const MAX_NAME_LENGTH = 63;
+
+/** The suffixes of a zero-downtime switch's intermediate workspaces (shared/zero-downtime.ts). */
+const SWITCHING_SUFFIX = '-vpn-switch';
+const RETIRING_SUFFIX = '-vpn-retiring';
+const LONGEST_INTERMEDIATE_SUFFIX = Math.max(SWITCHING_SUFFIX.length, RETIRING_SUFFIX.length);
+
+/** Letters of the branch fingerprint: 26^10 > 2^47 names, and never digits (see above). */
+const FINGERPRINT_LENGTH = 10;
 
 /** The repository's own name: the last segment of "owner/repo" or "group/sub/project". */
 export function repositoryShortName(repository: string): string {
@@ -49,37 +69,72 @@ const changeSuffixPattern: Record<Platform, string> = {
   bitbucket: '-pr-(\\d+)',
 };
 
+/** What a preview's name is derived from. */
 export interface NameSource {
   platform: Platform;
+  /** "owner/repo" (GitHub, Bitbucket) or the project path "group/sub/project" (GitLab). */
   repository: string;
   /** PR / MR number; absent for a branch preview. */
   changeNumber?: number | undefined;
+  /** The branch's name without `refs/heads/`; used only when there is no change number. */
   branch?: string | undefined;
 }
 
-/** The workspace name for a change request (or, without a number, for a branch). */
+/**
+ * The workspace name of a change request's preview (or, without a number, of a branch's).
+ * Throws when neither a change number nor a non-empty branch is given.
+ */
 export function workspaceName(source: NameSource): string {
   const repo = repositoryShortName(source.repository);
   if (source.changeNumber !== undefined)
     return `${repo}${changeSuffix[source.platform](source.changeNumber)}`;
   if (!source.branch) throw new Error('workspaceName needs a change number or a branch');
-  return branchPreviewName(repo, source.branch);
+  return branchPreviewName(source.platform, source.repository, source.branch);
 }
 
-function branchPreviewName(repo: string, branch: string): string {
-  const clean = branch
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/-{2,}/g, '-')
-    .replace(/^-|-$/g, '');
-  const name = `${repo}-${clean || 'branch'}`;
-  if (name.length <= MAX_NAME_LENGTH) return name;
-  const hash = createHash('sha256').update(branch).digest('hex').slice(0, 8);
-  return `${name.slice(0, MAX_NAME_LENGTH - 9)}-${hash}`;
+function branchPreviewName(platform: Platform, repository: string, branch: string): string {
+  const repo = slug(repositoryShortName(repository), false);
+  const readable = [repo, slug(branch.normalize('NFC'), true)].filter((s) => s.length > 0).join('-');
+  // Room for "-<fingerprint>" and the longest intermediate suffix, so all three names fit.
+  const room = MAX_NAME_LENGTH - LONGEST_INTERMEDIATE_SUFFIX - FINGERPRINT_LENGTH - 1;
+  const prefix = trimEnds(readable.slice(0, room));
+  const print = fingerprint(platform, repository, branch);
+  return prefix ? `${prefix}-${print}` : print;
+}
+
+/** Lossy, readable: accents dropped, runs of anything outside [A-Za-z0-9._] become one `-`. */
+function slug(text: string, lowerCase: boolean): string {
+  const plain = text.normalize('NFKD').replace(/\p{M}+/gu, '');
+  const cased = lowerCase ? plain.toLowerCase() : plain;
+  return trimEnds(cased.replace(/[^A-Za-z0-9._]+/g, '-'));
+}
+
+function trimEnds(text: string): string {
+  return text.replace(/^[-.]+|[-.]+$/g, '');
+}
+
+/**
+ * 10 lower-case letters from SHA-256 of (platform, repository, NFC branch). The repository is
+ * lower-cased (GitHub, GitLab and Bitbucket resolve owner and name case-insensitively); the
+ * branch is not (git branch names are case-sensitive).
+ */
+function fingerprint(platform: Platform, repository: string, branch: string): string {
+  const digest = createHash('sha256')
+    .update(`${platform}\n${repository.toLowerCase()}\n${branch.normalize('NFC')}`)
+    .digest();
+  let value = digest.readBigUInt64BE(0);
+  let letters = '';
+  for (let i = 0; i < FINGERPRINT_LENGTH; i++) {
+    letters += String.fromCharCode(97 + Number(value % 26n));
+    value /= 26n;
+  }
+  return letters;
 }
 
 /**
  * Reads a workspace name back: the change number if it is a change-request preview of this
- * repository on this platform, else `undefined` (never ours to prune).
+ * repository on this platform, else `undefined` (never ours to prune). Intermediate names are
+ * not previews themselves: see `parsePreviewName`.
  */
 export function parseChangeNumber(name: string, platform: Platform, repository: string): number | undefined {
   const repo = escapeRegExp(repositoryShortName(repository));
@@ -89,22 +144,60 @@ export function parseChangeNumber(name: string, platform: Platform, repository: 
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+/** Which workspace of a preview a name denotes. */
+export type PreviewStage = 'preview' | 'switching' | 'retiring';
+
+/** A change-request preview recognised by name, with the stage of a switch it is in. */
+export interface ParsedPreviewName {
+  changeNumber: number;
+  /** `preview`: the canonical name; `switching` / `retiring`: a zero-downtime switch's intermediate. */
+  stage: PreviewStage;
+  /** The canonical name of the preview this workspace belongs to. */
+  previewName: string;
+}
+
+/**
+ * Like `parseChangeNumber`, but also recognises the intermediate workspaces of a zero-downtime
+ * switch (`<preview>-vpn-switch`, `<preview>-vpn-retiring`) as belonging to their change
+ * request, so prune handles them with their preview. `undefined` for anything else.
+ */
+export function parsePreviewName(
+  name: string,
+  platform: Platform,
+  repository: string,
+): ParsedPreviewName | undefined {
+  const candidates: [PreviewStage, string][] = [['preview', name]];
+  if (name.endsWith(SWITCHING_SUFFIX))
+    candidates.push(['switching', name.slice(0, -SWITCHING_SUFFIX.length)]);
+  if (name.endsWith(RETIRING_SUFFIX)) candidates.push(['retiring', name.slice(0, -RETIRING_SUFFIX.length)]);
+  for (const [stage, previewName] of candidates) {
+    const changeNumber = parseChangeNumber(previewName, platform, repository);
+    if (changeNumber !== undefined) return { changeNumber, stage, previewName };
+  }
+  return undefined;
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /**
  * The temporary name of the replacement workspace during a zero-downtime VPN switch
- * (shared/zero-downtime.ts); teardown deletes it too, should a switch have been interrupted.
+ * (shared/zero-downtime.ts); deploy and teardown recognise it as the preview's.
  */
 export function switchingName(name: string): string {
-  return `${name}-vpn-switch`;
+  return `${name}${SWITCHING_SUFFIX}`;
 }
 
 /**
  * The name the old workspace carries during a zero-downtime switch's handover, between giving up
- * the canonical name and being deleted; teardown deletes it too, should a switch stop there.
+ * the canonical name and being deleted; deploy and teardown recognise it as the preview's.
  */
 export function retiringName(name: string): string {
-  return `${name}-vpn-retiring`;
+  return `${name}${RETIRING_SUFFIX}`;
+}
+
+/** Every name a preview's workspaces can carry: the canonical one and the intermediates. */
+export function previewNames(name: string): string[] {
+  return [name, switchingName(name), retiringName(name)];
 }

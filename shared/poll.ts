@@ -1,5 +1,7 @@
-import { CodesphereDeployError } from './errors.js';
 import type { CoreDeps } from './deps.js';
+import { BUDGET_NAME, DeadlineExceededError } from './http-retry.js';
+
+export { DeadlineExceededError };
 
 /**
  * Readiness polling. Codesphere has no push channel for workspace or pipeline state, so the
@@ -21,10 +23,6 @@ export const DEFAULT_SCHEDULE: PollSchedule = {
   slowIntervalMs: 1_000,
 };
 
-export class DeadlineExceededError extends CodesphereDeployError {
-  override readonly name = 'DeadlineExceededError';
-}
-
 export interface PollOptions<T> {
   /** What is awaited, for the timeout message: "workspace 12 to start". */
   what: string;
@@ -38,10 +36,19 @@ export interface PollOptions<T> {
   onPending?: (elapsedMs: number) => void;
 }
 
+/**
+ * Polls `check` until it yields a value. Throws DeadlineExceededError ("Timed out waiting for
+ * <what>") once the deadline has passed, checked after every wait as well, so the last check is
+ * never sent with no budget left (the HTTP layer would refuse it with a less telling message).
+ */
 export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
   const schedule = options.schedule ?? DEFAULT_SCHEDULE;
   const { now, sleep } = options.deps;
   const started = now();
+  const timedOut = () =>
+    new DeadlineExceededError(
+      `Timed out waiting for ${options.what} after ${Math.round((now() - started) / 1000)} s: the job's time budget (${BUDGET_NAME}) is used up.`,
+    );
   for (;;) {
     const value = await options.check();
     if (value !== undefined) return value;
@@ -49,11 +56,8 @@ export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
     options.onPending?.(elapsed);
     const interval = elapsed < schedule.fastPhaseMs ? schedule.fastIntervalMs : schedule.slowIntervalMs;
     const remaining = options.deadline - now();
-    if (remaining <= 0) {
-      throw new DeadlineExceededError(
-        `Timed out waiting for ${options.what} after ${Math.round(elapsed / 1000)} s (the job's time budget, timeoutSeconds, is used up).`,
-      );
-    }
+    if (remaining <= 0) throw timedOut();
     await sleep(Math.min(interval, remaining));
+    if (options.deadline - now() <= 0) throw timedOut();
   }
 }

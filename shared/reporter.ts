@@ -5,6 +5,8 @@
  * files). The core never writes to stdout itself, so tests can capture every word and
  * assert that no secret reached any of them.
  */
+import { SecretSet } from './secrets.js';
+
 export interface Reporter {
   info(message: string): void;
   warning(message: string): void;
@@ -16,19 +18,25 @@ export interface Reporter {
   /**
    * Registers a secret. Called before the first request for every credential; from then on
    * the adapter must never print it (GitHub masks natively; the others redact in their writer).
+   * A multi-line secret is masked line by line (shared/secrets.ts has the rule).
    */
   mask(secret: string): void;
-  /** A named result for later steps (GitHub output, dotenv line, pipe variable). */
+  /**
+   * A named result for later steps (GitHub output, dotenv line, pipe variable). Machine-read, so
+   * never redacted: a value that holds a registered secret is not written at all (with a warning).
+   */
   output(name: string, value: string): void;
   /** Markdown appended to the run's summary, where the platform has one. */
   summary(markdown: string): void;
 }
 
-/** Replaces every registered secret in a text; the redaction used by adapters without native masking. */
+/**
+ * Replaces every secret in a text by `***`, by the masking rule of shared/secrets.ts (each line of
+ * a multi-line secret; short ones only as whole words; under 4 characters not at all). For text
+ * written by adapters without native masking, and for messages quoted from foreign errors.
+ */
 export function redact(text: string, secrets: Iterable<string>): string {
-  let out = text;
-  // Longest first, so a secret that contains another is replaced whole.
-  const sorted = [...secrets].filter((s) => s.length >= 3).sort((a, b) => b.length - a.length);
-  for (const secret of sorted) out = out.split(secret).join('***');
-  return out;
+  const set = new SecretSet();
+  for (const secret of secrets) set.add(secret);
+  return set.redact(text);
 }

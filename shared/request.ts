@@ -1,10 +1,13 @@
 import { z } from 'zod';
 
 import type { JobInput, JobKind, Platform } from './contract.js';
+import { parseDotenv, type EnvVar } from './dotenv.js';
 import { ConfigError, type FieldIssue } from './errors.js';
+import { reservedEnvNameProblem } from './managed-env.js';
 import { healthCheckField, type HealthCheckTarget } from './health-check.js';
 import { workspaceName } from './naming.js';
-import { isBlank, parseBoolean } from './values.js';
+import { isSecretName, SecretSet } from './secrets.js';
+import { BOOLEAN_WORDS, isBlank, parseBoolean } from './values.js';
 
 /**
  * The one input surface of the core: `parseRequest` turns an adapter's raw `JobInput` (strings
@@ -19,10 +22,8 @@ export type Credentials =
 export type TeamRef = { id: number } | { name: string };
 export type PlanRef = { id: number } | { title: string };
 
-export interface EnvVar {
-  name: string;
-  value: string;
-}
+export type { EnvVar };
+export { ENV_NAME_PATTERN } from './dotenv.js';
 
 export interface VpnCheckTarget {
   host: string;
@@ -71,18 +72,35 @@ export interface DeployRequest {
 export const DEFAULT_API_URL = 'https://codesphere.com';
 export const DEFAULT_PLAN = 'Boost';
 export const DEFAULT_TIMEOUT_SECONDS = 900;
-export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-/** Env names whose values are treated as secrets (masked), whatever the adapter says. */
-const SECRET_ENV_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|PASS|PSK|KEY|CREDENTIAL|PRIVATE|AUTH|CERT|SALT)/i;
 
 // ---------------------------------------------------------------------------------------------
 // Field parsers. Each returns the parsed value or adds one issue naming what was given.
 
 type Ctx = z.core.$RefinementCtx;
 
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides:
+ * nothing a name holds, and each can change what a log shows (a line break starts a new log line,
+ * which the GitHub runner may read as a workflow command; an override reorders what is shown).
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+/** The secrets of the input being parsed (parseRequest is synchronous, so one at a time). */
+let parsingSecrets: SecretSet | undefined;
+
+/**
+ * A given value as quoted in an error: JSON-quoted, every control or layout character escaped as
+ * `\uXXXX` (JSON leaves U+2028, U+0085 and bidi overrides as they are), cut at 80 characters.
+ */
 function show(value: unknown): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  // Secrets are masked before quoting: JSON escapes (\", \\, \n) would hide them from a reporter's mask.
+  const raw = typeof value === 'string' && parsingSecrets ? parsingSecrets.redact(value) : value;
+  const json = typeof raw === 'string' ? JSON.stringify(raw) : (JSON.stringify(raw) ?? String(raw));
+  const text = json.replace(
+    CONTROL_CHARACTERS,
+    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -97,25 +115,11 @@ function trimmed(value: unknown): string | undefined {
   return typeof value === 'string' ? value.trim() : undefined;
 }
 
-const optionalText = z.unknown().transform((v, ctx) => {
-  if (isBlank(v)) return undefined;
-  if (typeof v !== 'string') return fail(ctx, `got ${show(v)}; expected text`);
-  return v.trim();
-});
-
-function requiredText(expected: string) {
-  return z.unknown().transform((v, ctx) => {
-    const text = trimmed(v);
-    if (text === undefined) return fail(ctx, `missing; expected ${expected}`);
-    return text;
-  });
-}
-
 function booleanField(defaultValue: boolean | undefined) {
   return z.unknown().transform((v, ctx) => {
     const parsed = parseBoolean(typeof v === 'string' || typeof v === 'boolean' ? v : undefined);
     if (parsed === null || (v !== undefined && typeof v !== 'string' && typeof v !== 'boolean'))
-      return fail(ctx, `got ${show(v)}; expected true or false`);
+      return fail(ctx, `got ${show(v)}; expected ${BOOLEAN_WORDS}`);
     return parsed ?? defaultValue;
   });
 }
@@ -131,11 +135,52 @@ function integerField(min: number, max: number, expected: string) {
   });
 }
 
+/** The same set, non-global, for a position search. */
+const CONTROL_CHARACTER = new RegExp(CONTROL_CHARACTERS.source, 'u');
+
+/** `U+000A` for the first control character of a text, or undefined when it has none. */
+function firstControlCharacter(text: string): string | undefined {
+  const match = CONTROL_CHARACTER.exec(text);
+  if (!match) return undefined;
+  const code = match[0].codePointAt(0) ?? 0;
+  return `U+${code.toString(16).toUpperCase().padStart(4, '0')} at position ${match.index + 1}`;
+}
+
+/**
+ * A name users type and Codesphere compares (team, plan, VPN config, branch): trimmed, in Unicode
+ * NFC (so a name typed decomposed matches the one stored precomposed), free of control characters.
+ */
+function printableName(ctx: Ctx, text: string, expected: string): string {
+  const control = firstControlCharacter(text);
+  if (control !== undefined)
+    return fail(
+      ctx,
+      `got ${show(text)}, which holds a control character (${control}); expected ${expected} in printable characters`,
+    );
+  return text.normalize('NFC');
+}
+
 function nameOrId(what: string, fallback?: string) {
   return z.unknown().transform((v, ctx) => {
     const text = trimmed(v) ?? fallback;
     if (text === undefined) return fail(ctx, `missing; expected the ${what}'s name or its numeric id`);
-    return text;
+    return printableName(ctx, text, `the ${what}'s name or its numeric id`);
+  });
+}
+
+function optionalName(expected: string) {
+  return z.unknown().transform((v, ctx) => {
+    if (isBlank(v)) return undefined;
+    if (typeof v !== 'string') return fail(ctx, `got ${show(v)}; expected ${expected}`);
+    return printableName(ctx, v.trim(), expected);
+  });
+}
+
+function requiredName(expected: string) {
+  return z.unknown().transform((v, ctx) => {
+    const text = trimmed(v);
+    if (text === undefined) return fail(ctx, `missing; expected ${expected}`);
+    return printableName(ctx, text, expected);
   });
 }
 
@@ -198,55 +243,16 @@ const credentialsField = z
     );
   });
 
-function parseDotenvValue(raw: string): string | undefined {
-  const value = raw.trim();
-  if (value.startsWith('"')) {
-    if (value.length < 2 || !value.endsWith('"')) return undefined;
-    return value.slice(1, -1).replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
-  }
-  if (value.startsWith("'")) {
-    if (value.length < 2 || !value.endsWith("'")) return undefined;
-    return value.slice(1, -1);
-  }
-  // Unquoted: an inline comment starts at " #".
-  const comment = value.search(/\s#/);
-  return (comment >= 0 ? value.slice(0, comment) : value).trim();
-}
-
-/** Dotenv text: `NAME=value` lines, blank lines and `#` comments ignored, optional `export `. */
+/**
+ * Dotenv text in Docker Compose's `.env` syntax (shared/dotenv.ts). Problems name lines, never
+ * their text: any line may hold a secret.
+ */
 const envField = z.unknown().transform((v, ctx): EnvVar[] => {
   if (isBlank(v)) return [];
   if (typeof v !== 'string') return fail(ctx, 'expected dotenv text: NAME=value lines');
-  const vars = new Map<string, string>();
-  const problems: string[] = [];
-  v.split(/\r?\n/).forEach((line, index) => {
-    const text = line.trim();
-    if (text === '' || text.startsWith('#')) return;
-    const body = text.replace(/^export\s+/, '');
-    const eq = body.indexOf('=');
-    // Values are never shown: they are often secrets.
-    if (eq <= 0) {
-      problems.push(
-        `line ${index + 1} is not NAME=value (no name before "="; the line is not shown, it may hold a secret)`,
-      );
-      return;
-    }
-    const name = body.slice(0, eq).trim();
-    if (!ENV_NAME_PATTERN.test(name)) {
-      problems.push(
-        `line ${index + 1}: name ${show(name)} is invalid; names match ${ENV_NAME_PATTERN.source} (letters, digits, _ . -, not starting with a digit)`,
-      );
-      return;
-    }
-    const value = parseDotenvValue(body.slice(eq + 1));
-    if (value === undefined) {
-      problems.push(`line ${index + 1} (${name}): the value's closing quote is missing`);
-      return;
-    }
-    vars.set(name, value);
-  });
-  if (problems.length > 0) return fail(ctx, problems.join('; '));
-  return [...vars].map(([name, value]) => ({ name, value }));
+  const { vars, problems } = parseDotenv(v);
+  if (problems.length > 0) return fail(ctx, problems.map((p) => p.message).join('; '));
+  return vars;
 });
 
 const HOST_PATTERN =
@@ -397,12 +403,16 @@ function requestSchema(kind: JobKind) {
         team: nameOrId('team'),
         plan: nameOrId('plan', DEFAULT_PLAN),
         onDemand: booleanField(false),
-        vpnConfig: optionalText,
-        env: envField,
+        vpnConfig: optionalName('the name of a VPN config of the team'),
+        // The integration's own bookkeeping variables may not be declared (shared/managed-env.ts).
+        env: envField.superRefine((vars, ctx) => {
+          const problem = reservedEnvNameProblem(vars);
+          if (problem !== undefined) fail(ctx, problem);
+        }),
         restricted: booleanField(undefined),
         cloneDepth: integerField(1, 1_000_000, 'a positive whole number of commits'),
         replicas: integerField(1, 100, 'a whole number of replicas from 1'),
-        baseImage: optionalText,
+        baseImage: optionalName('a base image name'),
         vpnCheck: vpnCheckField,
         healthCheck: healthCheckField,
         vpnSwitch: vpnSwitchField,
@@ -411,7 +421,10 @@ function requestSchema(kind: JobKind) {
         repository: repositoryField,
         gitUrl: gitUrlField(kind === 'deploy'),
         isPrivateRepo: booleanField(true),
-        branch: kind === 'deploy' ? requiredText('the branch to deploy') : optionalText,
+        branch:
+          kind === 'deploy'
+            ? requiredName('the branch to deploy')
+            : optionalName('the branch of the preview'),
         commit: commitField,
         changeNumber,
         openChangeNumbers: openNumbersField,
@@ -419,7 +432,7 @@ function requestSchema(kind: JobKind) {
         dryRun: booleanField(false),
       })
       .transform((f): DeployRequest => {
-        const envSecrets = f.env.filter((e) => SECRET_ENV_NAME.test(e.name)).map((e) => e.value);
+        const envSecrets = f.env.filter((e) => isSecretName(e.name)).map((e) => e.value);
         const credentialSecrets =
           f.credentials.kind === 'token' ? [f.credentials.apiToken] : [f.credentials.password];
         return {
@@ -472,7 +485,14 @@ const schemas = {
 
 /** Validates a job's input; throws a ConfigError listing every bad field. */
 export function parseRequest(input: JobInput, kind: JobKind): DeployRequest {
-  const result = schemas[kind].safeParse(input);
+  parsingSecrets = new SecretSet();
+  for (const secret of secretsOf(input)) parsingSecrets.add(secret);
+  let result;
+  try {
+    result = schemas[kind].safeParse(input);
+  } finally {
+    parsingSecrets = undefined;
+  }
   const issues = [...(result.success ? [] : toFieldIssues(result.error)), ...crossFieldIssues(input, kind)];
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
   return result.data;
@@ -509,20 +529,18 @@ function toFieldIssues(error: z.ZodError): FieldIssue[] {
 
 /**
  * Values an adapter should mask even before calling the core (the core masks them too): the
- * credentials and secret-looking env values of a raw input, without validating anything.
+ * credentials, the values of secret-named env variables (shared/secrets.ts), and every env line
+ * that cannot be read as NAME=value (it may continue a secret pasted without quotes), without
+ * validating anything.
  */
 export function secretsOf(input: Partial<JobInput>): string[] {
   const out = [input.apiToken, input.password].filter(
     (s): s is string => typeof s === 'string' && s.trim() !== '',
   );
   if (typeof input.env === 'string') {
-    for (const line of input.env.split(/\r?\n/)) {
-      const m = /^\s*(?:export\s+)?([^=\s]+)\s*=(.*)$/.exec(line);
-      if (m?.[1] && m[2] !== undefined && SECRET_ENV_NAME.test(m[1])) {
-        const value = parseDotenvValue(m[2]);
-        if (value) out.push(value);
-      }
-    }
+    const { vars, unreadable } = parseDotenv(input.env);
+    for (const { name, value } of vars) if (isSecretName(name) && value !== '') out.push(value);
+    out.push(...unreadable.filter((line) => line.trim() !== ''));
   }
   return out;
 }

@@ -3,6 +3,36 @@ import type { Plan, Team } from './codesphere/schemas.js';
 import { ApiError, ConfigError } from './errors.js';
 import type { PlanRef, TeamRef } from './request.js';
 
+/** A name as Codesphere's names are compared here: Unicode NFC (precomposed `É` equals `E` + U+0301). */
+export function canonicalName(name: string): string {
+  return name.normalize('NFC');
+}
+
+/**
+ * A name reduced to what people get wrong without meaning another name: case, surrounding
+ * spaces and runs of inner spaces (on the NFC form). Matches under this key are suggestions
+ * ("did you mean"), never silently taken.
+ */
+function looseKey(name: string): string {
+  return canonicalName(name).trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/**
+ * A name in quotes, as written: names reaching here hold no control characters (the request
+ * refuses them), and JSON escapes would hide a secret pasted into a name from the reporter's mask.
+ */
+function quoted(name: string): string {
+  return `"${name}"`;
+}
+
+/** ` Did you mean "X"?` for names that differ from the wanted one only by case or spaces. */
+function didYouMean(wanted: string, names: readonly string[]): string {
+  const key = looseKey(wanted);
+  const close = [...new Set(names.filter((name) => looseKey(name) === key))];
+  if (close.length === 0) return '';
+  return ` Did you mean ${close.map(quoted).join(' or ')}? Only case or spaces differ.`;
+}
+
 /**
  * Names in, ids out. Users write `team: My Team`, `plan: Boost`, `vpnConfig: office`; these
  * functions find the ids, and when a name matches nothing they list what exists, so the fix
@@ -21,20 +51,23 @@ export async function resolveTeam(client: CodesphereClient, ref: TeamRef): Promi
       );
     return team;
   }
-  const matches = teams.filter((t) => t.name === ref.name);
+  const wanted = canonicalName(ref.name);
+  const matches = teams.filter((t) => canonicalName(t.name) === wanted);
   if (matches.length === 1 && matches[0]) return matches[0];
   if (matches.length > 1) {
     const ids = matches.map((t) => t.id).join(', ');
     throw ConfigError.single(
       'team',
-      `several teams are named ${JSON.stringify(ref.name)} (ids ${ids}); set team to the numeric id`,
+      `several teams are named ${quoted(ref.name)} (ids ${ids}); set team to the numeric id`,
     );
   }
-  const caseInsensitive = teams.find((t) => t.name.toLowerCase() === ref.name.toLowerCase());
-  const hint = caseInsensitive ? ` Did you mean ${JSON.stringify(caseInsensitive.name)}?` : '';
+  const hint = didYouMean(
+    ref.name,
+    teams.map((t) => t.name),
+  );
   throw ConfigError.single(
     'team',
-    `Unknown team ${JSON.stringify(ref.name)}.${hint} Teams these credentials can see: ${visible}`,
+    `Unknown team ${quoted(ref.name)}.${hint} Teams these credentials can see: ${visible}`,
   );
 }
 
@@ -59,11 +92,12 @@ export async function resolvePlan(
         `plan ${ref.id} (${plan.title}) is deprecated. Available ${kind} plans: ${titles}`,
       );
   } else {
-    const matches = usable.filter((p) => p.title === ref.title);
-    plan = matches[0];
+    const wanted = canonicalName(ref.title);
+    const sameTitle = (p: Plan) => canonicalName(p.title) === wanted;
+    plan = usable.find(sameTitle);
     if (!plan) {
-      const other = plans.find((p) => p.title === ref.title && !p.deprecated);
-      const deprecated = plans.find((p) => p.title === ref.title && p.deprecated);
+      const other = plans.find((p) => sameTitle(p) && !p.deprecated);
+      const deprecated = plans.find((p) => sameTitle(p) && p.deprecated);
       const hint = other
         ? ` (${ref.title} exists as an ${other.characteristics.onDemand ? 'on-demand' : 'always-on'} plan: set onDemand to ${other.characteristics.onDemand})`
         : deprecated
@@ -71,7 +105,14 @@ export async function resolvePlan(
           : '';
       throw ConfigError.single(
         'plan',
-        `Unknown plan ${JSON.stringify(ref.title)}${hint}. Available ${kind} plans: ${titles}`,
+        `Unknown plan ${quoted(ref.title)}${hint}.${
+          hint
+            ? ''
+            : didYouMean(
+                ref.title,
+                usable.map((p) => p.title),
+              )
+        } Available ${kind} plans: ${titles}`,
       );
     }
   }

@@ -6,6 +6,17 @@ import { withDefaults } from './deps.js';
 import type { Reporter } from './reporter.js';
 import { parseRequest, secretsOf, type DeployRequest } from './request.js';
 
+/**
+ * What must remain of the budget for a workspace to be created: half the job's budget, at most
+ * 30 s. A create that starts later would most likely be abandoned by the wait that follows it
+ * ("left in place"); refusing it leaves nothing behind and says why. 30 s is the order of a
+ * create plus the first status polls on Codesphere; half the budget keeps short test budgets
+ * usable while still refusing a create after most of the time went into lookups and retries.
+ */
+export function createReserveMs(timeoutMs: number): number {
+  return Math.min(30_000, Math.floor(timeoutMs / 2));
+}
+
 /** What every job kind starts with: a validated request, masked secrets, an authenticated client. */
 export interface Session {
   request: DeployRequest;
@@ -38,14 +49,18 @@ export async function openSession(
   const request = parseRequest(input, kind);
   request.secrets.forEach(mask);
 
+  // One deadline for everything the job does: polls (pipeline.ts), and every request and retry
+  // wait of the HTTP layer (http-retry.ts).
+  const deadline = startedAt + request.timeoutMs;
   const http = {
     apiUrl: request.apiUrl,
+    deadline: { at: deadline, now: () => deps.now() },
     userAgent: deps.userAgent,
     sleep: (ms: number) => deps.sleep(ms),
     debug: (message: string) => reporter.debug(message),
     secrets: [...masked],
   };
-  const client = new CodesphereClient(http);
+  const client = new CodesphereClient({ ...http, createReserveMs: createReserveMs(request.timeoutMs) });
   if (request.credentials.kind === 'token') {
     client.setToken(request.credentials.apiToken);
   } else {
@@ -55,5 +70,5 @@ export async function openSession(
     );
     client.setToken(token);
   }
-  return { request, client, reporter, deps, startedAt, deadline: startedAt + request.timeoutMs };
+  return { request, client, reporter, deps, startedAt, deadline };
 }

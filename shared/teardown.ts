@@ -5,7 +5,7 @@ import { ApiError } from './errors.js';
 import type { Reporter } from './reporter.js';
 import { resolveTeam } from './resolve.js';
 import { openSession } from './session.js';
-import { retiringName, switchingName } from './naming.js';
+import { previewNames } from './naming.js';
 
 /**
  * `teardown`: deletes the change request's preview. Already gone is success.
@@ -14,7 +14,10 @@ import { retiringName, switchingName } from './naming.js';
  * create the workspace right after our lookup found nothing, or after our delete. So teardown
  * looks again `RACE_CHECKS` times, `RACE_CHECK_INTERVAL_MS` apart, and deletes what appeared.
  * The racing deploy, for its part, stops with "deleted while deploying" when its workspace
- * vanishes, and never re-creates it. Together a racing pair leaves nothing behind.
+ * vanishes, and never re-creates it. A create that lands after our last look (a slow
+ * `POST /workspaces`) is the deploy's to settle: with the adapter's ChangeRequests port it asks
+ * whether its change request is still open before it reports success, and deletes its workspace
+ * if not (shared/deploy.ts). Without that port, prune is what removes such a late workspace.
  */
 
 export const RACE_CHECKS = 3;
@@ -51,15 +54,19 @@ export async function teardown(
   });
 }
 
-/** Deletes every workspace with this name; the id of the last one deleted, if any. */
-async function deleteByName(
+/**
+ * Deletes every workspace of the preview `name`, including the intermediate ones of a
+ * zero-downtime switch; returns the id of the last one deleted, if any. Also used by a deploy
+ * that finds its change request closed (shared/deploy.ts).
+ */
+export async function deleteByName(
   client: CodesphereClient,
   teamId: number,
   name: string,
   reporter: Reporter,
 ): Promise<number | undefined> {
-  // Also a half-built replacement left by an interrupted zero-downtime VPN switch.
-  const names = new Set([name, switchingName(name), retiringName(name)]);
+  // Also the intermediates of a zero-downtime VPN switch (interrupted, or running right now).
+  const names = new Set(previewNames(name));
   const matches = (await client.listWorkspaces(teamId)).filter((w) => names.has(w.name));
   let deleted: number | undefined;
   for (const workspace of matches) {
@@ -70,12 +77,16 @@ async function deleteByName(
   return deleted;
 }
 
-/** DELETE that treats 404 as done: a retried or concurrent delete already removed it. */
-export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<void> {
+/**
+ * DELETE that treats 404 as done: a retried or concurrent delete already removed it.
+ * Returns true when this call deleted it, false when it was already gone.
+ */
+export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<boolean> {
   try {
     await client.deleteWorkspace(id);
+    return true;
   } catch (err: unknown) {
-    if (err instanceof ApiError && err.status === 404) return;
+    if (err instanceof ApiError && err.status === 404) return false;
     throw err;
   }
 }

@@ -3,9 +3,14 @@
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
 
+/** The one boolean rule in words, for every error about a boolean input on every platform. */
+export const BOOLEAN_WORDS = 'true or false (also yes/no, on/off, 1/0, in any case)';
+
 /**
- * Parses a CI-style boolean ("true", "False", "1", "no", ...). Empty or absent gives `undefined`
- * so the caller applies its default; anything else gives `null` so the caller can report it.
+ * The one boolean rule of every boolean input on every platform (GitHub inputs, GitLab and
+ * Bitbucket variables, the core's JobInput): true/yes/on/1 and false/no/off/0, in any case, with
+ * surrounding spaces ignored. Empty or absent gives `undefined` so the caller applies its
+ * default; anything else gives `null` so the caller can report it (with BOOLEAN_WORDS).
  */
 export function parseBoolean(value: string | boolean | undefined | null): boolean | undefined | null {
   if (typeof value === 'boolean') return value;
@@ -20,4 +25,16 @@ export function parseBoolean(value: string | boolean | undefined | null): boolea
 /** True for `undefined`, `null` and strings that are empty after trimming: "not given" in CI inputs. */
 export function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+/**
+ * The one id rule: a positive whole number written in ASCII digits only (surrounding spaces
+ * ignored), within Number.MAX_SAFE_INTEGER. "9.0", "+9", "9e0", "0x9", "٩" and "0" give
+ * `undefined`: ids are never guessed from something else that Number() would accept.
+ */
+export function parseId(value: string | number): number | undefined {
+  const text = typeof value === 'number' ? String(value) : value.trim();
+  if (!/^[0-9]+$/.test(text)) return undefined;
+  const id = Number(text);
+  return Number.isSafeInteger(id) && id >= 1 ? id : undefined;
 }

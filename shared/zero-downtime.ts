@@ -1,9 +1,10 @@
 import { errorMessage } from './describe-error.js';
-import { createWorkspace, findByName, type Applied } from './apply.js';
+import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { DeploymentError } from './errors.js';
+import { unmanagedVariables } from './managed-env.js';
 import { retiringName, switchingName } from './naming.js';
-import { runStage, waitUntilRunning, type WaitContext } from './pipeline.js';
+import { onWorkspace, runStage, waitUntilRunning, WorkspaceGoneError, type WaitContext } from './pipeline.js';
 import type { Session } from './session.js';
 import { deleteWorkspace } from './teardown.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
@@ -17,16 +18,111 @@ import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
  * Names are unique per team, so the move takes two renames; deleting the old workspace first
  * (the obvious order) would cut every client still talking to it before the new one is named.
  * If the new one fails, it is deleted and the old one keeps serving, untouched.
+ *
+ * Interruptions and concurrency. A job can be killed at any step, and several runs of one change
+ * request can switch at once. Every workspace of a switch carries a name derived from the
+ * preview's (`-vpn-switch`, `-vpn-retiring`, shared/naming.ts), so:
+ * - the next deploy settles what an interrupted switch left before anything else
+ *   (`settleInterruptedSwitch`): a retiring workspace beside the preview is deleted (killed during
+ *   the drain); with no preview, the intermediate on the requested VPN config takes the name back
+ *   and the other is deleted (killed between the two renames); a half-built replacement is
+ *   deleted unless this run switches to the same config, in which case it continues with it;
+ * - teardown deletes all three names, prune matches the intermediates with their change request;
+ * - concurrent runs meet on the unique names: a run that finds the replacement already being built
+ *   on its config joins it instead of building a third workspace, and every step that can lose a
+ *   race re-reads the team's workspaces and reports what is actually there (which workspace holds
+ *   the name, on which VPN config, and whether another run put it there).
  */
 
 /** Time for clients that resolved the old workspace just before the handover to finish with it. */
 export const HANDOVER_DRAIN_MS = 2_000;
 
+/** What a switch did: the workspace now serving under the preview's name, and its VPN check. */
 export interface SwitchOutcome {
   applied: Applied;
   vpnCheck: VpnCheckOutcome | undefined;
 }
 
+const vpnOf = (w: Workspace): string | null => w.vpnConfig ?? null;
+const vpnLabel = (vpn: string | null | undefined): string => vpn ?? '(none)';
+
+/**
+ * Run by every deploy before it looks at its preview: removes or adopts the intermediate
+ * workspaces an interrupted zero-downtime switch left (see the module comment), so no run ever
+ * builds a third workspace beside them. `listed` is the team's workspaces as just read.
+ * Returns the preview's workspace under its canonical name, or `undefined` when there is none.
+ * Throws ApiError when a rename or delete fails for a reason other than a concurrent run.
+ */
+export async function settleInterruptedSwitch(
+  session: Session,
+  team: Team,
+  listed: Workspace[],
+): Promise<Workspace | undefined> {
+  const { client, reporter, request } = session;
+  const name = request.workspaceName;
+  const preview = findByName(listed, name);
+  const switching = findByName(listed, switchingName(name));
+  const retiring = findByName(listed, retiringName(name));
+  if (!switching && !retiring) return preview;
+
+  if (preview) {
+    if (retiring) {
+      reporter.warning(
+        `Deleting workspace ${retiring.id} ("${retiring.name}", VPN config ${vpnLabel(vpnOf(retiring))}): ` +
+          `a zero-downtime switch already replaced it with workspace ${preview.id} and had not deleted it yet ` +
+          '(the switch was interrupted, or another run is still draining it).',
+      );
+      await deleteWorkspace(client, retiring.id);
+    }
+    const joinable =
+      wantsZeroDowntimeSwitch(session, preview) && vpnOf(switching ?? preview) === request.vpnConfig;
+    if (switching && !joinable) {
+      reporter.warning(
+        `Deleting workspace ${switching.id} ("${switching.name}", VPN config ${vpnLabel(vpnOf(switching))}): ` +
+          `the replacement a zero-downtime switch was building before it took the name (that switch was interrupted, ` +
+          `or this run supersedes it); "${name}" stays workspace ${preview.id}.`,
+      );
+      await deleteWorkspace(client, switching.id);
+    }
+    return preview;
+  }
+
+  // No preview: a switch stopped between its two renames. Give the name back to the
+  // intermediate already on the requested VPN config (else to the old one), delete the other.
+  const candidates = [switching, retiring].filter((w): w is Workspace => w !== undefined);
+  const keep = candidates.find((w) => vpnOf(w) === request.vpnConfig) ?? retiring ?? switching;
+  if (!keep) return undefined;
+  try {
+    await client.updateWorkspace(keep.id, { name });
+  } catch (err: unknown) {
+    // Another run took the name in the meantime: continue with whatever holds it now.
+    const holder = findByName(await client.listWorkspaces(team.id), name);
+    if (!holder) throw err;
+    reporter.info(
+      `Another run of this change request gave "${name}" to workspace ${holder.id} at the same time.`,
+    );
+    return holder;
+  }
+  reporter.warning(
+    `A zero-downtime switch stopped between its two renames: workspace ${keep.id} ("${keep.name}", ` +
+      `VPN config ${vpnLabel(vpnOf(keep))}) is "${name}" again.`,
+  );
+  for (const other of candidates.filter((w) => w.id !== keep.id)) {
+    reporter.warning(
+      `Deleting workspace ${other.id} ("${other.name}", VPN config ${vpnLabel(vpnOf(other))}).`,
+    );
+    await deleteWorkspace(client, other.id);
+  }
+  return { ...keep, name };
+}
+
+/**
+ * Replaces `current` (the preview, on another VPN config) by a new workspace on the requested
+ * one without a gap (see the module comment). Returns the workspace that holds the preview's name
+ * afterwards (this run's, or the one another concurrent run put there on the same VPN config).
+ * Throws DeploymentError naming the workspace that holds the name and its VPN config when the
+ * switch fails, or WorkspaceGoneError when no workspace of the preview is left (a teardown).
+ */
 export async function zeroDowntimeSwitch(
   session: Session,
   team: Team,
@@ -36,34 +132,33 @@ export async function zeroDowntimeSwitch(
   const { client, request, reporter, deps, deadline } = session;
   const name = request.workspaceName;
   const tempName = switchingName(name);
-  const from = current.vpnConfig ?? '(none)';
-  const to = request.vpnConfig ?? '(none)';
+  const from = vpnLabel(vpnOf(current));
+  const to = vpnLabel(request.vpnConfig);
   reporter.info(
     `Switching VPN config ${from} -> ${to} without downtime: building "${tempName}" on ${to} while workspace ${current.id} keeps serving.`,
   );
 
-  // A switch interrupted earlier left its half-built or retiring workspace: it is ours, and stale.
-  const listed = await client.listWorkspaces(team.id);
-  for (const leftover of [tempName, retiringName(name)]) {
-    const stale = findByName(listed, leftover);
-    if (!stale) continue;
-    reporter.warning(`Deleting "${leftover}" (id ${stale.id}) left by an interrupted switch.`);
-    await deleteWorkspace(client, stale.id);
+  // settleInterruptedSwitch left a "-vpn-switch" workspace only if it is on our VPN config:
+  // another run of this change request is building it (or one stopped while building it).
+  const tempRequest = { ...request, workspaceName: tempName };
+  const building = findByName(await client.listWorkspaces(team.id), tempName);
+  let next: Workspace;
+  if (building) {
+    reporter.info(
+      `Workspace ${building.id} ("${tempName}") is already being built on ${to} by another run of this change request (or one that stopped): continuing with it.`,
+    );
+    next = (await updateWorkspace(client, tempRequest, team, plan, building, reporter)).workspace;
+  } else {
+    // Variables set by hand on the old workspace move with the preview (shared/managed-env.ts).
+    const carried = await onWorkspace(current.id, () => unmanagedVariables(client, current.id, request.env));
+    next = (await createWorkspace(client, tempRequest, team, plan, reporter, carried)).workspace;
   }
 
-  const created = await createWorkspace(
-    client,
-    { ...request, workspaceName: tempName },
-    team,
-    plan,
-    reporter,
-  );
-  const next = created.workspace;
   const ctx: WaitContext = { client, reporter, deps, deadline };
   let vpnCheck: VpnCheckOutcome | undefined;
   try {
     // No nested Reporter groups: this runs inside deploy's apply group (GitHub cannot nest them).
-    reporter.info(`Bringing up "${tempName}" (id ${next.id}) on ${to}.`);
+    reporter.info(`Bringing up workspace ${next.id} on ${to}.`);
     await waitUntilRunning(ctx, next.id);
     await runStage(ctx, next.id, 'prepare', 'success');
     await runStage(ctx, next.id, 'run', 'running');
@@ -82,34 +177,48 @@ export async function zeroDowntimeSwitch(
       );
     }
   } catch (err: unknown) {
-    // The old workspace was never touched: remove the new one so nothing is orphaned.
-    try {
-      await deleteWorkspace(client, next.id);
-    } catch (cleanupErr: unknown) {
-      reporter.warning(
-        `Could not delete the new workspace ${next.id} ("${tempName}"): ${errorMessage(cleanupErr)}. ` +
-          'The next run deletes it.',
-      );
-    }
-    const reason = errorMessage(err);
-    throw new DeploymentError(
-      `Zero-downtime VPN switch to ${to} failed, so the new workspace was removed and the old one kept its VPN config ${from}: ${reason}`,
-      { workspaceId: current.id, name: current.name, teamName: team.name },
-      { cause: err },
+    throw await failedSwitch(
+      session,
+      team,
+      current,
+      next,
+      `Zero-downtime VPN switch to ${to} failed: ${errorMessage(err)}`,
+      err,
     );
   }
 
-  await handOverName(session, team, current, next, tempName);
+  const handover = await handOverName(session, team, current, next);
+  if (handover.by === 'other') {
+    const holder = handover.holder;
+    reporter.info(
+      `Another run of this change request completed the same switch at the same time: "${name}" is workspace ${holder.id} on VPN config ${to}.`,
+    );
+    return {
+      applied: {
+        workspace: holder,
+        action: 'updated',
+        changes: [
+          `vpnConfig: ${from} -> ${to} (zero-downtime, completed by a concurrent run: workspace ${holder.id} replaced ${current.id})`,
+        ],
+      },
+      vpnCheck,
+    };
+  }
+
   reporter.info(`Workspace ${next.id} is now "${name}" (VPN config ${to}); workspace ${current.id} retires.`);
   // The old workspace serves until here: clients that resolved it just before the handover finish first.
   await deps.sleep(HANDOVER_DRAIN_MS);
   try {
-    await deleteWorkspace(client, current.id);
-    reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
+    if (await deleteWorkspace(client, current.id))
+      reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
+    else
+      reporter.info(
+        `Workspace ${current.id} (VPN config ${from}) was already deleted by another run of this change request.`,
+      );
   } catch (err: unknown) {
     reporter.warning(
       `The preview moved to workspace ${next.id}, but the old workspace ${current.id} ("${retiringName(name)}") could not be deleted: ` +
-        `${errorMessage(err)}. Closing the PR (teardown) deletes it.`,
+        `${errorMessage(err)}. The next deploy, a teardown or prune deletes it.`,
     );
   }
   return {
@@ -122,39 +231,109 @@ export async function zeroDowntimeSwitch(
   };
 }
 
+type Handover = { by: 'this-run' } | { by: 'other'; holder: Workspace };
+
 /**
  * Moves the canonical name from the old workspace to the new one: old -> retiring name, new -> name.
- * Should the second rename fail, the old workspace gets its name back and the new one is removed,
- * so the preview is exactly as before the switch.
+ * When a rename fails, the team's workspaces are read again: another run may have done the same
+ * handover (success), put another workspace on our VPN config under the name (success, ours is
+ * removed), or nothing moved (the old workspace gets its name back and ours is removed).
  */
 async function handOverName(
   session: Session,
   team: Team,
   current: Workspace,
   next: Workspace,
-  tempName: string,
-): Promise<void> {
+): Promise<Handover> {
   const { client, reporter, request } = session;
   const name = request.workspaceName;
-  await client.updateWorkspace(current.id, { name: retiringName(name) });
+  // A run that joined another's replacement finds the handover possibly done already.
+  const before = findByName(await client.listWorkspaces(team.id), name);
+  if (before && before.id === next.id) return { by: 'other', holder: { ...next, name } };
   try {
+    await client.updateWorkspace(current.id, { name: retiringName(name) });
+    reporter.info(`Workspace ${current.id} stepped aside as "${retiringName(name)}".`);
     await client.updateWorkspace(next.id, { name });
+    return { by: 'this-run' };
   } catch (err: unknown) {
-    try {
-      await client.updateWorkspace(current.id, { name });
-      await deleteWorkspace(client, next.id);
-    } catch (rollbackErr: unknown) {
-      reporter.warning(
-        `Could not undo the handover (${errorMessage(rollbackErr)}): ` +
-          `workspace ${current.id} may be named "${retiringName(name)}" and ${next.id} "${tempName}"; closing the PR (teardown) deletes both.`,
-      );
+    const listed = await client.listWorkspaces(team.id);
+    const holder = findByName(listed, name);
+    if (holder?.id === next.id) return { by: 'other', holder };
+    if (holder && vpnOf(holder) === request.vpnConfig) {
+      // Another run's replacement won the name with the same VPN config: ours is surplus.
+      if (await deleteWorkspace(client, next.id))
+        reporter.info(
+          `Deleted this run's replacement ${next.id}: workspace ${holder.id} already serves "${name}" on ${vpnLabel(request.vpnConfig)}.`,
+        );
+      return { by: 'other', holder };
     }
-    throw new DeploymentError(
-      `Zero-downtime VPN switch: renaming workspace ${next.id} to "${name}" failed, so the switch was undone: ${errorMessage(err)}`,
-      { workspaceId: current.id, name, teamName: team.name },
-      { cause: err },
+    if (!holder && listed.some((w) => w.id === current.id)) {
+      // Nothing holds the name: undo our first rename so the preview is as before the switch.
+      await client.updateWorkspace(current.id, { name });
+    }
+    throw await failedSwitch(
+      session,
+      team,
+      current,
+      next,
+      `Zero-downtime VPN switch: moving "${name}" to workspace ${next.id} failed: ${errorMessage(err)}`,
+      err,
     );
   }
+}
+
+/**
+ * The error for a switch that did not complete: removes this run's replacement if it is still
+ * only a replacement, then says what actually holds the preview's name now (read again, since
+ * concurrent runs or a teardown may have changed it).
+ */
+async function failedSwitch(
+  session: Session,
+  team: Team,
+  current: Workspace,
+  next: Workspace,
+  reason: string,
+  cause: unknown,
+): Promise<Error> {
+  const { client, reporter, request } = session;
+  const name = request.workspaceName;
+  let listed: Workspace[];
+  try {
+    listed = await client.listWorkspaces(team.id);
+  } catch (listErr: unknown) {
+    reporter.warning(
+      `Could not read the team's workspaces after the failed switch: ${errorMessage(listErr)}.`,
+    );
+    return new DeploymentError(reason, { workspaceId: current.id, name, teamName: team.name }, { cause });
+  }
+  const nextNow = listed.find((w) => w.id === next.id);
+  let removed = '';
+  if (nextNow && nextNow.name !== name) {
+    try {
+      await deleteWorkspace(client, next.id);
+      removed = ` The new workspace ${next.id} was removed.`;
+    } catch (cleanupErr: unknown) {
+      removed = ` The new workspace ${next.id} ("${nextNow.name}") could not be removed (${errorMessage(cleanupErr)}): the next deploy, a teardown or prune removes it.`;
+    }
+  }
+  const holder = findByName(listed, name);
+  if (!holder) {
+    return new WorkspaceGoneError(
+      `${reason}. No workspace is named "${name}" any more: it was deleted while this run switched it (a teardown of this change request ran at the same time).${removed}`,
+      { cause },
+    );
+  }
+  const state =
+    holder.id === current.id
+      ? `The old workspace ${holder.id} is still "${name}" on VPN config ${vpnLabel(vpnOf(holder))}.`
+      : holder.id === next.id
+        ? `Workspace ${holder.id} is "${name}" on VPN config ${vpnLabel(vpnOf(holder))}: another run of this change request completed the switch to it.`
+        : `Workspace ${holder.id} is "${name}" on VPN config ${vpnLabel(vpnOf(holder))}, put there by another run of this change request at the same time.`;
+  return new DeploymentError(
+    `${reason}. ${state}${removed}`,
+    { workspaceId: holder.id, name, teamName: team.name },
+    { cause },
+  );
 }
 
 /** Whether this run should switch by replacement rather than PATCH. */

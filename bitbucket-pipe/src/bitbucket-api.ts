@@ -2,7 +2,10 @@
  * The two Bitbucket Cloud REST 2.0 features the pipe uses, with the user's ACCESS_TOKEN:
  * - which pull requests are still OPEN, for prune (Bitbucket Pipelines has no trigger for a
  *   declined or merged PR, so a scheduled pipeline asks instead);
- * - one preview comment per PR, found by its marker and edited in place.
+ * - one pull request's state, for the core's ChangeRequests port (a deploy stops when its PR was
+ *   declined or merged meanwhile; prune asks again right before each deletion);
+ * - the comments of a PR (list, create, edit, delete), through which the core's `syncNote` keeps
+ *   one preview comment per PR.
  *
  * Auth: a repository, project or workspace access token is sent as a Bearer token. With
  * ACCESS_TOKEN_USERNAME set, the pair is sent as Basic auth instead (an Atlassian API token with
@@ -10,7 +13,8 @@
  */
 import { z } from 'zod';
 import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
-import { isPreviewNote, type NoteMarkerStyle } from '../../shared/ci-note.js';
+import type { NoteMarkerStyle, NoteStore, StoredNote } from '../../shared/ci-note.js';
+import type { ChangeRequestState } from '../../shared/deps.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'link-reference';
 
@@ -32,6 +36,7 @@ const commentPage = paged(
   }),
 );
 const comment = z.object({ id: z.number().int() });
+const pullRequest = z.object({ id: z.number().int(), state: z.string() });
 
 export interface BitbucketApiOptions {
   apiUrl: string;
@@ -104,44 +109,98 @@ export class BitbucketApi {
     return ids;
   }
 
-  /** Creates the PR's preview comment, or rewrites the existing one. */
-  async upsertPreviewComment(pullRequestId: number, raw: string): Promise<{ id: number; created: boolean }> {
-    const base = `/pullrequests/${pullRequestId}/comments`;
-    let existing: number | undefined;
-    for await (const page of this.pages(
-      'list pull request comments',
-      this.repoUrl(`${base}?pagelen=100`),
-      commentPage,
-    )) {
-      existing = page.find((c) => !c.deleted && isPreviewNote(c.content.raw ?? '', NOTE_STYLE))?.id;
-      if (existing !== undefined) break;
-    }
-    const body = { content: { raw } };
-    if (existing !== undefined) {
-      await requestJson(
-        {
-          operation: 'update the preview comment',
-          method: 'PUT',
-          url: this.repoUrl(`${base}/${existing}`),
-          headers: this.headers,
-          body,
-          schema: comment,
-        },
-        this.deps,
-      );
-      return { id: existing, created: false };
-    }
-    const created = await requestJson(
+  /**
+   * GET /repositories/{workspace}/{repo_slug}/pullrequests/{id}
+   * (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests/): `OPEN` is open;
+   * `MERGED`, `DECLINED` and `SUPERSEDED` are closed; any other state is unknown. Throws
+   * PlatformApiError when the call fails.
+   */
+  async pullRequestState(id: number): Promise<ChangeRequestState> {
+    const response = await requestJson(
       {
-        operation: 'create the preview comment',
-        method: 'POST',
-        url: this.repoUrl(base),
+        operation: `get pull request #${id}`,
+        url: this.repoUrl(`/pullrequests/${id}?fields=${encodeURIComponent('id,state')}`),
         headers: this.headers,
-        body,
-        schema: comment,
+        schema: pullRequest,
       },
       this.deps,
     );
-    return { id: created.data.id, created: true };
+    const { state } = response.data;
+    if (state === 'OPEN') return 'open';
+    if (state === 'MERGED' || state === 'DECLINED' || state === 'SUPERSEDED') return 'closed';
+    return 'unknown';
+  }
+
+  /**
+   * The PR's comments as `syncNote` uses them: every comment not deleted (Bitbucket keeps a
+   * deleted comment that has replies, flagged `deleted`), create, edit (false on 404: another
+   * step deleted it), delete (a comment already gone counts as deleted).
+   * https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests/
+   */
+  pullRequestComments(pullRequestId: number): NoteStore {
+    const base = `/pullrequests/${pullRequestId}/comments`;
+    const notFound = (error: unknown) => error instanceof PlatformApiError && error.status === 404;
+    return {
+      list: async () => {
+        const all: StoredNote[] = [];
+        for await (const page of this.pages(
+          'list pull request comments',
+          this.repoUrl(`${base}?pagelen=100`),
+          commentPage,
+        )) {
+          for (const c of page) if (!c.deleted) all.push({ id: c.id, body: c.content.raw ?? '' });
+        }
+        return all;
+      },
+      create: async (raw) =>
+        (
+          await requestJson(
+            {
+              operation: 'create the preview comment',
+              method: 'POST',
+              url: this.repoUrl(base),
+              headers: this.headers,
+              body: { content: { raw } },
+              schema: comment,
+            },
+            this.deps,
+          )
+        ).data.id,
+      update: async (id, raw) => {
+        try {
+          await requestJson(
+            {
+              operation: 'update the preview comment',
+              method: 'PUT',
+              url: this.repoUrl(`${base}/${id}`),
+              headers: this.headers,
+              body: { content: { raw } },
+              schema: comment,
+            },
+            this.deps,
+          );
+          return true;
+        } catch (error) {
+          if (notFound(error)) return false;
+          throw error;
+        }
+      },
+      remove: async (id) => {
+        try {
+          await requestJson(
+            {
+              operation: 'delete a duplicate preview comment',
+              method: 'DELETE',
+              url: this.repoUrl(`${base}/${id}`),
+              headers: this.headers,
+              schema: z.unknown(),
+            },
+            this.deps,
+          );
+        } catch (error) {
+          if (!notFound(error)) throw error;
+        }
+      },
+    };
   }
 }

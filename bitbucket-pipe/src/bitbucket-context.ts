@@ -6,7 +6,14 @@
  * a branch pipeline only the latter, which gives a branch preview. BITBUCKET_GIT_HTTP_ORIGIN is
  * `http://bitbucket.org/<workspace>/<repo>`: plain http, so the clone URL is rebuilt as https.
  */
-import { CiVariableError, readVariable, withoutCredentials, type Env } from '../../shared/ci-variables.js';
+import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
+import {
+  CiVariableError,
+  readId,
+  readVariable,
+  withoutCredentials,
+  type Env,
+} from '../../shared/ci-variables.js';
 import { parseBoolean } from '../../shared/values.js';
 
 export const DEFAULT_BITBUCKET_API_URL = 'https://api.bitbucket.org/2.0';
@@ -26,6 +33,12 @@ export interface BitbucketContext {
   apiUrl: string;
   /** The pipeline's page, linked from the PR comment. */
   pipelineUrl: string | undefined;
+  /**
+   * This pipeline's place among the repository's pipelines, for the PR comment:
+   * BITBUCKET_BUILD_NUMBER, which "increments with each build" of the repository. Rerunning failed
+   * steps keeps the build number.
+   */
+  runOrder: RunOrder;
 }
 
 /** Bitbucket variables whose values are credentials. */
@@ -56,14 +69,7 @@ export function readBitbucketContext(env: Env): BitbucketContext {
   const repoSlug = required(env, 'BITBUCKET_REPO_SLUG');
   const fullName = readVariable(env, 'BITBUCKET_REPO_FULL_NAME')?.trim() ?? `${workspace}/${repoSlug}`;
 
-  const rawPr = readVariable(env, 'BITBUCKET_PR_ID');
-  let pullRequestId: number | undefined;
-  if (rawPr !== undefined) {
-    pullRequestId = Number(rawPr.trim());
-    if (!Number.isInteger(pullRequestId) || pullRequestId <= 0) {
-      throw new CiVariableError('BITBUCKET_PR_ID', `got "${rawPr}"; expected a positive pull request id`);
-    }
-  }
+  const pullRequestId = readId(env, 'BITBUCKET_PR_ID', 'the pull request id');
 
   const isPrivate = parseBoolean(env.BITBUCKET_REPO_IS_PRIVATE);
   const buildNumber = readVariable(env, 'BITBUCKET_BUILD_NUMBER')?.trim();
@@ -80,5 +86,6 @@ export function readBitbucketContext(env: Env): BitbucketContext {
     pipelineUrl: buildNumber
       ? `https://bitbucket.org/${fullName}/pipelines/results/${buildNumber}`
       : undefined,
+    runOrder: runOrderOf([buildNumber]),
   };
 }

@@ -11,7 +11,7 @@
 import { appendFile } from 'node:fs/promises';
 import type { DeployResult, JobInput } from '../../shared/contract.js';
 import { runCiJob, type CiJob, type CoreApi } from '../../shared/ci-job.js';
-import { formatOutputLines } from '../../shared/ci-outputs.js';
+import { formatOutputLines, secretFreeOutputs, withheldWarning } from '../../shared/ci-outputs.js';
 import {
   CiVariableError,
   platformSecrets,
@@ -20,6 +20,7 @@ import {
   type Env,
 } from '../../shared/ci-variables.js';
 import { ConsoleReporter, type TextSink } from '../../shared/console-reporter.js';
+import { parseBoolean } from '../../shared/values.js';
 import { BitbucketApi, NOTE_STYLE } from './bitbucket-api.js';
 import { BITBUCKET_SECRET_VARIABLES, readBitbucketContext } from './bitbucket-context.js';
 
@@ -35,6 +36,7 @@ export interface RunDeps {
   stdout: TextSink;
   stderr: TextSink;
   sleep: (ms: number) => Promise<void>;
+  now?: () => number;
 }
 
 /** The core's names for what Bitbucket supplies, for error messages in the user's terms. */
@@ -53,7 +55,8 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
     stderr: deps.stdout,
     sections: 'headers',
     color: readVariable(env, 'NO_COLOR') === undefined,
-    debug: /^(true|1|yes|on)$/i.test(env.DEBUG?.trim() ?? ''),
+    // The one boolean rule; a malformed DEBUG is off here and reported by readCiVariables.
+    debug: parseBoolean(env.DEBUG) === true,
   });
   return runCiJob(env, reporter, {
     core: deps.core,
@@ -63,7 +66,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
       ...urlCredentials(readVariable(env, 'BITBUCKET_GIT_HTTP_ORIGIN')),
     ],
     fields: BITBUCKET_FIELDS,
-    readJob: (settings): CiJob => {
+    readJob: (settings, deadline): CiJob => {
       const context = readBitbucketContext(env);
       const api = settings.accessToken
         ? new BitbucketApi(
@@ -74,7 +77,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
               token: settings.accessToken,
               username: readVariable(env, 'ACCESS_TOKEN_USERNAME')?.trim(),
             },
-            { sleep: deps.sleep },
+            { sleep: deps.sleep, deadline },
           )
         : undefined;
       const input: JobInput = {
@@ -105,10 +108,19 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
                 style: NOTE_STYLE,
                 commit: context.commit,
                 jobUrl: context.pipelineUrl,
-                upsert: (body) => api.upsertPreviewComment(id, body),
+                order: context.runOrder,
+                store: api.pullRequestComments(id),
+                clock: { sleep: deps.sleep, now: deps.now ?? Date.now },
               }
             : undefined,
         writeOutputs: (result) => writeOutputVariables(result, env, reporter),
+        outputFiles: [
+          {
+            variable: 'BITBUCKET_PIPELINES_VARIABLES_PATH',
+            path: readVariable(env, 'BITBUCKET_PIPELINES_VARIABLES_PATH')?.trim(),
+          },
+        ],
+        changeRequests: api ? { state: (number) => api.pullRequestState(number) } : undefined,
         openChangeRequests: () => {
           // readCiVariables already refused prune without ACCESS_TOKEN; this only narrows the type.
           if (!api)
@@ -137,12 +149,24 @@ async function writeOutputVariables(
   reporter.info(`Preview URL: ${result.url}`);
   const variablesPath = readVariable(env, 'BITBUCKET_PIPELINES_VARIABLES_PATH')?.trim();
   if (variablesPath) {
-    const lines = formatOutputLines({
-      CODESPHERE_URL: result.url,
-      CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
-      ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
-    });
-    await appendFile(variablesPath, reporter.redact(lines), 'utf8');
+    // Never redacted (later steps read these); a value holding a secret is left out instead.
+    const { written, withheld } = secretFreeOutputs(
+      {
+        CODESPHERE_URL: result.url,
+        CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
+        ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
+      },
+      (value) => reporter.holdsSecret(value),
+    );
+    if (withheld.length > 0) reporter.warning(withheldWarning(withheld, 'the output variables'));
+    await appendFile(variablesPath, formatOutputLines(written), 'utf8');
     reporter.debug(`output variables appended to ${variablesPath}`);
+  } else {
+    // Bitbucket sets it only for steps that declare `output-variables`; without it the values
+    // would vanish silently and a later step would read empty variables.
+    reporter.warning(
+      'BITBUCKET_PIPELINES_VARIABLES_PATH is not set, so CODESPHERE_URL and CODESPHERE_WORKSPACE_ID ' +
+        "are not passed on: list them under the step's output-variables to use them in later steps.",
+    );
   }
 }

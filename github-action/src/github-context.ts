@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
 import { CodesphereDeployError } from '../../shared/errors.js';
 
 const repositorySchema = z.object({
@@ -17,11 +18,14 @@ const repositorySchema = z.object({
   owner: z.object({ login: z.string() }),
 });
 
+/** Ids are positive whole numbers, as GitHub sends them (never "9.0" or -1: see values.ts parseId). */
+const idSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
 const pullRequestEventSchema = z.object({
   action: z.string(),
-  number: z.number().int(),
+  number: idSchema,
   pull_request: z.object({
-    number: z.number().int(),
+    number: idSchema,
     html_url: z.string().optional(),
     title: z.string().optional(),
     merged: z.boolean().nullable().optional(),
@@ -91,6 +95,13 @@ export interface GitHubRun {
   actor: string;
   isPrivate: boolean | undefined;
   trigger: Trigger;
+  /**
+   * This run's place among the repository's runs, for the comment and the deployments:
+   * [GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT]. The run id is unique and increasing across the repository
+   * (GITHUB_RUN_NUMBER is per workflow, so a deploy and a teardown in two workflows could not be
+   * compared) and kept by a re-run, whose attempt then increases. Empty when either is missing.
+   */
+  runOrder: RunOrder;
 }
 
 /** The run's GitHub context is not what the action needs (user-facing, like the core's errors). */
@@ -127,15 +138,40 @@ export function readGitHubRun(env: NodeJS.ProcessEnv): GitHubRun {
     actor: env['GITHUB_ACTOR'] ?? '',
     isPrivate: repositoryPrivacy(payload),
     trigger,
+    runOrder: runOrderOf([runId, env['GITHUB_RUN_ATTEMPT'] ?? '1']),
   };
 }
 
+/**
+ * The event payload file. Read here, inside run()'s failure handler, and never by
+ * @actions/github's module-level context (see main.ts): an absent or malformed file is one clear
+ * error naming the file. The parser's message is not quoted: it echoes a fragment of the file.
+ */
 function readPayload(path: string | undefined): unknown {
   if (path === undefined || path === '') return {};
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    text = readFileSync(path, 'utf8');
   } catch (cause) {
-    throw new ContextError(`Cannot read the event payload GITHUB_EVENT_PATH=${path}.`, { cause });
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EISDIR'
+          ? 'is a folder'
+          : `cannot be read (${code ?? 'unknown error'})`;
+    throw new ContextError(
+      `The event payload file GITHUB_EVENT_PATH=${path} ${why}; the runner writes it for every job. Is this running inside GitHub Actions?`,
+      { cause },
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (cause) {
+    throw new ContextError(
+      `The event payload file GITHUB_EVENT_PATH=${path} is not valid JSON (${text.trim() === '' ? 'it is empty' : `${text.length} characters`}); the runner writes it as JSON for every job.`,
+      { cause },
+    );
   }
 }
 

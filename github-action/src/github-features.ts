@@ -7,15 +7,85 @@
  * still deploy. So every call here except `openPullNumbers` turns a failure into one warning and
  * switches that feature off for the rest of the run, instead of failing the job.
  */
-import { getOctokit } from '@actions/github';
+// Type only: importing @actions/github's value runs its module-level context, which parses
+// GITHUB_EVENT_PATH outside our failure handler (main.ts loads it lazily, inside run()).
+import type { getOctokit } from '@actions/github';
+import {
+  compareRunOrder,
+  formatRunOrder,
+  isPreviewNote,
+  noteMarker,
+  parseRunOrder,
+  runMarkerLines,
+  syncNote,
+  type NoteStore,
+  type RunOrder,
+} from '../../shared/ci-note.js';
 import { CodesphereDeployError } from '../../shared/errors.js';
 import { errorMessage } from '../../shared/describe-error.js';
+import { attemptTimeoutMs, BUDGET_NAME, seconds, type Deadline } from '../../shared/http-retry.js';
 import type { GitHubRun } from './github-context.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
+/** Per-request timeout of GitHub API calls (ms), cut further to what remains of the job's budget. */
+export const GITHUB_TIMEOUT_MS = 10_000;
+
+/**
+ * Bounds every request of `octokit` (pagination included) by GITHUB_TIMEOUT_MS and the job's
+ * deadline, through Octokit's request hook so the toolkit's proxy-aware fetch stays in place. A
+ * request that would start with no budget left fails at once. These calls are conveniences
+ * (GitHubFeatures turns their failures into warnings), so a GitHub API that never answers costs
+ * the job at most one timeout per feature, never a hang.
+ */
+export function boundRequests(octokit: Octokit, deadline: Deadline): void {
+  octokit.hook.wrap('request', async (request, options) => {
+    const timeout = attemptTimeoutMs(GITHUB_TIMEOUT_MS, deadline);
+    if (timeout <= 0) throw new Error(`not sent: the job's time budget (${BUDGET_NAME}) is used up`);
+    const signal = AbortSignal.timeout(timeout);
+    // The signal closes the connection, but the toolkit's proxy-aware fetch (undici with
+    // @actions/http-client's dispatcher) leaves its promise pending after an abort before the
+    // response headers: the race settles the call whatever the fetch does.
+    const aborted = new Promise<never>((_resolve, reject) => {
+      signal.addEventListener('abort', () => reject(new Error(`no answer within ${seconds(timeout)}`)), {
+        once: true,
+      });
+    });
+    try {
+      return await Promise.race([request({ ...options, request: { ...options.request, signal } }), aborted]);
+    } catch (error) {
+      if (signal.aborted) throw new Error(`no answer within ${seconds(timeout)}`, { cause: error });
+      throw error;
+    }
+  });
+}
+
+/** The hidden marker's id: our comment's first line (kept from earlier versions, so their comments are adopted). */
+const COMMENT_MARKER_ID = 'codesphere-deploy';
 /** Hidden marker that identifies our comment among all of a pull request's comments. */
-export const COMMENT_MARKER = '<!-- codesphere-deploy -->';
+export const COMMENT_MARKER = noteMarker('html-comment', COMMENT_MARKER_ID);
+
+/** Where a deployment's payload records the run that created it (see `settleActiveDeployment`). */
+const PAYLOAD_KEY = 'codesphere-deploy';
+
+/** The run order a deployment's payload records; `[]` for deployments created without one. */
+function payloadRunOrder(payload: unknown): RunOrder {
+  let value = payload;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch {
+      return [];
+    }
+  }
+  if (typeof value !== 'object' || value === null) return [];
+  const entry = (value as Record<string, unknown>)[PAYLOAD_KEY];
+  if (typeof entry !== 'object' || entry === null) return [];
+  const run = (entry as Record<string, unknown>)['run'];
+  return parseRunOrder(typeof run === 'string' ? run : undefined);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 type Feature = 'deployments' | 'comment';
 
@@ -40,7 +110,10 @@ export class GitHubFeatures {
     private readonly log: FeatureLog,
   ) {}
 
-  /** Creates a deployment for `environment` at `ref`; undefined when GitHub refused. */
+  /**
+   * Creates a deployment for `environment` at `ref`; undefined when GitHub refused. Its payload
+   * records this run's order, so later runs can tell which deployment is the newest.
+   */
   async createDeployment(environment: string, ref: string, description: string): Promise<number | undefined> {
     return this.guard('deployments', `create a deployment for "${environment}"`, async (octokit) => {
       const response = await octokit.rest.repos.createDeployment({
@@ -57,6 +130,7 @@ export class GitHubFeatures {
         // same environment when a new one succeeds; closing the PR retires the last one.
         transient_environment: false,
         production_environment: false,
+        payload: { [PAYLOAD_KEY]: { run: formatRunOrder(this.run.runOrder) } },
       });
       return 'id' in response.data ? response.data.id : undefined;
     });
@@ -77,7 +151,72 @@ export class GitHubFeatures {
         description: truncate(details.description, 140),
         log_url: this.run.runUrl,
         ...(details.environmentUrl === undefined ? {} : { environment_url: details.environmentUrl }),
+        // GitHub's auto_inactive retires every *prior* (earlier created) deployment of the
+        // environment, whatever run it belongs to: with concurrent runs, an older run's success
+        // would retire a newer run's deployment created before it. settleActiveDeployment
+        // retires by run order instead.
+        ...(state === 'success' ? { auto_inactive: false } : {}),
       });
+    });
+  }
+
+  /**
+   * After this run's deployment succeeded: makes the newest run's successful deployment the only
+   * active one of the environment. Ranks are the run order in each deployment's payload, then the
+   * deployment id; deployments from before run orders existed rank lowest.
+   * - a newer run's deployment is already active: ours is marked inactive ("superseded");
+   * - otherwise every older one still active is marked inactive.
+   * Concurrent runs each do this after their own success, so whichever settles last sees both
+   * successes and the newest wins. Reads the environment's newest 100 deployments (older ones were
+   * retired by the runs before). Returns what happened, or undefined when GitHub refused.
+   */
+  async settleActiveDeployment(
+    environment: string,
+    deploymentId: number | undefined,
+  ): Promise<'active' | 'superseded' | undefined> {
+    if (deploymentId === undefined) return undefined;
+    return this.guard('deployments', `settle the active deployment of "${environment}"`, async (octokit) => {
+      const { owner, repo } = this.run;
+      const { data: deployments } = await octokit.rest.repos.listDeployments({
+        owner,
+        repo,
+        environment,
+        per_page: 100,
+      });
+      const rank = (d: { id: number; payload: unknown }) => ({ id: d.id, order: payloadRunOrder(d.payload) });
+      const newer = (a: ReturnType<typeof rank>, b: ReturnType<typeof rank>) =>
+        compareRunOrder(a.order, b.order) || a.id - b.id;
+      const ours = deployments.find((d) => d.id === deploymentId);
+      const own = ours ? rank(ours) : { id: deploymentId, order: this.run.runOrder };
+      const active: Array<ReturnType<typeof rank>> = [];
+      for (const deployment of deployments) {
+        if (deployment.id === deploymentId) continue;
+        const { data: latest } = await octokit.rest.repos.listDeploymentStatuses({
+          owner,
+          repo,
+          deployment_id: deployment.id,
+          per_page: 1,
+        });
+        if (latest[0]?.state === 'success') active.push(rank(deployment));
+      }
+      const retire = (id: number, description: string) =>
+        octokit.rest.repos.createDeploymentStatus({
+          owner,
+          repo,
+          deployment_id: id,
+          state: 'inactive',
+          description,
+          log_url: this.run.runUrl,
+        });
+      const newest = active.find((d) => newer(d, own) > 0);
+      if (newest !== undefined) {
+        await retire(deploymentId, `Superseded by deployment ${newest.id} of a newer run`);
+        return 'superseded';
+      }
+      for (const older of active) {
+        await retire(older.id, `Superseded by deployment ${deploymentId} of a newer run`);
+      }
+      return 'active';
     });
   }
 
@@ -114,33 +253,58 @@ export class GitHubFeatures {
     return changed ?? 0;
   }
 
-  /** Creates our comment on the pull request, or edits it in place when it already exists. */
-  async upsertComment(pullNumber: number, body: string): Promise<void> {
-    const fullBody = `${COMMENT_MARKER}\n${body}`;
+  /**
+   * Writes our comment on the pull request: one comment per pull request whatever the concurrency,
+   * never overwriting a newer run's (shared `syncNote`; `order` is this run's order plus the phase,
+   * a teardown being newer than the deploys before it).
+   */
+  async upsertComment(pullNumber: number, body: string, order: RunOrder): Promise<void> {
+    const fullBody = [COMMENT_MARKER, ...runMarkerLines(order, 'html-comment'), body].join('\n');
     await this.guard('comment', `update the comment on #${pullNumber}`, async (octokit) => {
-      const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-        owner: this.run.owner,
-        repo: this.run.repo,
-        issue_number: pullNumber,
-        per_page: 100,
-      });
-      const ours = comments.find((comment) => comment.body?.includes(COMMENT_MARKER));
-      if (ours === undefined) {
-        await octokit.rest.issues.createComment({
-          owner: this.run.owner,
-          repo: this.run.repo,
-          issue_number: pullNumber,
-          body: fullBody,
-        });
-      } else if (ours.body !== fullBody) {
-        await octokit.rest.issues.updateComment({
-          owner: this.run.owner,
-          repo: this.run.repo,
-          comment_id: ours.id,
-          body: fullBody,
-        });
+      const synced = await syncNote(
+        this.comments(octokit, pullNumber),
+        { body: fullBody, order, isOurs: (text) => isPreviewNote(text, 'html-comment', COMMENT_MARKER_ID) },
+        { sleep, now: Date.now },
+      );
+      if (synced.outcome === 'newer-kept') {
+        this.log.debug(
+          `The comment on #${pullNumber} shows a newer run (${formatRunOrder(synced.newer)}); left as it is.`,
+        );
       }
     });
+  }
+
+  private comments(octokit: Octokit, pullNumber: number): NoteStore {
+    const { owner, repo } = this.run;
+    return {
+      list: async () =>
+        (
+          await octokit.paginate(octokit.rest.issues.listComments, {
+            owner,
+            repo,
+            issue_number: pullNumber,
+            per_page: 100,
+          })
+        ).map((comment) => ({ id: comment.id, body: comment.body ?? '' })),
+      create: async (body) =>
+        (await octokit.rest.issues.createComment({ owner, repo, issue_number: pullNumber, body })).data.id,
+      update: async (id, body) => {
+        try {
+          await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body });
+          return true;
+        } catch (error) {
+          if (statusOf(error) === 404) return false;
+          throw error;
+        }
+      },
+      remove: async (id) => {
+        try {
+          await octokit.rest.issues.deleteComment({ owner, repo, comment_id: id });
+        } catch (error) {
+          if (statusOf(error) !== 404) throw error;
+        }
+      },
+    };
   }
 
   /**

@@ -9,6 +9,7 @@
 import * as core from '@actions/core';
 import type { CommonJobInput } from '../../shared/ci-variables.js';
 import { ConfigError } from '../../shared/errors.js';
+import { BOOLEAN_WORDS, parseBoolean } from '../../shared/values.js';
 
 /** Input names as action.yml spells them (the runner exposes them as INPUT_<NAME UPPERCASED>). */
 export const INPUT = {
@@ -90,7 +91,7 @@ export function readInputs(): ActionInputs {
   return {
     core: settings,
     action: parseChoice(INPUT.action, core.getInput(INPUT.action) || 'auto', ACTIONS),
-    comment: parseBoolean(INPUT.comment, core.getInput(INPUT.comment) || 'true'),
+    comment: readBoolean(INPUT.comment, core.getInput(INPUT.comment), true),
     githubToken: core.getInput(INPUT.githubToken),
   };
 }
@@ -104,9 +105,13 @@ function parseChoice<T extends string>(name: string, given: string, valid: reado
   return match;
 }
 
-function parseBoolean(name: string, given: string): boolean {
-  const value = given.toLowerCase();
-  if (value === 'true') return true;
-  if (value === 'false') return false;
-  throw ConfigError.single(name, `"${given}" is not valid; valid values: true, false.`);
+/**
+ * A boolean input by the one rule every platform shares (shared/values.ts), not @actions/core's
+ * getBooleanInput, which knows only YAML 1.2's core booleans and would refuse `Yes` here while
+ * the core accepts it for onDemand.
+ */
+function readBoolean(name: string, given: string, fallback: boolean): boolean {
+  const parsed = parseBoolean(given);
+  if (parsed === null) throw ConfigError.single(name, `got "${given}"; expected ${BOOLEAN_WORDS}`);
+  return parsed ?? fallback;
 }

@@ -2,66 +2,102 @@
  * The core's Reporter port on top of @actions/core.
  *
  * The runner masks every value registered with `core.setSecret` in the log, but not in files:
- * outputs (GITHUB_OUTPUT), the job summary (GITHUB_STEP_SUMMARY) and the PR comment are written
- * verbatim. So this reporter keeps its own list of secrets and redacts everything it writes,
- * logs included (defence in depth for runners that do not process `::add-mask::`).
+ * the job summary (GITHUB_STEP_SUMMARY) and the PR comment are written verbatim. So this
+ * reporter keeps its own set of secrets and redacts everything people read, logs included
+ * (defence in depth for runners that do not process `::add-mask::`). Outputs (GITHUB_OUTPUT) are
+ * read by later steps and never redacted: one that would hold a secret is not set at all.
+ *
+ * Every line written to the log is also made inert as a workflow command: the runner reads any
+ * line that starts with `::` (after leading whitespace) as a command, and `##[` anywhere in a
+ * line as a legacy one, so a value such as a VPN config `office\n::warning::x` could otherwise
+ * issue commands (github.com/actions/runner, ActionCommand.TryParseV2 / TryParse).
  */
 import * as core from '@actions/core';
-import { redact, type Reporter } from '../../shared/reporter.js';
+import { MIN_SUBSTRING_LENGTH, SecretSet } from '../../shared/secrets.js';
+import type { Reporter } from '../../shared/reporter.js';
+
+/**
+ * Text for the runner's log that cannot issue a workflow command. The runner splits its input at
+ * CR, LF and CRLF; each resulting line that would start a command gets a visible `> ` before it,
+ * and `##[` is broken apart. Line breaks stay (multi-line messages keep their shape).
+ */
+export function inertLogText(text: string): string {
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((line) => {
+      const safe = line.replace(/##\[/g, '#\u200b#[');
+      // The runner's TrimStart (.NET char.IsWhiteSpace) also drops U+0085, which \s does not hold.
+      return /^[\s\u0085]*::/.test(safe) ? `> ${safe}` : safe;
+    })
+    .join('\n');
+}
 
 export class ActionsReporter implements Reporter {
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new SecretSet();
   private readonly summaryParts: string[] = [];
   private groupDepth = 0;
 
   mask(secret: string): void {
-    const value = secret.trim();
-    if (value === '' || this.secrets.has(value)) return;
-    this.secrets.add(value);
-    core.setSecret(value);
+    for (const piece of this.secrets.add(secret)) {
+      // The runner masks substrings: a short piece would star out every line holding those
+      // characters (shared/secrets.ts); our own redaction masks short ones as whole words.
+      if (piece.length >= MIN_SUBSTRING_LENGTH) core.setSecret(piece);
+    }
   }
 
   /** Removes every registered secret from a text. */
   redact(text: string): string {
-    return redact(text, this.secrets);
+    return this.secrets.redact(text);
+  }
+
+  /** Whether a value holds a registered secret; such a value is never written to an output. */
+  holdsSecret(value: string): boolean {
+    return this.secrets.foundIn(value);
   }
 
   info(message: string): void {
-    core.info(this.redact(message));
+    core.info(this.clean(message));
   }
 
   warning(message: string): void {
-    core.warning(this.redact(message));
+    core.warning(this.clean(message));
   }
 
   error(message: string): void {
-    core.error(this.redact(message));
+    core.error(this.clean(message));
   }
 
   notice(message: string): void {
-    core.notice(this.redact(message));
+    core.notice(this.clean(message));
   }
 
   debug(message: string): void {
-    core.debug(this.redact(message));
+    core.debug(this.clean(message));
   }
 
   async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
     // The runner's log has no nested groups: an inner ::group:: would close the outer one.
     if (this.groupDepth > 0) {
-      core.info(this.redact(`-- ${name}`));
+      core.info(this.clean(`-- ${name}`));
       return fn();
     }
     this.groupDepth += 1;
     try {
-      return await core.group(this.redact(name), fn);
+      return await core.group(this.clean(name), fn);
     } finally {
       this.groupDepth -= 1;
     }
   }
 
+  /** Sets a step output, unless its value holds a secret (then a warning names the output). */
   output(name: string, value: string): void {
-    core.setOutput(name, this.redact(value));
+    if (this.holdsSecret(value)) {
+      this.warning(
+        `Output ${name} is not set: its value holds a masked secret (an env value or credential that also occurs there); outputs are never redacted.`,
+      );
+      return;
+    }
+    core.setOutput(name, value);
   }
 
   summary(markdown: string): void {
@@ -71,5 +107,10 @@ export class ActionsReporter implements Reporter {
   /** Markdown the core asked to add to the summary; the adapter appends it to its own. */
   collectedSummary(): string[] {
     return [...this.summaryParts];
+  }
+
+  /** Redacted, then inert as a workflow command (also what the failure handler writes). */
+  clean(message: string): string {
+    return inertLogText(this.redact(message));
   }
 }

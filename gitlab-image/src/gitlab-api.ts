@@ -2,11 +2,15 @@
  * The two GitLab REST v4 features the image uses, with the user's ACCESS_TOKEN (a project or
  * personal access token: the job token can neither write MR notes nor list merge requests).
  * - the open merge requests of the project, for prune;
- * - one preview note per MR, found by its marker and edited in place.
+ * - one merge request's state, for the core's ChangeRequests port (a deploy stops when its MR was
+ *   closed meanwhile; prune asks again right before each deletion);
+ * - the notes of an MR (list, create, edit, delete), through which the core's `syncNote` keeps one
+ *   preview note per MR (https://docs.gitlab.com/api/notes/#merge-requests).
  */
 import { z } from 'zod';
 import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
-import { isPreviewNote, type NoteMarkerStyle } from '../../shared/ci-note.js';
+import type { NoteMarkerStyle, NoteStore, StoredNote } from '../../shared/ci-note.js';
+import type { ChangeRequestState } from '../../shared/deps.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'html-comment';
 
@@ -15,6 +19,7 @@ const PER_PAGE = 100;
 const MAX_PAGES = 100;
 
 const mergeRequestList = z.array(z.object({ iid: z.number().int(), state: z.string().optional() }));
+const mergeRequest = z.object({ iid: z.number().int(), state: z.string() });
 const noteList = z.array(
   z.object({ id: z.number().int(), body: z.string(), system: z.boolean().optional() }),
 );
@@ -86,42 +91,92 @@ export class GitLabApi {
     return iids;
   }
 
-  /** Creates the MR's preview note, or rewrites the existing one. Returns the note id. */
-  async upsertPreviewNote(iid: number, body: string): Promise<{ id: number; created: boolean }> {
-    let existing: number | undefined;
-    for await (const page of this.pages(
-      'list merge request notes',
-      `/merge_requests/${iid}/notes`,
-      noteList,
-    )) {
-      existing = page.find((candidate) => !candidate.system && isPreviewNote(candidate.body, NOTE_STYLE))?.id;
-      if (existing !== undefined) break;
-    }
-    if (existing !== undefined) {
-      await requestJson(
-        {
-          operation: 'update the preview note',
-          method: 'PUT',
-          url: this.url(`/merge_requests/${iid}/notes/${existing}`),
-          headers: this.headers,
-          body: { body },
-          schema: note,
-        },
-        this.deps,
-      );
-      return { id: existing, created: false };
-    }
-    const created = await requestJson(
+  /**
+   * GET /projects/:id/merge_requests/:iid (https://docs.gitlab.com/api/merge_requests/#get-single-mr):
+   * `opened` is open, and so is `locked` (a merge in progress, which may still fail); `closed` and
+   * `merged` are closed; any other state is unknown. Throws PlatformApiError when the call fails.
+   */
+  async mergeRequestState(iid: number): Promise<ChangeRequestState> {
+    const response = await requestJson(
       {
-        operation: 'create the preview note',
-        method: 'POST',
-        url: this.url(`/merge_requests/${iid}/notes`),
+        operation: `get merge request !${iid}`,
+        url: this.url(`/merge_requests/${iid}`),
         headers: this.headers,
-        body: { body },
-        schema: note,
+        schema: mergeRequest,
       },
       this.deps,
     );
-    return { id: created.data.id, created: true };
+    const { state } = response.data;
+    if (state === 'opened' || state === 'locked') return 'open';
+    if (state === 'closed' || state === 'merged') return 'closed';
+    return 'unknown';
+  }
+
+  /**
+   * The MR's notes as `syncNote` uses them: every user note (system notes such as "added 1
+   * commit" are GitLab's own and left out), create, edit (false on 404: another job deleted it),
+   * delete (a note already gone counts as deleted).
+   */
+  mergeRequestNotes(iid: number): NoteStore {
+    const path = `/merge_requests/${iid}/notes`;
+    const notFound = (error: unknown) => error instanceof PlatformApiError && error.status === 404;
+    return {
+      list: async () => {
+        const all: StoredNote[] = [];
+        for await (const page of this.pages('list merge request notes', path, noteList)) {
+          for (const n of page) if (!n.system) all.push({ id: n.id, body: n.body });
+        }
+        return all;
+      },
+      create: async (body) =>
+        (
+          await requestJson(
+            {
+              operation: 'create the preview note',
+              method: 'POST',
+              url: this.url(path),
+              headers: this.headers,
+              body: { body },
+              schema: note,
+            },
+            this.deps,
+          )
+        ).data.id,
+      update: async (id, body) => {
+        try {
+          await requestJson(
+            {
+              operation: 'update the preview note',
+              method: 'PUT',
+              url: this.url(`${path}/${id}`),
+              headers: this.headers,
+              body: { body },
+              schema: note,
+            },
+            this.deps,
+          );
+          return true;
+        } catch (error) {
+          if (notFound(error)) return false;
+          throw error;
+        }
+      },
+      remove: async (id) => {
+        try {
+          await requestJson(
+            {
+              operation: 'delete a duplicate preview note',
+              method: 'DELETE',
+              url: this.url(`${path}/${id}`),
+              headers: this.headers,
+              schema: z.unknown(),
+            },
+            this.deps,
+          );
+        } catch (error) {
+          if (!notFound(error)) throw error;
+        }
+      },
+    };
   }
 }

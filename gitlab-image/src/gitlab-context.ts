@@ -10,8 +10,10 @@
  * - branch pipelines (no MR): a branch preview named after the branch.
  * A stop job (`environment: action: stop`) gets CI_ENVIRONMENT_ACTION=stop and means teardown.
  */
+import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
 import {
   CiVariableError,
+  readId,
   readVariable,
   urlCredentials,
   withoutCredentials,
@@ -34,6 +36,13 @@ export interface GitLabContext {
   /** The job is an environment's stop job. */
   isStopJob: boolean;
   jobUrl: string | undefined;
+  /**
+   * This pipeline's place among the project's pipelines, for the MR note: CI_PIPELINE_ID, the
+   * instance-wide pipeline id (increasing with every new pipeline, and comparable between a fork's
+   * and its parent's pipelines, which CI_PIPELINE_IID, per project, is not). A retried job keeps
+   * its pipeline's id; a stop job runs in the pipeline of the deployment it stops.
+   */
+  runOrder: RunOrder;
 }
 
 /** GitLab variables whose values are credentials; masked even though we never print them on purpose. */
@@ -70,22 +79,10 @@ function cloneUrl(projectUrl: string): string {
   return bare.endsWith('.git') ? bare : `${bare}.git`;
 }
 
-function parseIid(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const iid = Number(raw.trim());
-  if (!Number.isInteger(iid) || iid <= 0) {
-    throw new CiVariableError(
-      'CI_MERGE_REQUEST_IID',
-      `CI_MERGE_REQUEST_IID must be a positive number; got "${raw}".`,
-    );
-  }
-  return iid;
-}
-
 export function readGitLabContext(env: Env): GitLabContext {
   const projectPath = required(env, 'CI_PROJECT_PATH');
   const projectUrl = required(env, 'CI_PROJECT_URL');
-  const mergeRequestIid = parseIid(readVariable(env, 'CI_MERGE_REQUEST_IID'));
+  const mergeRequestIid = readId(env, 'CI_MERGE_REQUEST_IID', "the merge request's IID");
 
   const branch =
     readVariable(env, 'CI_MERGE_REQUEST_SOURCE_BRANCH_NAME') ??
@@ -116,5 +113,6 @@ export function readGitLabContext(env: Env): GitLabContext {
     mergeRequestIid,
     isStopJob: readVariable(env, 'CI_ENVIRONMENT_ACTION')?.trim().toLowerCase() === 'stop',
     jobUrl: readVariable(env, 'CI_JOB_URL')?.trim(),
+    runOrder: runOrderOf([readVariable(env, 'CI_PIPELINE_ID')]),
   };
 }

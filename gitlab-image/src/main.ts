@@ -11,8 +11,9 @@ import path from 'node:path';
 import type { DeployResult, JobInput } from '../../shared/contract.js';
 import { CiVariableError, platformSecrets, readVariable, type Env } from '../../shared/ci-variables.js';
 import { runCiJob, type CiJob, type CoreApi } from '../../shared/ci-job.js';
-import { formatOutputLines } from '../../shared/ci-outputs.js';
+import { formatOutputLines, secretFreeOutputs, withheldWarning } from '../../shared/ci-outputs.js';
 import { ConsoleReporter, type TextSink } from '../../shared/console-reporter.js';
+import { parseBoolean } from '../../shared/values.js';
 import { GitLabApi, NOTE_STYLE } from './gitlab-api.js';
 import {
   GITLAB_SECRET_VARIABLES,
@@ -47,8 +48,9 @@ const GITLAB_FIELDS = {
 /** Where the dotenv report goes unless DOTENV_PATH says otherwise; the README's `artifacts:` names it. */
 export const DEFAULT_DOTENV_PATH = 'deploy.env';
 
+/** DEBUG by the one boolean rule; a malformed value is off here and reported by readCiVariables. */
 function looseFlag(value: string | undefined): boolean {
-  return /^(true|1|yes|on)$/i.test(value?.trim() ?? '');
+  return parseBoolean(value) === true;
 }
 
 export async function run(env: Env, deps: RunDeps): Promise<number> {
@@ -67,14 +69,14 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
     // Including the job token embedded in CI_REPOSITORY_URL, which GitLab itself does not mask in that form.
     ownSecrets: [...platformSecrets(env, GITLAB_SECRET_VARIABLES), ...gitlabDerivedSecrets(env)],
     fields: GITLAB_FIELDS,
-    readJob: (settings): CiJob => {
+    readJob: (settings, deadline): CiJob => {
       const context = readGitLabContext(env);
       const action = jobKind(env, settings.action, context);
       const api =
         settings.accessToken && context.apiV4Url
           ? new GitLabApi(
               { apiV4Url: context.apiV4Url, projectRef: context.projectRef, token: settings.accessToken },
-              { sleep: deps.sleep },
+              { sleep: deps.sleep, deadline },
             )
           : undefined;
       const input: JobInput = {
@@ -104,10 +106,14 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
                 style: NOTE_STYLE,
                 commit: context.commit,
                 jobUrl: context.jobUrl,
-                upsert: (body) => api.upsertPreviewNote(iid, body),
+                order: context.runOrder,
+                store: api.mergeRequestNotes(iid),
+                clock: { sleep: deps.sleep, now: deps.now ?? Date.now },
               }
             : undefined,
         writeOutputs: (result) => writeDotenvReport(result, env, deps.cwd, reporter),
+        outputFiles: [{ variable: 'DOTENV_PATH', path: dotenvPath(env, deps.cwd), createsFolders: true }],
+        changeRequests: api ? { state: (number) => api.mergeRequestState(number) } : undefined,
         openChangeRequests: () => {
           if (!api) {
             throw new CiVariableError(
@@ -149,7 +155,7 @@ async function writeDotenvReport(
   cwd: string,
   reporter: ConsoleReporter,
 ): Promise<void> {
-  const dotenvPath = path.resolve(cwd, readVariable(env, 'DOTENV_PATH')?.trim() ?? DEFAULT_DOTENV_PATH);
+  const file = dotenvPath(env, cwd);
   const report = {
     DYNAMIC_ENVIRONMENT_URL: result.url,
     CODESPHERE_URL: result.url,
@@ -158,7 +164,15 @@ async function writeDotenvReport(
     CODESPHERE_VPN_CONFIG: result.vpnConfig ?? '',
     ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
   };
-  await mkdir(path.dirname(dotenvPath), { recursive: true });
-  await writeFile(dotenvPath, reporter.redact(formatOutputLines(report)), 'utf8');
-  reporter.debug(`dotenv report written to ${dotenvPath}`);
+  // Never redacted (GitLab reads the URL from here); a value holding a secret is left out instead.
+  const { written, withheld } = secretFreeOutputs(report, (value) => reporter.holdsSecret(value));
+  if (withheld.length > 0) reporter.warning(withheldWarning(withheld, 'the dotenv report'));
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, formatOutputLines(written), 'utf8');
+  reporter.debug(`dotenv report written to ${file}`);
+}
+
+/** Where the dotenv report goes: DOTENV_PATH (relative to the job's folder), or deploy.env. */
+function dotenvPath(env: Env, cwd: string): string {
+  return path.resolve(cwd, readVariable(env, 'DOTENV_PATH')?.trim() ?? DEFAULT_DOTENV_PATH);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { BUDGET_NAME, DeadlineExceededError, remainingMs, seconds } from '../http-retry.js';
 import { HttpClient, type HttpClientOptions, type Operation } from './http.js';
 import { followLogStream, type LogEventHandlers, type StreamEnd } from './log-stream.js';
 import {
@@ -55,11 +56,24 @@ export type PipelineStage = 'prepare' | 'test' | 'run';
  */
 export class CodesphereClient {
   readonly http: HttpClient;
+  private readonly createReserveMs: number;
+  private readonly deadline: HttpClientOptions['deadline'];
 
   /** What the log streams need besides the HttpClient (they are read with fetch, see log-stream.ts). */
   private readonly stream: { baseUrl: string; userAgent: string; token?: string; secrets: string[] };
 
-  constructor(options: Omit<HttpClientOptions, 'baseUrl'> & { apiUrl: string; token?: string }) {
+  /**
+   * `createReserveMs`: `createWorkspace` is refused (DeadlineExceededError, nothing sent) unless at
+   * least this much of the deadline remains, so no workspace is created that the job has no time
+   * to bring up (see session.ts, createReserve). Default 0.
+   */
+  constructor(
+    options: Omit<HttpClientOptions, 'baseUrl'> & {
+      apiUrl: string;
+      token?: string;
+      createReserveMs?: number;
+    },
+  ) {
     this.http = new HttpClient({ ...options, baseUrl: `${options.apiUrl}/api` });
     this.stream = {
       baseUrl: `${options.apiUrl}/api`,
@@ -67,6 +81,8 @@ export class CodesphereClient {
       secrets: [...(options.secrets ?? [])],
     };
     if (options.token) this.setToken(options.token);
+    this.deadline = options.deadline;
+    this.createReserveMs = options.createReserveMs ?? 0;
   }
 
   setToken(token: string): void {
@@ -147,6 +163,16 @@ export class CodesphereClient {
   }
 
   createWorkspace(body: CreateWorkspaceBody): Promise<Workspace> {
+    const left = remainingMs(this.deadline);
+    if (left < Math.max(this.createReserveMs, 1)) {
+      return Promise.reject(
+        new DeadlineExceededError(
+          `Not creating workspace "${body.name}": ${seconds(left)} of the job's time budget (${BUDGET_NAME}) remain, ` +
+            `and creating and starting a workspace needs at least ${seconds(this.createReserveMs)}. Nothing was created; ` +
+            'raise the budget or retry when Codesphere answers faster.',
+        ),
+      );
+    }
     return this.call({
       name: 'createWorkspace',
       method: 'POST',
@@ -203,6 +229,20 @@ export class CodesphereClient {
       method: 'PUT',
       path: `/workspaces/${id}/env-vars`,
       body: vars,
+      idempotent: true,
+    });
+  }
+
+  /**
+   * DELETE /workspaces/{id}/env-vars (workspaces-deleteEnvVar): removes the named variables; the
+   * body is the array of names. Deleting a name that is already gone changes nothing: safe to repeat.
+   */
+  async deleteEnvVars(id: number, names: string[]): Promise<void> {
+    await this.call({
+      name: 'deleteEnvVar',
+      method: 'DELETE',
+      path: `/workspaces/${id}/env-vars`,
+      body: names,
       idempotent: true,
     });
   }

@@ -2,6 +2,15 @@ import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axio
 import type { z } from 'zod';
 
 import { ApiError } from '../errors.js';
+import {
+  attemptTimeoutMs,
+  BUDGET_NAME,
+  decideRetry,
+  DEFAULT_RETRY,
+  seconds,
+  type Deadline,
+  type RetryPolicy,
+} from '../http-retry.js';
 import { redact } from '../reporter.js';
 
 /**
@@ -27,32 +36,25 @@ export interface Operation<T> {
   sensitiveResponse?: boolean;
 }
 
-export interface RetryPolicy {
-  maxRetries: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Retry-After above this is cut down to it (a server asking for minutes would stall CI). */
-  retryAfterCapMs: number;
-}
-
-export const DEFAULT_RETRY: RetryPolicy = {
-  maxRetries: 5,
-  baseDelayMs: 250,
-  maxDelayMs: 8_000,
-  retryAfterCapMs: 30_000,
-};
+export { DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from '../http-retry.js';
 
 export interface HttpClientOptions {
   baseUrl: string;
   userAgent: string;
+  /** Per-request timeout (ms, default 30 s), cut further to what remains of `deadline`. */
   timeoutMs?: number;
+  /**
+   * The job's deadline: no request is sent and no retry wait begins past it (see http-retry.ts).
+   * Absent: only the per-request timeout and the retry limits bound a call.
+   */
+  deadline?: Deadline | undefined;
   sleep(ms: number): Promise<void>;
   /** Retries and redirects are logged here (never with headers or bodies). */
   debug?(message: string): void;
   retry?: Partial<RetryPolicy>;
   /** Redacted from every error message (tokens the client knows). */
   secrets?: string[];
-  random?(): number;
+  random?: (() => number) | undefined;
 }
 
 const MAX_REDIRECTS = 5;
@@ -60,6 +62,8 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 type Attempt =
   { kind: 'response'; response: AxiosResponse<string> } | { kind: 'network'; code: string; message: string };
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 export class HttpClient {
   private readonly axios: AxiosInstance;
@@ -74,8 +78,9 @@ export class HttpClient {
     // Authorization header when a redirect changes host, and Codesphere redirects API calls to
     // the team's data center. Every status is handled here (validateStatus), bodies are read as
     // text so a non-JSON answer (a proxy's HTML page) is reported instead of crashing a parser.
+    // The timeout of each attempt is an AbortSignal set per request (see send): axios' own
+    // `timeout` is a socket idle timer, which a server trickling bytes never trips.
     this.axios = axios.create({
-      timeout: options.timeoutMs ?? 30_000,
       maxRedirects: 0,
       validateStatus: () => true,
       responseType: 'text',
@@ -89,38 +94,59 @@ export class HttpClient {
     this.secrets.push(token);
   }
 
+  /**
+   * Runs one operation: redirects followed, retried by the one policy (http-retry.ts) within the
+   * deadline, the answer validated. Throws ApiError (HTTP error, no response, unexpected body);
+   * ApiError of kind `network` with a budget message when the deadline cut the call short.
+   */
   async call<T>(op: Operation<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const result = await this.sendFollowingRedirects(op);
-      const retryIn = this.retryDelay(op, result, attempt);
-      if (retryIn === undefined) return this.settle(op, result);
+      if (result.kind === 'response' && result.response.status >= 200 && result.response.status < 300)
+        return this.settle(op, result);
+      const decision = decideRetry({
+        outcome:
+          result.kind === 'network'
+            ? { kind: 'network' }
+            : {
+                kind: 'status',
+                status: result.response.status,
+                retryAfter: headerText(result.response.headers['retry-after']),
+              },
+        idempotent: op.idempotent,
+        attempt,
+        policy: this.retry,
+        deadline: this.options.deadline,
+        random: this.options.random,
+      });
+      if (!decision.retry) {
+        if (decision.reason === 'budget') throw this.outOfBudget(op, result, decision.wantedMs);
+        return this.settle(op, result);
+      }
       this.options.debug?.(
-        `${op.name}: ${describeAttempt(result)}; retrying in ${retryIn} ms (retry ${attempt + 1} of ${this.retry.maxRetries})`,
+        `${op.name}: ${describeAttempt(result)}; retrying in ${decision.delayMs} ms (retry ${attempt + 1} of ${this.retry.maxRetries})`,
       );
-      await this.options.sleep(retryIn);
+      await this.options.sleep(decision.delayMs);
     }
   }
 
-  /** `undefined`: do not retry (success, a client error, retries used up, or unsafe to repeat). */
-  private retryDelay(op: Operation<unknown>, result: Attempt, attempt: number): number | undefined {
-    if (attempt >= this.retry.maxRetries) return undefined;
-    const backoff = this.backoff(attempt);
-    if (result.kind === 'network') return op.idempotent ? backoff : undefined;
-    const status = result.response.status;
-    if (status === 429) {
-      const retryAfter = parseRetryAfter(result.response.headers['retry-after'], Date.now());
-      if (retryAfter === undefined) return backoff;
-      return Math.min(retryAfter, this.retry.retryAfterCapMs);
-    }
-    if ((status >= 500 || status === 408) && op.idempotent) return backoff;
-    return undefined;
-  }
-
-  /** Exponential backoff with jitter: uniformly in [50%, 100%] of base * 2^attempt, capped. */
-  private backoff(attempt: number): number {
-    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
-    const random = this.options.random ? this.options.random() : Math.random();
-    return Math.round(ceiling / 2 + (random * ceiling) / 2);
+  /** A retry was due, but the job's budget cannot hold its wait. */
+  private outOfBudget(op: Operation<unknown>, result: Attempt, wantedMs: number): ApiError {
+    const got =
+      result.kind === 'network'
+        ? `got no response (${result.message})`
+        : `answered HTTP ${result.response.status}${result.response.status === 429 ? ' (rate limited)' : ''}`;
+    const wait = wantedMs > 0 ? ` and a retry would have to wait ${seconds(wantedMs)}` : '';
+    return new ApiError(
+      {
+        operation: op.name,
+        kind: result.kind === 'network' ? 'network' : 'http',
+        status: result.kind === 'network' ? undefined : result.response.status,
+      },
+      this.clean(
+        `Codesphere API call ${op.name} ${got}${wait}, but the job's time budget (${BUDGET_NAME}) is used up; giving up.`,
+      ),
+    );
   }
 
   private async sendFollowingRedirects(op: Operation<unknown>): Promise<Attempt> {
@@ -158,18 +184,24 @@ export class HttpClient {
   }
 
   private async send(method: string, url: string, body: unknown): Promise<Attempt> {
+    const timeoutMs = attemptTimeoutMs(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS, this.options.deadline);
+    if (timeoutMs <= 0) return { kind: 'network', code: 'ETIMEDOUT', message: 'not sent: no time left' };
     const headers: Record<string, string> = {};
     if (this.token) headers['Authorization'] = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
       const response = await this.axios.request<string>({
         method,
         url,
         headers,
         data: body === undefined ? undefined : JSON.stringify(body),
+        signal,
       });
       return { kind: 'response', response };
     } catch (err: unknown) {
+      if (signal.aborted)
+        return { kind: 'network', code: 'ETIMEDOUT', message: `no answer within ${seconds(timeoutMs)}` };
       // Only the code and message are kept: axios errors carry the request config (and token).
       if (axios.isAxiosError(err))
         return { kind: 'network', code: err.code ?? 'ERR_NETWORK', message: err.message };
@@ -242,13 +274,8 @@ function describeAttempt(result: Attempt): string {
   return result.kind === 'network' ? `no response (${result.code})` : `HTTP ${result.response.status}`;
 }
 
-/** Retry-After as delta-seconds or an HTTP date, in milliseconds from `now`. */
-export function parseRetryAfter(header: unknown, now: number): number | undefined {
-  if (typeof header !== 'string' || header.trim() === '') return undefined;
-  const text = header.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+function headerText(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function joinUrl(base: string, path: string): string {

@@ -5,6 +5,7 @@
  */
 import { cidrCovers, parseCidr, poolSize } from './ipv4.js';
 import { parseIpsecConf, parseSwanctlConf, section, type IpsecConn, type SettingsSection } from './parse.js';
+import { readIpsecSecretsPsk, readSwanctlSecret, samePsk, type PskReading } from './psk.js';
 import { formatSeconds } from './render.js';
 import { parseDuration, type VpnSettings } from './settings.js';
 
@@ -141,11 +142,22 @@ function checkSubnets(configured: string | undefined, wanted: string[], key: str
   ];
 }
 
-function checkPsk(found: string | undefined, settings: VpnSettings, where: string): Mismatch[] {
-  if (found === undefined || found === '') {
+/** What a gateway file says about the PSK: nothing, a key, or text strongSwan would not read as meant. */
+type FoundPsk = PskReading | undefined;
+
+/** The type tokens stroke_cred.c `load_secrets()` accepts; any other token ends the file for it. */
+const SECRET_TYPES = new Set(['RSA', 'ECDSA', 'BLISS', 'P12', 'PIN', 'PSK', 'EAP', 'NTLM', 'XAUTH']);
+/** The types whose value is read like a PSK (`load_shared()`). */
+const SHARED_TYPES = new Set(['PSK', 'EAP', 'NTLM', 'XAUTH']);
+
+function checkPsk(found: FoundPsk, settings: VpnSettings, where: string): Mismatch[] {
+  if (found === undefined || (found.ok && found.key.length === 0)) {
     return [{ kind: 'psk', message: `pre-shared key: none found ${where}` }];
   }
-  if (settings.psk && found !== settings.psk) {
+  if (!found.ok) {
+    return [{ kind: 'psk', message: `pre-shared key ${where}: ${found.problem} (the key is not shown)` }];
+  }
+  if (settings.psk && !samePsk(found.key, settings.psk)) {
     return [
       {
         kind: 'psk',
@@ -156,16 +168,88 @@ function checkPsk(found: string | undefined, settings: VpnSettings, where: strin
   return [];
 }
 
-/** The PSK of an ipsec.secrets that applies to the gateway's identity (or to any). */
-function pskFromSecrets(secrets: string, ids: string[]): string | undefined {
-  for (const line of secrets.split(/\r?\n/)) {
-    const match = /^\s*([^:#]*):\s*PSK\s+(?:"([^"]*)"|(\S+))/i.exec(line);
-    if (!match) continue;
-    const selectors = (match[1] ?? '').trim().split(/\s+/).filter(Boolean);
-    if (selectors.length === 0 || selectors.some((s) => ids.includes(s) || s === '%any'))
-      return match[2] ?? match[3];
+/**
+ * The PSK of an ipsec.secrets that applies to the gateway's identity, read as charon's stroke
+ * plugin reads the file (stroke_cred.c `load_secrets()`): comment lines start with `#`; selectors
+ * end at the first ` : ` (a line starting with `: ` has none); the type token is `PSK`, in
+ * capitals. An entry naming one of `ids` beats `%any` (or `0.0.0.0`) and an entry without
+ * selectors; among equals the first wins. Like load_secrets(), reading stops at the first line
+ * strongSwan cannot parse (no ` : `, no or an unknown type token, a shared secret without a value
+ * or its closing quote): charon never loads the entries below it, so neither does this check.
+ */
+function pskFromSecrets(secrets: string, ids: string[]): FoundPsk {
+  let best: { rank: number; reading: PskReading } | undefined;
+  /** Where load_secrets() gives up: the best entry above it, else why nothing is loaded. */
+  const stop = (lineNumber: number, why: string): FoundPsk =>
+    best?.reading ?? {
+      ok: false,
+      problem: `strongSwan stops reading the file at line ${lineNumber} (${why}), so no entry from there on is loaded`,
+    };
+  const lines = secrets.split('\n');
+  for (const [index, rawLine] of lines.entries()) {
+    const line = rawLine.replace(/\r$/, '').replace(/^[ \t]+/, '');
+    if (line === '' || line.startsWith('#') || line.startsWith('include ')) continue;
+    let selectorText: string;
+    let rest: string;
+    if (line.startsWith(': ')) {
+      selectorText = '';
+      rest = line.slice(1);
+    } else {
+      const separator = line.indexOf(' : ');
+      if (separator < 0) return stop(index + 1, "no ' : ' between selectors and secret");
+      selectorText = line.slice(0, separator);
+      rest = line.slice(separator + 2);
+    }
+    // the type token must end in a space or tab (extract_token), and be one load_secrets() knows
+    const type = /^[ \t]*([^ \t]*)[ \t]/.exec(rest)?.[1];
+    if (type === undefined || !SECRET_TYPES.has(type)) {
+      return stop(index + 1, 'no secret type strongSwan knows, such as PSK');
+    }
+    if (SHARED_TYPES.has(type)) {
+      // load_shared() fails on a missing value or closing quote, and load_secrets() stops there
+      const value = readIpsecSecretsPsk(rest.replace(/^[ \t]*[^ \t]*/, ''));
+      if (!value.ok && value.refused) {
+        if (best || type !== 'PSK') return stop(index + 1, `its ${type} secret is malformed`);
+        return { ...value, problem: `line ${index + 1}: ${value.problem} and stops reading the file there` };
+      }
+    }
+    const typed = /^[ \t]*PSK[ \t]/.exec(rest);
+    if (!typed) continue;
+    const selectors = selectorText.split(/[ \t]+/).filter(Boolean);
+    const rank =
+      selectors.length === 0
+        ? 1
+        : selectors.some((s) => ids.includes(s))
+          ? 2
+          : selectors.some((s) => s === '%any' || s === '0.0.0.0')
+            ? 1
+            : 0;
+    if (rank === 0 || (best && best.rank >= rank)) continue;
+    best = { rank, reading: readIpsecSecretsPsk(rest.slice(typed[0].length)) };
   }
-  return undefined;
+  return best?.reading;
+}
+
+/**
+ * The `secret` of the swanctl.conf `secrets { ike... { } }` section for the gateway: one whose
+ * `id*` values name one of `ids`, else one without ids or with `%any`, else the first.
+ */
+function pskFromSwanctl(root: SettingsSection, ids: string[]): FoundPsk {
+  const entries = Object.entries(section(root.secrets) ?? {}).flatMap(([name, value]) => {
+    const entry = section(value);
+    return name.startsWith('ike') && entry && typeof entry.secret === 'string'
+      ? [{ entry, secret: entry.secret }]
+      : [];
+  });
+  const owners = (entry: SettingsSection) =>
+    Object.entries(entry)
+      .filter(([key, value]) => key.startsWith('id') && typeof value === 'string')
+      .map(([, value]) => value as string);
+  const chosen =
+    entries.find(({ entry }) => owners(entry).some((id) => ids.includes(id))) ??
+    entries.find(({ entry }) => owners(entry).every((id) => id === '%any')) ??
+    entries[0];
+  return chosen ? readSwanctlSecret(chosen.secret) : undefined;
 }
 
 function checkIpsecConn(conn: IpsecConn, settings: VpnSettings, secrets: string | undefined): Mismatch[] {
@@ -204,7 +288,13 @@ function checkIpsecConn(conn: IpsecConn, settings: VpnSettings, secrets: string 
     });
   } else if (secrets !== undefined) {
     const ids = [conn.leftid, conn.left, settings.peerIp].filter((id): id is string => Boolean(id));
-    mismatches.push(...checkPsk(pskFromSecrets(secrets, ids), settings, 'in ipsec.secrets'));
+    // Debian's default ipsec.secrets only includes another file: name it rather than say "none"
+    const includes = [...secrets.matchAll(/^[ \t]*include[ \t]+(\S+)/gm)].map((m) => m[1] ?? '');
+    const where =
+      includes.length > 0
+        ? `in ipsec.secrets (not read: its include ${includes.join(', ')}; pass the file holding the key with --secrets)`
+        : 'in ipsec.secrets';
+    mismatches.push(...checkPsk(pskFromSecrets(secrets, ids), settings, where));
   }
   if ((conn.right ?? '') !== '%any') {
     mismatches.push({
@@ -291,11 +381,9 @@ function checkSwanctlConn(conn: SettingsSection, root: SettingsSection, settings
       message: 'pre-shared key: the local and remote sections must use auth = psk',
     });
   } else {
-    const secrets = Object.entries(section(root.secrets) ?? {}).filter(([key]) => key.startsWith('ike'));
-    const secret = secrets
-      .map(([, value]) => section(value)?.secret)
-      .find((value): value is string => typeof value === 'string');
-    mismatches.push(...checkPsk(secret, settings, 'in the secrets { ike... } section'));
+    const local = section(conn.local) ?? {};
+    const ids = [local.id, settings.peerIp].filter((id): id is string => typeof id === 'string');
+    mismatches.push(...checkPsk(pskFromSwanctl(root, ids), settings, 'in the secrets { ike... } section'));
   }
   const remoteAddrs = text('remote_addrs') ?? '%any';
   if (remoteAddrs !== '%any') {

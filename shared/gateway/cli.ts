@@ -1,8 +1,9 @@
 /**
- * `npm run gateway -- print --config vpn.yaml [--format ipsec|swanctl|both]`
+ * `npm run gateway -- print --config vpn.yaml [--format ipsec|swanctl|both] [--with-psk]`
  * `npm run gateway -- check --config vpn.yaml --gateway ipsec.conf [--secrets ipsec.secrets]`
  *
- * print: the strongSwan configuration the company gateway needs for a Codesphere VPN config.
+ * print: the strongSwan configuration the company gateway needs for a Codesphere VPN config; the PSK
+ * is a placeholder unless --with-psk asks for it (then in a notation that holds any key, psk.ts).
  * check: compares an existing ipsec.conf or swanctl.conf with it; exit 1 when anything differs,
  * exit 2 for bad usage or unreadable input.
  */
@@ -10,11 +11,12 @@ import fs from 'node:fs';
 import { checkGateway, parseVpnSettings, printGatewayConfig, SettingsError } from './index.js';
 
 const USAGE = `usage:
-  gateway print --config <vpn.yaml> [--format ipsec|swanctl|both]
+  gateway print --config <vpn.yaml> [--format ipsec|swanctl|both] [--with-psk]
   gateway check --config <vpn.yaml> --gateway <ipsec.conf|swanctl.conf> [--secrets <ipsec.secrets>]
 
 <vpn.yaml> (YAML or JSON): name, ikeVersion (ikev1|ikev2), psk (optional), ikeProposal, espProposal,
-ikeLifetime, espLifetime (seconds or 8h/30m), peerIp, peerSubnets, replicas, pool (optional).`;
+ikeLifetime, espLifetime (seconds or 8h/30m), peerIp, peerSubnets, replicas, pool (optional).
+--with-psk writes the settings' psk into ipsec.secrets and swanctl.conf instead of a placeholder.`;
 
 export interface CliIo {
   out(text: string): void;
@@ -24,12 +26,20 @@ export interface CliIo {
 
 class UsageError extends Error {}
 
+/** Options that take no value. */
+const FLAGS = new Set(['with-psk']);
+
 function options(args: string[]): Map<string, string> {
   const found = new Map<string, string>();
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
-    const match = /^--([a-z]+)(?:=(.*))?$/.exec(arg);
+    const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
     if (!match?.[1]) throw new UsageError(`unexpected argument '${arg}'`);
+    if (FLAGS.has(match[1])) {
+      if (match[2] !== undefined) throw new UsageError(`--${match[1]} takes no value`);
+      found.set(match[1], 'yes');
+      continue;
+    }
     const value = match[2] ?? args[++i];
     if (value === undefined) throw new UsageError(`--${match[1]} needs a value`);
     found.set(match[1], value);
@@ -58,7 +68,7 @@ export function runGatewayCli(argv: string[], io: CliIo): number {
     if (command !== 'print' && command !== 'check')
       throw new UsageError(command ? `unknown command '${command}'` : 'no command given');
     const opts = options(rest);
-    const known = command === 'print' ? ['config', 'format'] : ['config', 'gateway', 'secrets'];
+    const known = command === 'print' ? ['config', 'format', 'with-psk'] : ['config', 'gateway', 'secrets'];
     for (const key of opts.keys())
       if (!known.includes(key)) throw new UsageError(`unknown option --${key} for ${command}`);
     const configPath = opts.get('config');
@@ -69,7 +79,9 @@ export function runGatewayCli(argv: string[], io: CliIo): number {
       if (format !== 'ipsec' && format !== 'swanctl' && format !== 'both') {
         throw new UsageError(`--format '${format}' is not one of ipsec, swanctl, both`);
       }
-      io.out(printGatewayConfig(settings, format));
+      const withPsk = opts.has('with-psk');
+      if (withPsk && !settings.psk) throw new UsageError(`--with-psk: ${configPath} has no psk to print`);
+      io.out(printGatewayConfig(settings, format, withPsk));
       return 0;
     }
     const gatewayPath = opts.get('gateway');

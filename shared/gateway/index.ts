@@ -10,6 +10,8 @@ import type { VpnSettings } from './settings.js';
 export { checkGateway, detectFormat, type CheckResult, type Mismatch, type MismatchKind } from './check.js';
 export { parseVpnSettings, SettingsError, type VpnSettings } from './settings.js';
 export { renderIpsecConf, renderSwanctlConf, type GatewaySide } from './render.js';
+export { pskNotation, readIpsecSecretsPsk, readSwanctlSecret, type PskReading } from './psk.js';
+export { parseSwanctlConf } from './parse.js';
 
 /** The smallest pool in 10.200.0.0/16 (at least a /24) with an address for every replica. */
 export function suggestPool(replicas: number): string {
@@ -34,12 +36,16 @@ export function gatewaySideFor(settings: VpnSettings, withPsk = false): GatewayS
   };
 }
 
-/** Both configuration variants as one printable text. */
+/**
+ * Both configuration variants as one printable text. The PSK is a placeholder unless `withPsk`
+ * (then written in a notation that holds any key: see psk.ts).
+ */
 export function printGatewayConfig(
   settings: VpnSettings,
   format: 'ipsec' | 'swanctl' | 'both' = 'both',
+  withPsk = false,
 ): string {
-  const side = gatewaySideFor(settings);
+  const side = gatewaySideFor(settings, withPsk);
   const parts: string[] = [];
   if (format !== 'swanctl') {
     const { ipsecConf, ipsecSecrets } = renderIpsecConf(side);

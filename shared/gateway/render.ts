@@ -7,6 +7,8 @@
  * `leftsubnet`, and forced UDP encapsulation (ESP in UDP 4500).
  */
 
+import { pskNotation } from './psk.js';
+
 export interface GatewaySide {
   /** Used in the conn name: codesphere-<name>. */
   name: string;
@@ -21,7 +23,7 @@ export interface GatewaySide {
   subnets: string[];
   /** rightsourceip: one address per replica. */
   pool: string;
-  /** The PSK, or a placeholder when printing for a human. */
+  /** The PSK, or a placeholder when printing for a human; written in a notation that holds any key (psk.ts). */
   psk: string;
 }
 
@@ -32,6 +34,24 @@ export interface RenderOptions {
 
 const PSK_PLACEHOLDER = '<the PSK of the VPN config>';
 export { PSK_PLACEHOLDER };
+
+/**
+ * Comment lines above the secret: for the placeholder, how to write the real key in that file
+ * (ipsec.secrets takes any text between double quotes but `"`; swanctl.conf reads `\` as an escape;
+ * both decode a value starting with 0x/0s); for a key in base64 notation, why it is not readable.
+ */
+function pskComments(psk: string, file: 'ipsec.secrets' | 'swanctl.conf'): string[] {
+  if (psk === PSK_PLACEHOLDER) {
+    const awkward =
+      file === 'ipsec.secrets' ? '" or a newline' : '" or \\ or a newline, or starting with 0x or 0s';
+    return [
+      "# replace the placeholder with the VPN config's PSK between double quotes; a PSK holding",
+      `# ${awkward}: write 0s and its base64 instead (printf '%s' 'the PSK' | base64)`,
+    ];
+  }
+  const { comment } = pskNotation(psk);
+  return comment ? [`# ${comment}`] : [];
+}
 
 export function connName(side: Pick<GatewaySide, 'name'>): string {
   return `codesphere-${side.name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
@@ -75,7 +95,11 @@ export function renderIpsecConf(
     '    auto=add',
     '',
   ].join('\n');
-  const ipsecSecrets = `${side.publicIp} %any : PSK "${side.psk}"\n`;
+  const ipsecSecrets = [
+    ...pskComments(side.psk, 'ipsec.secrets'),
+    `${side.publicIp} %any : PSK ${pskNotation(side.psk).value}`,
+    '',
+  ].join('\n');
   return { ipsecConf, ipsecSecrets };
 }
 
@@ -121,7 +145,8 @@ export function renderSwanctlConf(side: GatewaySide): string {
     'secrets {',
     `    ike-${name} {`,
     `        id = ${side.publicIp}`,
-    `        secret = "${side.psk}"`,
+    ...pskComments(side.psk, 'swanctl.conf').map((line) => `        ${line}`),
+    `        secret = ${pskNotation(side.psk).value}`,
     '    }',
     '}',
     '',

@@ -53,18 +53,21 @@ describe('BitbucketApi', () => {
     expect(double?.calls).toHaveLength(1);
   });
 
-  it('creates the preview comment once, then edits it in place', async () => {
+  it('lists, creates, edits and deletes PR comments, skipping deleted ones; a comment already gone is not an error', async () => {
     const bitbucket = await api(
       { username: 'ci@example.com', pullRequests: [{ id: 7, state: 'OPEN' }] },
       'ci@example.com',
     );
-    const first = await bitbucket.upsertPreviewComment(7, '[//]: # (codesphere-deploy:preview)\none');
-    const second = await bitbucket.upsertPreviewComment(7, '[//]: # (codesphere-deploy:preview)\ntwo');
-    expect(first.created).toBe(true);
-    expect(second).toEqual({ id: first.id, created: false });
-    expect(double?.comments.get(7)?.map((c) => c.content.raw)).toEqual([
-      '[//]: # (codesphere-deploy:preview)\ntwo',
-    ]);
+    const comments = bitbucket.pullRequestComments(7);
+    expect(await comments.list()).toEqual([]);
+    const first = await comments.create('one');
+    const second = await comments.create('two');
+    expect(second).toBeGreaterThan(first);
+    expect(await comments.update(first, 'one, edited')).toBe(true);
+    await comments.remove(second);
+    await comments.remove(second);
+    expect(await comments.update(second, 'gone')).toBe(false);
+    expect(await comments.list()).toEqual([{ id: first, body: 'one, edited' }]);
     expect(double?.calls.every((c) => c.authorized)).toBe(true);
   });
 

@@ -11,6 +11,7 @@ import type { RunningEmulator } from '../emulator/index.js';
 import { startBitbucketDouble, type BitbucketDouble } from '../platform-doubles/bitbucket-double.js';
 import {
   apiRequests,
+  backdateWorkspaces,
   createWorkspace,
   expectCleanCalls,
   jobDirectory,
@@ -250,6 +251,7 @@ describe('ACTION prune (scheduled custom pipeline)', () => {
     const names = ['shop-pr-1', 'shop-pr-2', 'shop-pr-3', 'shop-pr-4', 'shop-pr-5', 'shop-pr-6'];
     for (const name of [...names, 'shop-main', 'other-pr-2', 'shop-!2', 'shop-#3'])
       await createWorkspace(emulator, name);
+    backdateWorkspaces(emulator); // past prune's recent-workspace margin
 
     const run = await runStep({ branch: 'main' }, pipeVariables({ ACTION: 'prune' }));
     expect(run.code, describeRun(run)).toBe(0);
@@ -268,6 +270,8 @@ describe('ACTION prune (scheduled custom pipeline)', () => {
 
   it('lists without deleting on DRY_RUN', async () => {
     await createWorkspace(emulator, 'shop-pr-2');
+    backdateWorkspaces(emulator);
+    bitbucket.setState(2, 'MERGED');
     const run = await runStep({ branch: 'main' }, pipeVariables({ ACTION: 'prune', DRY_RUN: 'true' }));
     expect(run.code, describeRun(run)).toBe(0);
     expect(run.text).toMatch(/would delete shop-pr-2/);

@@ -27,15 +27,27 @@ function readDockerfile(file: string): Dockerfile {
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
   const result: Dockerfile = { from: [], copies: [], entrypoint: undefined, cmd: undefined };
+  // ARG defaults before the first FROM may name the base (`ARG BASE=node:24-alpine`, `FROM ${BASE}`).
+  const args: Record<string, string> = {};
   for (const line of logical) {
     const [instruction = '', ...rest] = line.split(/\s+/);
-    const args = rest.filter((arg) => !arg.startsWith('--'));
+    const operands = rest.filter((arg) => !arg.startsWith('--'));
     switch (instruction.toUpperCase()) {
+      case 'ARG': {
+        const [name = '', value = ''] = (operands[0] ?? '').split('=');
+        if (result.from.length === 0) args[name] = value;
+        break;
+      }
       case 'FROM':
-        result.from.push(args[0] ?? '');
+        result.from.push(
+          (operands[0] ?? '').replace(/\$\{?(\w+)\}?/g, (_, name: string) => args[name] ?? ''),
+        );
         break;
       case 'COPY':
-        result.copies.push({ sources: args.slice(0, -1), destination: args[args.length - 1] ?? '' });
+        result.copies.push({
+          sources: operands.slice(0, -1),
+          destination: operands[operands.length - 1] ?? '',
+        });
         break;
       case 'ENTRYPOINT':
         result.entrypoint = line.slice(instruction.length).trim();
@@ -128,10 +140,14 @@ describe('GitLab image entry', () => {
   it('is what the README tells GitLab users to run', () => {
     const section = readmeSection('gitlab');
     expect(section, 'README section gitlab').not.toBe('');
-    type Job = { image?: string | { name?: string }; script?: string[] };
-    const jobs = yamlBlocks(section).flatMap((block) =>
-      Object.values((parse(block) ?? {}) as Record<string, Job>),
-    );
+    type Job = { image?: string | { name?: string }; script?: string[]; extends?: string };
+    const jobs = yamlBlocks(section).flatMap((block) => {
+      const config = (parse(block) ?? {}) as Record<string, Job>;
+      // `extends:` a hidden job: the job's image and script are the template's unless it sets its own.
+      return Object.entries(config)
+        .filter(([name]) => !name.startsWith('.'))
+        .map(([, job]) => ({ ...(job?.extends ? config[job.extends] : {}), ...job }));
+    });
     const ours = jobs.filter((job) => {
       const image = typeof job?.image === 'string' ? job.image : job?.image?.name;
       return image?.includes('codesphere-deploy-gitlab') === true;

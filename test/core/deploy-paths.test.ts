@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deploy, DeploymentError } from '../../shared/index.js';
+import { MANAGED_ENV_MARKER_VALUE, managedEnvMarker } from '../../shared/managed-env.js';
 import {
   baseInput,
   count,
@@ -46,7 +47,13 @@ describe('deploy', () => {
       initialBranch: 'feature/login',
       gitUrl: 'https://github.com/acme/shop.git',
     });
-    expect(Object.fromEntries(ws?.env ?? [])).toEqual({ PORT: '3000', DB_PASSWORD: 'pw-123456' });
+    expect(Object.fromEntries(ws?.env ?? [])).toEqual({
+      PORT: '3000',
+      DB_PASSWORD: 'pw-123456',
+      // One marker per name, never a value: what the next run may remove.
+      [managedEnvMarker('PORT')]: MANAGED_ENV_MARKER_VALUE,
+      [managedEnvMarker('DB_PASSWORD')]: MANAGED_ENV_MARKER_VALUE,
+    });
     expect(em.world.stageStatus(ws!, 'prepare').map((r) => r.state)).toEqual(['success', 'success']);
     expect(em.world.stageStatus(ws!, 'run').map((r) => r.state)).toEqual(['running', 'running']);
     expect(count(em, 'POST', /^\/api\/workspaces$/)).toBe(1);
@@ -78,7 +85,12 @@ describe('deploy', () => {
     const result = await deploy(baseInput(em, { env: 'A=2\nB=3' }), reporter, virtualTimeDeps());
     expect(result).toMatchObject({ workspaceId: ws?.id, action: 'updated', changes: ['env: 2 set (A, B)'] });
     expect(workspacesNamed(em, 'shop-#42')).toHaveLength(1);
-    expect(Object.fromEntries(ws?.env ?? [])).toEqual({ A: '2', B: '3' });
+    expect(Object.fromEntries(ws?.env ?? [])).toEqual({
+      A: '2',
+      B: '3',
+      [managedEnvMarker('A')]: MANAGED_ENV_MARKER_VALUE,
+      [managedEnvMarker('B')]: MANAGED_ENV_MARKER_VALUE,
+    });
     expect(ws?.git?.commit).toBe(pushed);
     const calls = em.requestLog().slice(before);
     expect(calls.filter((c) => c.method === 'PATCH')).toEqual([]);
@@ -187,9 +199,10 @@ describe('deploy', () => {
 
   it('stops with a clear message when the time budget runs out', async () => {
     const { em } = ctx;
-    em.setTiming({ provisioningMs: 60_000 });
+    em.setTiming({ provisioningMs: 600_000 });
+    // Virtual time: 30 s of budget pass in polls; the create itself has its reserve (15 s) left.
     const err = await deploy(
-      baseInput(em, { timeoutSeconds: '5' }),
+      baseInput(em, { timeoutSeconds: '30' }),
       new RecordingReporter(),
       virtualTimeDeps(1),
     ).catch((e: unknown) => e);

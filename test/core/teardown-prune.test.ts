@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { CodesphereClient } from '../../shared/codesphere/client.js';
-import { deploy, prune, teardown } from '../../shared/index.js';
+import type { ChangeRequestState, CoreDeps } from '../../shared/deps.js';
+import { deploy, DeployCancelledError, prune, teardown } from '../../shared/index.js';
+import { workspaceName } from '../../shared/naming.js';
 import {
   baseInput,
   DEMO_TOKEN,
@@ -27,6 +29,25 @@ async function createRaw(name: string, teamId = 101): Promise<number> {
 
 const names = () => [...ctx.em.world.workspaces.values()].map((w) => w.name).sort();
 
+/** Every workspace that exists now looks an hour old: past prune's recent-workspace margin. */
+function backdate(): void {
+  for (const w of ctx.em.world.workspaces.values())
+    w.createdAt = new Date(Date.now() - 3_600_000).toISOString();
+}
+
+/** The platform as the ChangeRequests port sees it: these numbers are open, every other one closed. */
+function platform(open: number[], asked: number[] = []): Partial<CoreDeps> {
+  return {
+    ...virtualTimeDeps(),
+    changeRequests: {
+      state: (n): Promise<ChangeRequestState> => {
+        asked.push(n);
+        return Promise.resolve(open.includes(n) ? 'open' : 'closed');
+      },
+    },
+  };
+}
+
 describe('teardown', () => {
   it('deletes the change request workspace; a second run finds nothing and succeeds', async () => {
     const { em } = ctx;
@@ -42,6 +63,11 @@ describe('teardown', () => {
 
   it('deletes a branch preview by its branch, and only it', async () => {
     const { em } = ctx;
+    const name = workspaceName({ platform: 'github', repository: 'acme/shop', branch: 'feature/x' });
+    const sibling = workspaceName({ platform: 'github', repository: 'acme/shop', branch: 'feature-x' });
+    await createRaw(name);
+    await createRaw(sibling);
+    // A branch preview under the scheme before 2026-11 (`<repo>-<slug>`) is no longer this branch's.
     await createRaw('shop-feature-x');
     await createRaw('shop-#42');
     const result = await teardown(
@@ -49,8 +75,8 @@ describe('teardown', () => {
       new RecordingReporter(),
       virtualTimeDeps(),
     );
-    expect(result.deleted).toBe(true);
-    expect(names()).toEqual(['shop-#42']);
+    expect(result).toMatchObject({ deleted: true, name });
+    expect(names()).toEqual(['shop-#42', 'shop-feature-x', sibling].sort());
   });
 });
 
@@ -59,6 +85,7 @@ describe('prune', () => {
     for (const name of ['shop-#1', 'shop-#2', 'shop-#3', 'shop-main', 'shopping-#1', 'shop-!1', 'hand-made'])
       await createRaw(name);
     await createRaw('shop-#9', 102); // another team: never listed
+    backdate();
   }
 
   it('deletes previews of closed change requests and nothing else', async () => {
@@ -66,7 +93,7 @@ describe('prune', () => {
     const result = await prune(
       baseInput(ctx.em, { openChangeNumbers: [2] }),
       new RecordingReporter(),
-      virtualTimeDeps(),
+      platform([2]),
     );
     expect(result.dryRun).toBe(false);
     expect(result.pruned.map((p) => [p.name, p.reason])).toEqual([
@@ -84,7 +111,7 @@ describe('prune', () => {
     const result = await prune(
       baseInput(ctx.em, { openChangeNumbers: [2], dryRun: 'true' }),
       reporter,
-      virtualTimeDeps(),
+      platform([2]),
     );
     expect(result.pruned.map((p) => p.name)).toEqual(['shop-#1', 'shop-#3']);
     expect(names()).toEqual(before);
@@ -110,13 +137,147 @@ describe('prune', () => {
     expect(old.pruned[0]?.reason).toMatch(/^older than 48 h/);
   });
 
+  it("treats a switch's intermediate workspaces as their preview's", async () => {
+    for (const name of [
+      'shop-#1-vpn-switch',
+      'shop-#1-vpn-retiring',
+      'shop-#2',
+      'shop-#2-vpn-retiring',
+      'shop-#2-vpn-other',
+      'shop-!1-vpn-switch',
+    ])
+      await createRaw(name);
+    const result = await prune(
+      baseInput(ctx.em, { openChangeNumbers: [2] }),
+      new RecordingReporter(),
+      virtualTimeDeps(),
+    );
+    expect(result.pruned.map((p) => [p.name, p.reason])).toEqual([
+      ['shop-#1-vpn-switch', 'change #1 is no longer open'],
+      ['shop-#1-vpn-retiring', 'change #1 is no longer open'],
+    ]);
+    expect(names()).toEqual(['shop-!1-vpn-switch', 'shop-#2', 'shop-#2-vpn-other', 'shop-#2-vpn-retiring']);
+  });
+
   it('knows each platform by its own pattern', async () => {
     await previews();
     const result = await prune(
       baseInput(ctx.em, { platform: 'gitlab', repository: 'group/shop', openChangeNumbers: [] }),
       new RecordingReporter(),
-      virtualTimeDeps(),
+      platform([]),
     );
     expect(result.pruned.map((p) => p.name)).toEqual(['shop-!1']);
+  });
+
+  it('keeps a preview created after the open list was read, and one whose change request opened since', async () => {
+    await createRaw('shop-#1');
+    await createRaw('shop-#2');
+    backdate();
+    await createRaw('shop-#3'); // created now: after the adapter read the list
+    const asked: number[] = [];
+    const reporter = new RecordingReporter();
+    // The list says none is open; the platform, asked right before each deletion, says #2 is.
+    const result = await prune(baseInput(ctx.em, { openChangeNumbers: [] }), reporter, platform([2], asked));
+    expect(result.pruned.map((p) => p.name)).toEqual(['shop-#1']);
+    expect(names()).toEqual(['shop-#2', 'shop-#3']);
+    expect(asked).toEqual([1, 2]); // one question per candidate; none for the young one
+    expect(reporter.shown()).toContain('pull request #2 is open again');
+    expect(reporter.shown()).toMatch(/Keeping "shop-#3" .*less than 10 minutes before/);
+  });
+
+  it('keeps and warns when the platform cannot confirm the close, or cannot be asked', async () => {
+    await createRaw('shop-#1');
+    await createRaw('shop-#2');
+    backdate();
+    const failing: Partial<CoreDeps> = {
+      ...virtualTimeDeps(),
+      changeRequests: {
+        state: (n) =>
+          n === 1 ? Promise.reject(new Error('HTTP 502 from the platform')) : Promise.resolve('unknown'),
+      },
+    };
+    const reporter = new RecordingReporter();
+    const result = await prune(baseInput(ctx.em, { openChangeNumbers: [] }), reporter, failing);
+    expect(result.pruned).toEqual([]);
+    expect(names()).toEqual(['shop-#1', 'shop-#2']);
+    expect(reporter.texts('warning').join('\n')).toContain('HTTP 502 from the platform');
+    expect(reporter.texts('warning').join('\n')).toContain('could not confirm that it is closed');
+
+    const withoutPort = new RecordingReporter();
+    const none = await prune(baseInput(ctx.em, { openChangeNumbers: [] }), withoutPort, virtualTimeDeps());
+    expect(none.pruned).toEqual([]);
+    expect(withoutPort.texts('warning').join('\n')).toContain(
+      'cannot confirm that pull request #1 is closed',
+    );
+  });
+});
+
+describe('deploy racing a close', () => {
+  function closedAfter(questions: number): { deps: Partial<CoreDeps>; asked: () => number } {
+    let asked = 0;
+    return {
+      asked: () => asked,
+      deps: {
+        ...virtualTimeDeps(),
+        changeRequests: { state: () => Promise.resolve(++asked > questions ? 'closed' : 'open') },
+      },
+    };
+  }
+
+  it('deletes its own workspace and reports no preview when the change request closed while it ran', async () => {
+    const { deps, asked } = closedAfter(1);
+    const error: unknown = await deploy(baseInput(ctx.em), new RecordingReporter(), deps).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DeployCancelledError);
+    const cancelled = error as DeployCancelledError;
+    expect(cancelled.message).toMatch(
+      /^Pull request #42 was closed while this deploy ran: deleted its workspace "shop-#42" \(id \d+\); the preview is not reported ready\.$/,
+    );
+    expect(cancelled.removed).toMatchObject({ name: 'shop-#42', deleted: true });
+    expect(asked()).toBe(2);
+    expect(names()).toEqual([]);
+  });
+
+  it('ends cancelled, not failed, when the close run deleted its workspace mid-deploy', async () => {
+    let closed = false;
+    const deps: Partial<CoreDeps> = {
+      ...virtualTimeDeps(),
+      changeRequests: { state: () => Promise.resolve(closed ? 'closed' : 'open') },
+    };
+    const deploying = deploy(baseInput(ctx.em), new RecordingReporter(), deps).catch((e: unknown) => e);
+    while (workspacesNamed(ctx.em, 'shop-#42').length === 0) await new Promise((r) => setTimeout(r, 5));
+    closed = true;
+    const tornDown = await teardown(baseInput(ctx.em), new RecordingReporter(), virtualTimeDeps());
+    expect(tornDown.deleted).toBe(true);
+    const outcome = await deploying;
+    expect(outcome).toBeInstanceOf(DeployCancelledError);
+    expect((outcome as DeployCancelledError).message).toMatch(
+      /^Pull request #42 was closed while this deploy ran/,
+    );
+    expect(names()).toEqual([]);
+  });
+
+  it('creates nothing for a change request that is already closed', async () => {
+    const { deps } = closedAfter(0);
+    await expect(deploy(baseInput(ctx.em), new RecordingReporter(), deps)).rejects.toThrow(
+      'Pull request #42 is closed: nothing deployed, no workspace "shop-#42" exists.',
+    );
+    expect(ctx.em.requestLog().filter((e) => e.method === 'POST' && e.path === '/api/workspaces')).toEqual(
+      [],
+    );
+  });
+
+  it('deploys with a warning when the platform cannot say', async () => {
+    const reporter = new RecordingReporter();
+    const result = await deploy(baseInput(ctx.em), reporter, {
+      ...virtualTimeDeps(),
+      changeRequests: { state: () => Promise.reject(new Error('HTTP 503')) },
+    });
+    expect(result.action).toBe('created');
+    expect(reporter.texts('warning')).toEqual([
+      'Could not check whether pull request #42 is still open: HTTP 503',
+      'Could not check whether pull request #42 is still open: HTTP 503',
+    ]);
   });
 });

@@ -22,6 +22,8 @@ export interface RequestLogEntry {
   /** HTTP status sent, or 0 when the connection was destroyed without a response. */
   status: number;
   durationMs: number;
+  /** The client closed the connection before its request was complete (status 0; not an error). */
+  aborted?: true;
   /** The fault that shaped this response, if any. */
   fault?: string;
   /** Contract violations of this exchange (contract mode 'record'). */
@@ -71,6 +73,11 @@ export function inspectState(world: World, faults: FaultBook) {
     driverErrors: world.driverErrors,
     timing: world.timing,
     failStages: [...world.failStages],
+    /** Live sign-in credentials (expired ones are purged first): counts only, never the values. */
+    signIns: (() => {
+      world.signIns.purge();
+      return { sessions: world.signIns.sessions.size, accessTokens: world.signIns.accessTokens.size };
+    })(),
     teams: [...world.teams.values()].map((team) => ({
       id: team.id,
       name: team.name,

@@ -2,7 +2,8 @@
  * Codesphere's sign-in service as the official GitHub action uses it for email/password logins:
  * signIn gives a session id, genAccessToken turns it into an access token that works as a Bearer
  * token on /api. Both always answer HTTP 200; failures are `{"code":"Error","errName","errMessage"}`.
- * Bodies may arrive as text/plain JSON (the official client sends them so).
+ * Bodies may arrive as text/plain JSON (the official client sends them so). Sessions and access
+ * tokens expire (timing `sessionTtlMs`, `accessTokenTtlMs`; see sign-in-store.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { World } from './state.js';
@@ -35,17 +36,17 @@ export function handleAuthService(
       return { status: 200, body: error('InvalidCredentials', 'The email or password is incorrect.') };
     }
     const sessionId = randomBytes(24).toString('hex');
-    world.sessions.set(sessionId, user.id);
+    world.signIns.sessions.issue(sessionId, user.id);
     return { status: 200, body: { code: 'Ok', data: { sessionId } } };
   }
   if (path === '/auth-service/genAccessToken') {
     const sessionId = field(body, 'id');
-    const userId = sessionId === undefined ? undefined : world.sessions.get(sessionId);
+    const userId = sessionId === undefined ? undefined : world.signIns.sessions.userFor(sessionId);
     if (sessionId === undefined || userId === undefined) {
       return { status: 200, body: error('InvalidSession', 'The session does not exist or has expired.') };
     }
     const accessToken = `csat-${randomBytes(24).toString('hex')}`;
-    world.tokens.set(accessToken, userId);
+    world.signIns.accessTokens.issue(accessToken, userId);
     return { status: 200, body: { code: 'Ok', data: { sessionId, accessToken } } };
   }
   return { status: 404, body: error('NotFound', `No such sign-in operation: ${path}`) };

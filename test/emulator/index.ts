@@ -44,6 +44,11 @@ export interface EmulatorOptions {
   contract?: ContractMode;
   /** Where notices (the strongSwan fallback, tunnel driver failures) go; default console.warn. */
   notice?: (message: string) => void;
+  /**
+   * The world's clock (epoch ms) for provisioning, stages and sign-in expiry; default Date.now.
+   * A test passes `() => Date.now() + offset` and moves `offset` to advance time without waiting.
+   */
+  clock?: () => number;
 }
 
 export interface RunningEmulator {
@@ -70,7 +75,18 @@ export interface RunningEmulator {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * An oversized body is read on (and thrown away) up to this many bytes so that the client, which
+ * usually sends its whole body before reading the answer, gets the 413 instead of a reset; a
+ * client sending even more is cut off.
+ */
+const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
 const MAX_LOG_ENTRIES = 10_000;
+
+/** The client closed the connection before its request was complete: nobody is left to answer. */
+class ClientAborted extends Error {
+  override name = 'ClientAborted';
+}
 
 type Validator = (exchange: {
   method: string;
@@ -96,22 +112,44 @@ async function loadContractValidator(
   return { mode: 'record', validate: contract.validateExchange };
 }
 
+/**
+ * The request body as text. Rejects with a 413 Problem once the whole body has arrived when it is
+ * larger than MAX_BODY_BYTES (its bytes beyond that are not kept), and with ClientAborted when the
+ * client goes away first.
+ */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    const tooLarge = () =>
+      new Problem(413, `Request body exceeds the limit of ${MAX_BODY_BYTES} bytes (1 MiB).`);
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new Problem(413, `Request body exceeds ${MAX_BODY_BYTES} bytes.`));
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > MAX_DISCARD_BYTES) {
+        reject(tooLarge());
         req.destroy();
-        return;
       }
-      chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) reject(tooLarge());
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', () => reject(new ClientAborted('the client closed the connection')));
+    req.on('close', () => {
+      if (!req.complete) reject(new ClientAborted('the client closed the connection'));
+    });
   });
+}
+
+/** Whether a path holds a `%` escape that is not `%` and two hex digits, or escapes bytes that are not UTF-8. */
+function malformedEscape(path: string): boolean {
+  try {
+    decodeURI(path);
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 function parseJson(text: string): unknown {
@@ -144,7 +182,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let seq = 0;
 
   const newWorld = () => {
-    const created = new World(seed, timing, driver, notice);
+    const created = new World(seed, timing, driver, notice, options.clock ?? Date.now);
     seedWorkspaces(created);
     return created;
   };
@@ -212,13 +250,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     try {
       const auth = req.headers.authorization ?? '';
       const token = /^Bearer\s+(\S+)$/i.exec(auth)?.[1];
-      const userId = token === undefined ? undefined : world.tokens.get(token);
+      const userId =
+        token === undefined
+          ? undefined
+          : (world.tokens.get(token) ?? world.signIns.accessTokens.userFor(token));
       if (userId === undefined) {
         throw new Problem(
           401,
-          token === undefined
+          // the header's text is never echoed: it may hold a token
+          auth === ''
             ? 'Missing Authorization: Bearer <API token> header.'
-            : 'The API token is invalid or expired.',
+            : token === undefined
+              ? 'The Authorization header is not "Bearer <API token>" (the Bearer scheme and one token).'
+              : 'The API token is invalid or expired.',
         );
       }
       requestBody = parseJson(rawBody);
@@ -263,8 +307,29 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     const method = (req.method ?? 'GET').toUpperCase();
     const fullPath = req.url ?? '/';
     const path = fullPath.split('?')[0] ?? '/';
+    const logged = (status: number, extra: Partial<RequestLogEntry> = {}) =>
+      record({ method, path: fullPath, status, durationMs: Date.now() - started, ...extra }, started);
+    if (malformedEscape(path)) {
+      // Refused before routing: the path names no operation, so there is no contract to check.
+      send(res, {
+        status: 400,
+        body: problemBody(
+          400,
+          'Malformed percent-escape in the request path: every % must start %XX (two hex digits) and the escaped bytes must be UTF-8.',
+        ),
+      });
+      logged(400);
+      return;
+    }
     if (path.startsWith('/_emulator/')) {
-      const rawBody = await readBody(req).catch(() => '');
+      let rawBody: string;
+      try {
+        rawBody = await readBody(req);
+      } catch (error) {
+        if (error instanceof ClientAborted) return;
+        send(res, { ...problemReply(error), headers: { connection: 'close' } });
+        return;
+      }
       send(res, await handleAdmin(method, path, rawBody));
       return;
     }
@@ -300,7 +365,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     try {
       rawBody = await readBody(req);
     } catch (error) {
-      send(res, problemReply(error));
+      if (error instanceof ClientAborted) {
+        entry(0, { aborted: true });
+        return;
+      }
+      // the body was not kept: close the connection rather than guess where the next request starts
+      send(res, { ...problemReply(error), headers: { connection: 'close' } });
       entry(413);
       return;
     }

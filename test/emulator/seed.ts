@@ -31,6 +31,10 @@ export const timingSchema = z.object({
   tunnelRestartMs: ms.default(400),
   /** Added to every Public API / sign-in response. */
   latencyMs: ms.default(0),
+  /** A sign-in session can be turned into an access token this long (the service documents no lifetime). */
+  sessionTtlMs: ms.default(10 * 60_000),
+  /** A sign-in access token works this long; then 401 and it is dropped (API tokens never expire). */
+  accessTokenTtlMs: ms.default(60 * 60_000),
 });
 export type Timing = z.output<typeof timingSchema>;
 
@@ -42,6 +46,8 @@ export const timingPatchSchema = z.strictObject({
   tunnelConnectMs: ms.optional(),
   tunnelRestartMs: ms.optional(),
   latencyMs: ms.optional(),
+  sessionTtlMs: ms.optional(),
+  accessTokenTtlMs: ms.optional(),
 });
 
 const gatewaySchema = z.object({

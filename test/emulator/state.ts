@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Seed, Timing } from './seed.js';
 import type { GatewaySpec, TunnelDriver, VpnConfig } from './tunnels/driver.js';
 import { Problem } from './problem.js';
+import { SignInStore } from './sign-in-store.js';
 import { failingStep, scriptFor, stepWindow, type StepScript } from './logs.js';
 
 export const STAGES = ['prepare', 'test', 'run'] as const;
@@ -73,10 +74,10 @@ export interface Workspace {
 
 export class World {
   readonly users = new Map<number, User>();
-  /** API tokens and sign-in access tokens -> userId. */
+  /** The seed's API tokens -> userId (they never expire). */
   readonly tokens = new Map<string, number>();
-  /** Sign-in sessions -> userId. */
-  readonly sessions = new Map<string, number>();
+  /** Sign-in sessions and access tokens, which expire (sign-in-store.ts). */
+  readonly signIns: SignInStore;
   readonly teams = new Map<number, Team>();
   readonly workspaces = new Map<number, Workspace>();
   /** Remote repositories: gitUrl -> branch -> head commit (advanced by /_emulator/ "pushes"). */
@@ -96,6 +97,7 @@ export class World {
     private readonly warn: (message: string) => void = (message) => console.warn(message),
     readonly now: () => number = Date.now,
   ) {
+    this.signIns = new SignInStore(timing, now);
     for (const user of seed.users) {
       this.users.set(user.id, { id: user.id, email: user.email, password: user.password });
       for (const token of user.apiTokens) this.tokens.set(token, user.id);

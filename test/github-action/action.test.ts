@@ -15,9 +15,11 @@ import {
   waitFor,
   type GitHubDouble,
 } from './fixture.js';
+import { backdateWorkspaces } from '../platform-doubles/fixture.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOKEN, errorLines, runAction } from './harness.js';
 import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
-import { CLONE_URL, pullRequestPayload, pushPayload, schedulePayload } from './payloads.js';
+import { workspaceName } from '../../shared/naming.js';
+import { CLONE_URL, OWNER, REPO, pullRequestPayload, pushPayload, schedulePayload } from './payloads.js';
 
 const MARKER = '<!-- codesphere-deploy -->';
 
@@ -46,6 +48,8 @@ const workspaces = () => emulator.state().workspaces;
 const workspaceNamed = (name: string) => workspaces().find((w) => w.name === name);
 const apiRequests = () => emulator.requestLog().filter((e) => e.path.startsWith('/api/'));
 const sha = (n: number) => n.toString(16).padStart(40, 'c');
+const branchPreview = (branch: string) =>
+  workspaceName({ platform: 'github', repository: `${OWNER}/${REPO}`, branch });
 
 function allTunnelsUp(name: string) {
   const w = workspaceNamed(name);
@@ -378,14 +382,16 @@ describe('branch previews (push, workflow_dispatch)', () => {
       inputs: { apiUrl: emulator.url, apiToken: DEMO_TOKEN, team: 'My Team', vpnConfig: 'office' },
     });
 
-  it('deploys a pushed branch as <repo>-<branch> and deletes it when the branch is deleted', async () => {
+  it('deploys a pushed branch as <repo>-<branch slug>-<fingerprint> and deletes it when the branch is deleted', async () => {
     const commit = emulator.world.push(CLONE_URL, 'release/2.0');
     const run = await branchRun('push', pushPayload('release/2.0', commit));
     assertNoSecretLeaks(run, github);
     expect(run.code, describeRun(run)).toBe(0);
-    const w = workspaceNamed('shop-release-2.0');
+    const name = branchPreview('release/2.0');
+    expect(name).toMatch(/^shop-release-2\.0-[a-z]{10}$/);
+    const w = workspaceNamed(name);
     expect(w?.git).toEqual({ branch: 'release/2.0', commit });
-    expect(run.outputs['workspace-name']).toBe('shop-release-2.0');
+    expect(run.outputs['workspace-name']).toBe(name);
     expect(github.deployments.map((d) => [d.environment, d.ref])).toEqual([
       ['Codesphere Preview release/2.0', commit],
     ]);
@@ -395,15 +401,55 @@ describe('branch previews (push, workflow_dispatch)', () => {
     const deleted = await branchRun('push', pushPayload('release/2.0', commit, { deleted: true }));
     expect(deleted.code, describeRun(deleted)).toBe(0);
     expect(deleted.outputs['result']).toBe('deleted');
-    expect(workspaceNamed('shop-release-2.0')).toBeUndefined();
+    expect(workspaceNamed(name)).toBeUndefined();
     expect(github.deployments[0]?.statuses.at(-1)?.state).toBe('inactive');
   });
 
   it('deploys the dispatched branch on workflow_dispatch', async () => {
     const run = await branchRun('workflow_dispatch', { ref: 'refs/heads/main', inputs: {} });
     expect(run.code, describeRun(run)).toBe(0);
-    expect(workspaceNamed('shop-main')?.vpnConfig).toBe('office');
+    expect(workspaceNamed(branchPreview('main'))?.vpnConfig).toBe('office');
   });
+
+  it.each([
+    ['feat/login', 'feat-login'],
+    ['修复', '功能'],
+    ['fix/ä', 'fix/ö'],
+    ['Feat', 'feat'],
+  ])(
+    'keeps the previews of %s and %s apart: a push to one never touches the other, deleting one keeps the other',
+    { timeout: 60_000 },
+    async (a, b) => {
+      const commitA = emulator.world.push(CLONE_URL, a);
+      const first = await branchRun('push', pushPayload(a, commitA));
+      expect(first.code, describeRun(first)).toBe(0);
+      const previewA = workspaceNamed(branchPreview(a));
+      expect(previewA?.git).toEqual({ branch: a, commit: commitA });
+
+      for (const n of [1, 2]) {
+        const commitB = emulator.world.push(CLONE_URL, b);
+        const run = await branchRun('push', pushPayload(b, commitB));
+        expect(run.code, describeRun(run)).toBe(0);
+        expect(run.outputs['workspace-name']).toBe(branchPreview(b));
+        expect(run.outputs['result']).toBe(n === 1 ? 'created' : 'updated');
+        expect(workspaceNamed(branchPreview(b))?.git).toEqual({ branch: b, commit: commitB });
+      }
+      // a's preview: the same workspace, still on a's commit, never pulled by b's runs.
+      expect(workspaceNamed(branchPreview(a))).toMatchObject({
+        id: previewA?.id,
+        git: { branch: a, commit: commitA },
+      });
+      expect(
+        apiRequests().filter((e) => e.path.startsWith(`/api/workspaces/${previewA?.id}/git/pull`)),
+      ).toEqual([]);
+      expect(workspaces()).toHaveLength(2);
+
+      const deleted = await branchRun('push', pushPayload(b, sha(1), { deleted: true }));
+      expect(deleted.code, describeRun(deleted)).toBe(0);
+      expect(deleted.outputs['result']).toBe('deleted');
+      expect(workspaces().map((w) => [w.id, w.name])).toEqual([[previewA?.id, branchPreview(a)]]);
+    },
+  );
 
   it('refuses a tag with a message saying what it needs', async () => {
     const run = await branchRun('push', { ...pushPayload('x', 'a'.repeat(40)), ref: 'refs/tags/v1.0.0' });
@@ -419,7 +465,9 @@ describe('prune (scheduled clean-up)', () => {
       const run = await runPullRequest({ emulator, github }, { action: 'opened', number });
       expect(run.code, describeRun(run)).toBe(0);
     }
-    github.openPulls = [81];
+    github.openPull(81);
+    github.closePull(82);
+    backdateWorkspaces(emulator); // past prune's recent-workspace margin
     const run = await runAction({
       eventName: 'schedule',
       payload: schedulePayload(),

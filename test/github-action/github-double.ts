@@ -1,6 +1,7 @@
 /**
  * A local stand-in for the parts of GitHub's REST API the action uses: deployments and their
- * statuses, issue comments, and open pull requests. It keeps state across calls (so a second run
+ * statuses (with auto_inactive as GitHub documents it), issue comments (list, create, edit,
+ * delete; like GitHub, no atomic "create if absent", ids increasing), and open pull requests. It keeps state across calls (so a second run
  * finds the first run's comment), records every request for assertions, and can refuse a
  * resource with the 403 GitHub sends to a token without the permission.
  *
@@ -30,6 +31,8 @@ export interface DeploymentRecord {
   description: string | null;
   transient_environment: boolean;
   production_environment: boolean;
+  /** What the creator sent as `payload` (GitHub returns it as given). */
+  payload: Record<string, unknown> | string;
   created_at: string;
   statuses: StatusRecord[];
 }
@@ -58,8 +61,24 @@ export interface GitHubDouble {
   calls: RecordedCall[];
   deployments: DeploymentRecord[];
   comments: CommentRecord[];
-  /** Pull request numbers that pulls.list reports as open. */
+  /** Pull request numbers that pulls.list reports as open (and pulls.get as `open`). */
   openPulls: number[];
+  /**
+   * Pull request numbers pulls.get reports as `closed`. A number in neither list is reported open
+   * by pulls.get: every run's event comes from a pull request that exists, and tests that do not
+   * care about the state need not declare it.
+   */
+  closedPulls: number[];
+  /** Opens (or reopens) a pull request: listed as open from now on. */
+  openPull(number: number): void;
+  /** Closes a pull request, as a merge or a close in the UI does. */
+  closePull(number: number): void;
+  /**
+   * How long the open-pull-request list takes to arrive: milliseconds, or until the promise
+   * settles. The list is read when the request arrives and sent later, so a PR opened meanwhile
+   * is missing from it, as from a slow list on GitHub.
+   */
+  listDelay: number | Promise<unknown>;
   refuse: Set<Refusable>;
   /** Calls that matched no route (should stay empty). */
   unhandled: RecordedCall[];
@@ -81,6 +100,16 @@ export async function startGitHubDouble(
     deployments: [],
     comments: [],
     openPulls: [],
+    closedPulls: [],
+    openPull(number) {
+      double.closedPulls = double.closedPulls.filter((n) => n !== number);
+      if (!double.openPulls.includes(number)) double.openPulls.push(number);
+    },
+    closePull(number) {
+      double.openPulls = double.openPulls.filter((n) => n !== number);
+      if (!double.closedPulls.includes(number)) double.closedPulls.push(number);
+    },
+    listDelay: 0,
     refuse: new Set(),
     unhandled: [],
     close: async () => {},
@@ -115,7 +144,7 @@ export async function startGitHubDouble(
     sha: d.sha,
     ref: d.ref,
     task: 'deploy',
-    payload: {},
+    payload: d.payload,
     original_environment: d.environment,
     environment: d.environment,
     description: d.description,
@@ -179,6 +208,10 @@ export async function startGitHubDouble(
           description: typeof b['description'] === 'string' ? b['description'] : null,
           transient_environment: b['transient_environment'] === true,
           production_environment: b['production_environment'] === true,
+          payload:
+            typeof b['payload'] === 'string' || (typeof b['payload'] === 'object' && b['payload'] !== null)
+              ? (b['payload'] as Record<string, unknown> | string)
+              : {},
           created_at: now(),
           statuses: [],
         };
@@ -214,13 +247,16 @@ export async function startGitHubDouble(
           created_at: now(),
         };
         d.statuses.push(s);
-        // GitHub's auto_inactive (default true): a successful deployment retires the previous
-        // non-transient, non-production deployments of the same environment.
+        // GitHub's auto_inactive (default true), as documented: "Adds a new inactive status to
+        // all prior non-transient, non-production environment deployments with the same
+        // repository and environment name as the created status's deployment. An inactive
+        // status is only added to deployments that had a success state." Prior: created before
+        // this deployment (lower id), whatever order their runs finish in.
         if (s.state === 'success' && b['auto_inactive'] !== false) {
           for (const prior of double.deployments) {
-            if (prior === d || prior.environment !== d.environment) continue;
+            if (prior.id >= d.id || prior.environment !== d.environment) continue;
             if (prior.transient_environment || prior.production_environment) continue;
-            if (prior.statuses.at(-1)?.state === 'inactive') continue;
+            if (prior.statuses.at(-1)?.state !== 'success') continue;
             prior.statuses.push({ ...s, id: nextId++, state: 'inactive', environment_url: '' });
           }
         }
@@ -277,12 +313,32 @@ export async function startGitHubDouble(
       },
     },
     {
+      method: 'DELETE',
+      pattern: new RegExp(`^${prefix}/issues/comments/(\\d+)$`),
+      family: 'comments',
+      handle: (m) => {
+        const index = double.comments.findIndex((x) => x.id === Number(m[1]));
+        if (index < 0) return [404, notFound()];
+        double.comments.splice(index, 1);
+        return [204, undefined];
+      },
+    },
+    {
       method: 'GET',
       pattern: new RegExp(`^${prefix}/pulls$`),
       family: 'pulls',
       handle: (_m, _b, query) => {
         if (query['state'] !== 'open') return [200, []];
         return [200, double.openPulls.map((n) => pullBody(n))];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${prefix}/pulls/(\\d+)$`),
+      family: 'pulls',
+      handle: (m) => {
+        const n = Number(m[1]);
+        return [200, fullPullBody(n, double.closedPulls.includes(n) ? 'closed' : 'open')];
       },
     },
   ];
@@ -426,6 +482,26 @@ export async function startGitHubDouble(
     };
   };
 
+  /** pulls.get's shape: the list's fields plus the ones only a single pull request carries. */
+  const fullPullBody = (n: number, state: 'open' | 'closed') => ({
+    ...pullBody(n),
+    state,
+    closed_at: state === 'closed' ? now() : null,
+    merged: false,
+    mergeable: null,
+    mergeable_state: 'unknown',
+    merged_by: null,
+    maintainer_can_modify: false,
+    comments: 0,
+    review_comments: 0,
+    commits: 1,
+    additions: 1,
+    deletions: 0,
+    changed_files: 1,
+  });
+
+  const pullList = routes.find((r) => r.method === 'GET' && r.pattern.source.endsWith('/pulls$'));
+
   const server = createServer((req, res) => {
     void handle(req, res);
   });
@@ -480,6 +556,18 @@ export async function startGitHubDouble(
     }
     call.status = status;
     call.response = response;
+    // The answer is what GitHub knew when the request arrived; it just takes this long to arrive.
+    if (route === pullList) {
+      const delay = double.listDelay;
+      await (typeof delay === 'number'
+        ? new Promise((resolve) => setTimeout(resolve, delay))
+        : delay.catch(() => undefined));
+    }
+    if (response === undefined) {
+      res.writeHead(status);
+      res.end();
+      return;
+    }
     res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
     res.end(JSON.stringify(response));
   }

@@ -42,13 +42,19 @@ describe('GitLabApi', () => {
     await expect(gitlab.listOpenMergeRequestIids()).rejects.toThrow(/no x-next-page header.*not guessing/);
   });
 
-  it('creates the preview note once, then edits it in place, skipping system notes', async () => {
+  it('lists, creates, edits and deletes MR notes, skipping system notes; a note already gone is not an error', async () => {
     const gitlab = await api({ mergeRequests: [{ iid: 4, state: 'opened' }] });
-    const first = await gitlab.upsertPreviewNote(4, '<!-- codesphere-deploy:preview -->\none');
-    const second = await gitlab.upsertPreviewNote(4, '<!-- codesphere-deploy:preview -->\ntwo');
-    expect(first.created).toBe(true);
-    expect(second).toEqual({ id: first.id, created: false });
-    expect(double?.userNotes(4).map((n) => n.body)).toEqual(['<!-- codesphere-deploy:preview -->\ntwo']);
+    const notes = gitlab.mergeRequestNotes(4);
+    expect(await notes.list()).toEqual([]);
+    const first = await notes.create('one');
+    const second = await notes.create('two');
+    expect(second).toBeGreaterThan(first);
+    expect(await notes.update(first, 'one, edited')).toBe(true);
+    await notes.remove(second);
+    await notes.remove(second);
+    expect(await notes.update(second, 'gone')).toBe(false);
+    expect(await notes.list()).toEqual([{ id: first, body: 'one, edited' }]);
+    expect(double?.userNotes(4).map((n) => n.body)).toEqual(['one, edited']);
   });
 
   it('fails with the operation and status, never the token', async () => {

@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { RunningEmulator } from '../emulator/index.js';
 import {
   apiRequests,
+  backdateWorkspaces,
   createWorkspace,
   expectCleanCalls,
   jobDirectory,
@@ -20,6 +21,7 @@ import {
   workspaceNamed,
   workspaces,
 } from '../platform-doubles/fixture.js';
+import { workspaceName } from '../../shared/naming.js';
 import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
 import {
   DEMO_EMAIL,
@@ -69,6 +71,9 @@ afterEach(async () => {
 /** The job's `variables:` as the README's .gitlab-ci.yml sets them. */
 const jobVariables = (extra: Record<string, string> = {}) =>
   userVariables(emulator, GITLAB_ACCESS_TOKEN, extra);
+
+const branchPreview = (branch: string) =>
+  workspaceName({ platform: 'gitlab', repository: GITLAB_PROJECT.path, branch });
 
 /** Runs the image's entry; asserts no secret in the log, the files written or any note body. */
 function runJob(shape: Omit<GitLabJob, 'apiV4Url'>, variables: Record<string, string>): Promise<EntryRun> {
@@ -261,9 +266,42 @@ describe('branch pipeline (no merge request)', () => {
   it('creates a branch preview named after the branch and writes no MR note', async () => {
     const run = await runJob({ branch: 'feature/login' }, jobVariables());
     expect(run.code, describeRun(run)).toBe(0);
-    expect(workspaceNamed(emulator, 'shop-feature-login')?.git?.branch).toBe('feature/login');
+    expect(branchPreview('feature/login')).toMatch(/^shop-feature-login-[a-z]{10}$/);
+    expect(workspaceNamed(emulator, branchPreview('feature/login'))?.git?.branch).toBe('feature/login');
     expect(gitlab.calls).toEqual([]);
   });
+
+  it.each([
+    ['feat/login', 'feat-login'],
+    ['修复', '功能'],
+    ['fix/ä', 'fix/ö'],
+  ])(
+    'keeps the previews of %s and %s apart: a pipeline of one never touches the other, its stop job keeps the other',
+    { timeout: 60_000 },
+    async (a, b) => {
+      const shaA = 'a'.repeat(40);
+      const first = await runJob({ branch: a, sha: shaA }, jobVariables());
+      expect(first.code, describeRun(first)).toBe(0);
+      const previewA = workspaceNamed(emulator, branchPreview(a));
+      expect(previewA?.git?.branch).toBe(a);
+
+      for (const n of [1, 2]) {
+        const run = await runJob({ branch: b, sha: String(n).repeat(40) }, jobVariables());
+        expect(run.code, describeRun(run)).toBe(0);
+        expect(workspaceNamed(emulator, branchPreview(b))?.git?.branch).toBe(b);
+      }
+      expect(workspaceNamed(emulator, branchPreview(a))).toMatchObject({
+        id: previewA?.id,
+        git: previewA?.git,
+      });
+      expect(workspaceRequests('POST', new RegExp(`^/api/workspaces/${previewA?.id}/git/pull`))).toEqual([]);
+      expect(workspaces(emulator)).toHaveLength(2);
+
+      const stop = await runJob({ branch: b, stop: true }, jobVariables());
+      expect(stop.code, describeRun(stop)).toBe(0);
+      expect(workspaces(emulator).map((w) => [w.id, w.name])).toEqual([[previewA?.id, branchPreview(a)]]);
+    },
+  );
 });
 
 describe('stop job (CI_ENVIRONMENT_ACTION=stop)', () => {
@@ -365,6 +403,7 @@ describe('prune (scheduled pipeline)', () => {
     ]) {
       await createWorkspace(emulator, name);
     }
+    backdateWorkspaces(emulator); // past prune's recent-workspace margin
 
     const run = await runJob({ branch: 'main' }, jobVariables({ ACTION: 'prune' }));
     expect(run.code, describeRun(run)).toBe(0);

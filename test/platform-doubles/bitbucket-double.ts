@@ -2,9 +2,13 @@
  * A local stand-in for the parts of Bitbucket Cloud's REST API 2.0 the pipe calls
  * (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-pullrequests/):
  * - GET  /2.0/repositories/:workspace/:repo/pullrequests?state=OPEN   ({ values, next } pages)
+ * - GET  /2.0/repositories/:workspace/:repo/pullrequests/:id           (one PR, with its state)
  * - GET  /2.0/repositories/:workspace/:repo/pullrequests/:id/comments
  * - POST /2.0/repositories/:workspace/:repo/pullrequests/:id/comments          { content: { raw } }
  * - PUT  /2.0/repositories/:workspace/:repo/pullrequests/:id/comments/:comment { content: { raw } }
+ * - DELETE /2.0/repositories/:workspace/:repo/pullrequests/:id/comments/:comment (204; the comment
+ *   stays in lists flagged `deleted`, as Bitbucket keeps it in its thread)
+ * Like Bitbucket, listing and creating are separate calls (no "create if absent"), ids increase.
  * Auth: `Authorization: Bearer <access token>`, or Basic `<username>:<token>` when a username is set.
  */
 import { startHttpDouble, type HttpDouble, type Reply, type RouteRequest } from './http-double.js';
@@ -34,6 +38,8 @@ export interface BitbucketDoubleOptions {
 export interface BitbucketDouble extends HttpDouble {
   pullRequests: BitbucketPullRequest[];
   comments: Map<number, BitbucketComment[]>;
+  /** Sets a PR's state, adding the PR if the double does not have it (opening, declining, merging it). */
+  setState(id: number, state: BitbucketPullRequest['state']): void;
 }
 
 function page<T>(items: T[], req: RouteRequest, path: string, maxPageLength: number): Reply {
@@ -102,6 +108,15 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
       },
       {
         method: 'GET',
+        pattern: `${repo}/pullrequests/:id`,
+        handle: (req) => {
+          const pr = pullRequest(req);
+          if (wrongRepo(req) || !pr) return wrongRepo(req) ?? noPr;
+          return { status: 200, body: { type: 'pullrequest', id: pr.id, state: pr.state } };
+        },
+      },
+      {
+        method: 'GET',
         pattern: `${repo}/pullrequests/:id/comments`,
         handle: (req) => {
           const pr = pullRequest(req);
@@ -131,7 +146,7 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
           if (wrongRepo(req) || !pr) return wrongRepo(req) ?? noPr;
           const comment = commentsOf(pr.id).find((c) => String(c.id) === req.params.commentId);
           const raw = rawOf(req.body);
-          if (!comment)
+          if (!comment || comment.deleted)
             return { status: 404, body: { type: 'error', error: { message: 'Comment not found' } } };
           if (raw === undefined)
             return { status: 400, body: { type: 'error', error: { message: 'content.raw is required' } } };
@@ -139,7 +154,30 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
           return { status: 200, body: comment };
         },
       },
+      {
+        method: 'DELETE',
+        pattern: `${repo}/pullrequests/:id/comments/:commentId`,
+        handle: (req) => {
+          const pr = pullRequest(req);
+          if (wrongRepo(req) || !pr) return wrongRepo(req) ?? noPr;
+          const comment = commentsOf(pr.id).find((c) => String(c.id) === req.params.commentId && !c.deleted);
+          if (!comment)
+            return { status: 404, body: { type: 'error', error: { message: 'Comment not found' } } };
+          comment.deleted = true;
+          comment.content.raw = '';
+          return { status: 204 };
+        },
+      },
     ],
   });
-  return { ...double, pullRequests, comments };
+  return {
+    ...double,
+    pullRequests,
+    comments,
+    setState(id, state) {
+      const pr = pullRequests.find((p) => p.id === id);
+      if (pr) pr.state = state;
+      else pullRequests.push({ id, state });
+    },
+  };
 }

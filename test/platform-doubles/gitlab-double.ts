@@ -2,9 +2,12 @@
  * A local stand-in for the parts of GitLab's REST API v4 the image calls
  * (https://docs.gitlab.com/api/merge_requests/, https://docs.gitlab.com/api/notes/):
  * - GET  /api/v4/projects/:id/merge_requests?state=opened (offset pagination: x-next-page etc.)
+ * - GET  /api/v4/projects/:id/merge_requests/:iid               (one MR, with its state)
  * - GET  /api/v4/projects/:id/merge_requests/:iid/notes
  * - POST /api/v4/projects/:id/merge_requests/:iid/notes           { body }
  * - PUT  /api/v4/projects/:id/merge_requests/:iid/notes/:note_id  { body }
+ * - DELETE /api/v4/projects/:id/merge_requests/:iid/notes/:note_id (204)
+ * Like GitLab, listing and creating are separate calls (no "create if absent"), note ids increase.
  * `:id` is the numeric project id or the URL-encoded path, as on GitLab. Auth is the
  * `PRIVATE-TOKEN` header (or `Authorization: Bearer`); without it GitLab answers 401.
  */
@@ -38,6 +41,8 @@ export interface GitLabDouble extends HttpDouble {
   notes: Map<number, GitLabNote[]>;
   /** Notes on an MR, without system notes. */
   userNotes(iid: number): GitLabNote[];
+  /** Sets an MR's state, adding the MR if the double does not have it (opening, closing, merging it). */
+  setState(iid: number, state: GitLabMergeRequest['state']): void;
 }
 
 const API = '/api/v4/projects/:project';
@@ -113,6 +118,18 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
       },
       {
         method: 'GET',
+        pattern: `${API}/merge_requests/:iid`,
+        handle: (req) => {
+          const mr = mergeRequest(req);
+          if (project(req) || !mr) return project(req) ?? noMr;
+          return {
+            status: 200,
+            body: { id: 50_000 + mr.iid, iid: mr.iid, project_id: options.projectId, state: mr.state },
+          };
+        },
+      },
+      {
+        method: 'GET',
         pattern: `${API}/merge_requests/:iid/notes`,
         handle: (req) => {
           const mr = mergeRequest(req);
@@ -147,6 +164,19 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
           return { status: 200, body: note };
         },
       },
+      {
+        method: 'DELETE',
+        pattern: `${API}/merge_requests/:iid/notes/:noteId`,
+        handle: (req) => {
+          const mr = mergeRequest(req);
+          if (project(req) || !mr) return project(req) ?? noMr;
+          const list = notesOf(mr.iid);
+          const index = list.findIndex((n) => String(n.id) === req.params.noteId);
+          if (index < 0) return { status: 404, body: { message: '404 Note Not Found' } };
+          list.splice(index, 1);
+          return { status: 204 };
+        },
+      },
     ],
   });
   return {
@@ -154,5 +184,10 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
     mergeRequests,
     notes,
     userNotes: (iid) => (notes.get(iid) ?? []).filter((n) => !n.system),
+    setState(iid, state) {
+      const mr = mergeRequests.find((m) => m.iid === iid);
+      if (mr) mr.state = state;
+      else mergeRequests.push({ iid, state });
+    },
   };
 }

@@ -45,6 +45,23 @@ export interface HttpDouble {
   unhandled: RecordedCall[];
   /** Answer the next `count` calls matching method and path prefix with this status (fault injection). */
   failNext(match: { method?: string; pathIncludes?: string }, reply: Reply, count?: number): void;
+  /**
+   * Send the answer to the next `count` matching calls late: `until` milliseconds, or when the
+   * promise settles (a test that must order events exactly). The answer is computed when the call
+   * arrives, so a change made meanwhile (a merge request opened) is missing from it, as from a
+   * slow list on the real platform.
+   */
+  delayNext(
+    match: { method?: string; pathIncludes?: string },
+    until: number | Promise<unknown>,
+    count?: number,
+  ): void;
+  /**
+   * Holds the next `count` calls matching method and path until all of them have arrived (or
+   * `timeoutMs` passed), then answers them together: the worst interleaving of concurrent jobs
+   * on an API without atomic "create if absent" (every job lists before any job creates).
+   */
+  gate(match: { method?: string; pathIncludes?: string }, count: number, timeoutMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +100,22 @@ export async function startHttpDouble(options: {
   const calls: RecordedCall[] = [];
   const unhandled: RecordedCall[] = [];
   const faults: Array<{ method?: string; pathIncludes?: string; reply: Reply; remaining: number }> = [];
+  const delays: Array<{
+    method?: string;
+    pathIncludes?: string;
+    until: number | Promise<unknown>;
+    remaining: number;
+  }> = [];
+  const gates: Array<{
+    method?: string;
+    pathIncludes?: string;
+    remaining: number;
+    waiting: Array<() => void>;
+    timer: NodeJS.Timeout;
+  }> = [];
+  const matches = (m: { method?: string; pathIncludes?: string }, call: RecordedCall) =>
+    (m.method === undefined || m.method === call.method) &&
+    (m.pathIncludes === undefined || call.path.includes(m.pathIncludes));
   let origin = '';
 
   const send = (res: ServerResponse, reply: Reply): void => {
@@ -102,13 +135,20 @@ export async function startHttpDouble(options: {
         authorized: options.authorize(req),
         status: 0,
       };
+      const gate = gates.find((g) => g.remaining > 0 && matches(g, call));
+      if (gate) {
+        gate.remaining--;
+        const open = () => {
+          clearTimeout(gate.timer);
+          for (const release of gate.waiting.splice(0)) release();
+        };
+        await new Promise<void>((resolve) => {
+          gate.waiting.push(resolve);
+          if (gate.remaining === 0) open();
+        });
+      }
       calls.push(call);
-      const fault = faults.find(
-        (f) =>
-          f.remaining > 0 &&
-          (f.method === undefined || f.method === call.method) &&
-          (f.pathIncludes === undefined || call.path.includes(f.pathIncludes)),
-      );
+      const fault = faults.find((f) => f.remaining > 0 && matches(f, call));
       let reply: Reply;
       if (fault) {
         fault.remaining--;
@@ -131,6 +171,13 @@ export async function startHttpDouble(options: {
         }
       }
       call.status = reply.status;
+      const delay = delays.find((d) => d.remaining > 0 && matches(d, call));
+      if (delay) {
+        delay.remaining--;
+        await (typeof delay.until === 'number'
+          ? new Promise((resolve) => setTimeout(resolve, delay.until as number))
+          : delay.until.catch(() => undefined));
+      }
       send(res, reply);
     })().catch((error: unknown) => {
       res.writeHead(500);
@@ -148,8 +195,24 @@ export async function startHttpDouble(options: {
     failNext(match, reply, count = 1) {
       faults.push({ ...match, reply, remaining: count });
     },
+    delayNext(match, until, count = 1) {
+      delays.push({ ...match, until, remaining: count });
+    },
+    gate(match, count, timeoutMs = 30_000) {
+      const gate = {
+        ...match,
+        remaining: count,
+        waiting: [] as Array<() => void>,
+        timer: setTimeout(() => {
+          gate.remaining = 0;
+          for (const release of gate.waiting.splice(0)) release();
+        }, timeoutMs),
+      };
+      gates.push(gate);
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const gate of gates) clearTimeout(gate.timer);
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),

@@ -8,6 +8,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/**
+ * The node binary that runs the built bundles: this one, or ADAPTER_NODE (.ci/run sets it to the
+ * registry's Node 24, the runtime GitHub's `node24` and the images use).
+ */
+export const adapterNode = process.env['ADAPTER_NODE'] || process.execPath;
+
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const gitlabEntry = path.join(repoRoot, 'gitlab-image/dist/index.js');
 export const bitbucketEntry = path.join(repoRoot, 'bitbucket-pipe/dist/index.js');
@@ -39,7 +45,7 @@ export function plainText(raw: string): string {
 export function runEntry(entry: string, env: Record<string, string>, cwd: string): Promise<EntryRun> {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" first.`);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry], {
+    const child = spawn(adapterNode, [entry], {
       cwd,
       env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -85,6 +91,8 @@ export interface GitLabJob {
   /** Merged-results pipeline: CI_COMMIT_SHA is the merge commit, the source SHA is separate. */
   mergedResults?: boolean;
   stop?: boolean;
+  /** CI_PIPELINE_ID: the instance-wide pipeline id, increasing with every new pipeline. */
+  pipelineId?: number;
   apiV4Url: string;
 }
 
@@ -103,6 +111,8 @@ export function gitlabJobEnv(job: GitLabJob, cwd: string): Record<string, string
     CI_PROJECT_URL: GITLAB_PROJECT.url,
     CI_PROJECT_VISIBILITY: 'private',
     CI_PROJECT_DIR: cwd,
+    CI_PIPELINE_ID: String(job.pipelineId ?? 77001),
+    CI_PIPELINE_IID: String((job.pipelineId ?? 77001) - 77000),
     CI_JOB_ID: '99001',
     CI_JOB_URL: `${GITLAB_PROJECT.url}/-/jobs/99001`,
     CI_JOB_TOKEN: GITLAB_JOB_TOKEN,
@@ -156,6 +166,8 @@ export interface BitbucketStep {
   pullRequestId?: number;
   branch?: string;
   commit?: string;
+  /** BITBUCKET_BUILD_NUMBER: the repository's build counter, increasing with every pipeline. */
+  buildNumber?: number;
   apiUrl: string;
 }
 
@@ -163,7 +175,7 @@ export function bitbucketStepEnv(step: BitbucketStep, cwd: string): Record<strin
   const { workspace, slug } = BITBUCKET_REPO;
   const env: Record<string, string> = {
     CI: 'true',
-    BITBUCKET_BUILD_NUMBER: '314',
+    BITBUCKET_BUILD_NUMBER: String(step.buildNumber ?? 314),
     BITBUCKET_CLONE_DIR: cwd,
     BITBUCKET_WORKSPACE: workspace,
     BITBUCKET_REPO_OWNER: workspace,

@@ -173,6 +173,12 @@ export interface StrongswanDriverOptions {
    * helper, so either variant it prints is proven against real tunnels.
    */
   gatewayConfig?: 'ipsec.conf' | 'swanctl.conf';
+  /**
+   * Rewrites a gateway's files before its daemon reads them (file name -> text), e.g. to write the
+   * PSK the way an administrator might (`0s...`, `0x..:..`, `'...'`) and let strongSwan itself say
+   * whether it is the same key. Default: the helper's files unchanged.
+   */
+  editGatewayFiles?: (files: Record<string, string>, spec: GatewaySpec) => Record<string, string>;
 }
 
 export async function createStrongswanDriver(
@@ -193,7 +199,14 @@ export async function createStrongswanDriver(
     await network.start();
     const started = await Promise.all(
       gatewaySpecs.map((spec, index) =>
-        startGateway(state, network, spec, index, options.gatewayConfig ?? 'ipsec.conf'),
+        startGateway(
+          state,
+          network,
+          spec,
+          index,
+          options.gatewayConfig ?? 'ipsec.conf',
+          options.editGatewayFiles ?? ((files) => files),
+        ),
       ),
     );
     for (const gateway of started) gateways.set(gateway.spec.publicIp, gateway);
@@ -558,6 +571,7 @@ async function startGateway(
   spec: GatewaySpec,
   index: number,
   format: 'ipsec.conf' | 'swanctl.conf',
+  editFiles: NonNullable<StrongswanDriverOptions['editGatewayFiles']>,
 ): Promise<Gateway> {
   const netns = `${state.prefix}gw${index}`;
   const lanNetns = `${state.prefix}lan${index}`;
@@ -579,10 +593,12 @@ async function startGateway(
     name: `gw-${spec.name.replace(/[^A-Za-z0-9_-]/g, '_')}`,
     netns,
     program: format === 'ipsec.conf' ? 'starter' : 'charon',
-    etcFiles:
+    etcFiles: editFiles(
       format === 'ipsec.conf'
         ? { 'ipsec.conf': ipsecConf, 'ipsec.secrets': ipsecSecrets }
         : { 'swanctl.conf': renderSwanctlConf(side) },
+      spec,
+    ),
   });
   const listenerPids: number[] = [];
   try {

@@ -1,0 +1,35 @@
+/**
+ * The core's ChangeRequests port on GitHub: a pull request's state from `GET /repos/{owner}/{repo}/pulls/{pull_number}`
+ * (https://docs.github.com/rest/pulls/pulls#get-a-pull-request), with the workflow's token. A
+ * deploy asks it before it creates anything and before it reports success, so a PR closed in the
+ * meantime ends with its workspace deleted instead of a "ready" comment; prune asks it right before
+ * each deletion. Reading a pull request needs `pull-requests: read` (the workflow's default token has it).
+ */
+import type { ChangeRequests, ChangeRequestState } from '../../shared/deps.js';
+import { CodesphereDeployError } from '../../shared/errors.js';
+import type { GitHubRun } from './github-context.js';
+import { describeGitHubError, type Octokit } from './github-features.js';
+
+/** `open` -> open; `closed` (merged or not) -> closed. Throws a secret-free error when GitHub refuses. */
+export function pullRequestStates(octokit: Octokit, run: Pick<GitHubRun, 'owner' | 'repo'>): ChangeRequests {
+  return {
+    async state(number: number): Promise<ChangeRequestState> {
+      try {
+        const { data } = await octokit.rest.pulls.get({
+          owner: run.owner,
+          repo: run.repo,
+          pull_number: number,
+        });
+        if (data.state === 'open') return 'open';
+        if (data.state === 'closed') return 'closed';
+        return 'unknown';
+      } catch (cause) {
+        throw new CodesphereDeployError(
+          `GitHub did not return pull request #${number} (${describeGitHubError(cause)}); ` +
+            'the workflow needs "pull-requests: read".',
+          { cause },
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,212 @@
+import type { CodesphereClient } from './codesphere/client.js';
+import type { Reporter } from './reporter.js';
+import type { EnvVar } from './request.js';
+
+/**
+ * Which workspace variables belong to the `env` input. A variable the input no longer declares
+ * must disappear from the preview (a dropped `OLD_DB_PASSWORD` must not live on), while variables
+ * someone set by hand in Codesphere must stay. The Public API keeps no owner per variable, so the
+ * integration marks each variable it manages with a variable of its own: `NAME` is managed while
+ * `CODESPHERE_DEPLOY_MANAGED__NAME` exists (the marker; its value is a fixed note, never a value
+ * of `env`, since the marker is readable by everyone who can open the workspace).
+ *
+ * Why one marker per name, not one list: the API has no compare-and-set, so a list that each run
+ * reads and rewrites loses updates when two runs of one preview overlap (one drops a name the
+ * other just added; that variable then counts as set by hand forever). One PUT of several
+ * variables and one DELETE of several names are each one request, so the integration only ever
+ * writes a variable together with its marker (one PUT) and deletes it together with its marker
+ * (one DELETE). Whatever the interleaving of runs, the last of those requests to touch `NAME`
+ * leaves both present or both absent: a variable this integration set is never left unmarked.
+ *
+ * Rules, per deploy:
+ * - managed after this run = exactly the names `env` declares now;
+ * - a name that is marked, `env` no longer declares and the workspace still has: deleted with its
+ *   marker (the spec's deleteEnvVar), and reported as "env: N removed (NAMES)";
+ * - no marker (a workspace created by an older version, or by hand): nothing is deleted, and
+ *   tracking starts with this run's names;
+ * - the single list older versions kept (`CODESPHERE_DEPLOY_MANAGED_ENV`, names comma-separated)
+ *   is read once as if each name it lists were marked, converted to markers, and deleted.
+ * Markers are bookkeeping, never a change: writing them alone restarts nothing.
+ */
+
+/** Prefix of every marker: `CODESPHERE_DEPLOY_MANAGED__` + the managed variable's name. */
+export const MANAGED_ENV_MARKER_PREFIX = 'CODESPHERE_DEPLOY_MANAGED__';
+
+/**
+ * The single list of managed names older versions kept (value: names, comma-separated). Only
+ * read, to migrate a workspace those versions deployed, then deleted; never written.
+ */
+export const LEGACY_MANAGED_ENV_RECORD = 'CODESPHERE_DEPLOY_MANAGED_ENV';
+
+/**
+ * The names `env` may not declare: everything starting with this (the markers and the legacy
+ * list). A user value there would corrupt the record and could make a later run delete
+ * variables it never set.
+ */
+export const RESERVED_ENV_PREFIX = 'CODESPHERE_DEPLOY_MANAGED_';
+
+/**
+ * Every marker's value: says whose it is when seen in Codesphere's UI. Only the marker's
+ * existence counts; a hand-edited value changes nothing.
+ */
+export const MANAGED_ENV_MARKER_VALUE = 'set by codesphere-deploy from env';
+
+/** The marker of variable `name` (a valid name stays valid: the prefix is letters and `_`). */
+export function managedEnvMarker(name: string): string {
+  return `${MANAGED_ENV_MARKER_PREFIX}${name}`;
+}
+
+/** Whether `name` is a reserved bookkeeping name (a marker or the legacy list). */
+export function isReservedEnvName(name: string): boolean {
+  return name.startsWith(RESERVED_ENV_PREFIX);
+}
+
+/** Same rule as the spec's env-var name pattern (codesphere-openapi.json, workspaces-setEnvVar). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * The input rule: the `env` field's problem when it declares reserved names (what is wrong and
+ * what to do, naming the names, never a value), or undefined when it declares none.
+ */
+export function reservedEnvNameProblem(vars: readonly EnvVar[]): string | undefined {
+  const reserved = [...new Set(vars.map((v) => v.name).filter(isReservedEnvName))];
+  if (reserved.length === 0) return undefined;
+  const names = reserved.map((name) => `"${name}"`).join(', ');
+  return (
+    `${reserved.length === 1 ? `name ${names} is` : `names ${names} are`} reserved: codesphere-deploy ` +
+    `records in variables starting with "${RESERVED_ENV_PREFIX}" which workspace variables it manages ` +
+    '(so that those dropped from env are removed); use any other name'
+  );
+}
+
+/**
+ * The names the legacy list's value names. Tolerant of a hand-edited value: blanks and anything
+ * that is not a valid variable name are ignored, and so are reserved names.
+ */
+export function decodeLegacyManagedNames(value: string): Set<string> {
+  return new Set(
+    value
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => ENV_NAME.test(name) && !isReservedEnvName(name)),
+  );
+}
+
+/** `vars` each followed by its marker: the only shape in which this module writes variables. */
+function withMarkers(vars: readonly EnvVar[]): EnvVar[] {
+  return vars.flatMap((v) => [v, { name: managedEnvMarker(v.name), value: MANAGED_ENV_MARKER_VALUE }]);
+}
+
+/** `names` each followed by its marker: the only shape in which this module deletes variables. */
+function namesWithMarkers(names: readonly string[]): string[] {
+  return names.flatMap((name) => [name, managedEnvMarker(name)]);
+}
+
+/**
+ * The names a workspace's variables mark as managed: those with a marker, and those the legacy
+ * list names (when it exists). Markers and the legacy list themselves are never among them.
+ */
+function managedNames(current: ReadonlyMap<string, string>): Set<string> {
+  const managed = new Set<string>();
+  for (const name of current.keys()) {
+    if (name.startsWith(MANAGED_ENV_MARKER_PREFIX)) {
+      const managedName = name.slice(MANAGED_ENV_MARKER_PREFIX.length);
+      if (ENV_NAME.test(managedName) && !isReservedEnvName(managedName)) managed.add(managedName);
+    }
+  }
+  const legacy = current.get(LEGACY_MANAGED_ENV_RECORD);
+  if (legacy !== undefined) for (const name of decodeLegacyManagedNames(legacy)) managed.add(name);
+  return managed;
+}
+
+/**
+ * The variables to send with POST /workspaces: the declared ones, each with its marker, so a new
+ * workspace is tracked from its first moment without another call, and `carried` (variables kept
+ * from a workspace it replaces; never marked as managed). Nothing: empty.
+ */
+export function envForCreate(declared: readonly EnvVar[], carried: readonly EnvVar[] = []): EnvVar[] {
+  return [...carried, ...withMarkers(declared)];
+}
+
+/**
+ * The variables a replacement workspace (the zero-downtime VPN switch builds a new one) must carry
+ * over from `workspaceId` so nothing set by hand is lost: every variable that is neither declared
+ * by `env` (the create sets those), nor managed, nor bookkeeping (markers, the legacy list).
+ * Without any marker nothing is known to be managed, so everything undeclared is carried
+ * (deleting nothing, as `syncManagedEnv` does). One listEnvVars call; throws the client's
+ * ApiError when it fails.
+ */
+export async function unmanagedVariables(
+  client: CodesphereClient,
+  workspaceId: number,
+  declared: readonly EnvVar[],
+): Promise<EnvVar[]> {
+  const current = await client.listEnvVars(workspaceId);
+  const managed = managedNames(new Map(current.map((v) => [v.name, v.value])));
+  const declaredNames = new Set(declared.map((v) => v.name));
+  return current.filter(
+    (v) => !isReservedEnvName(v.name) && !managed.has(v.name) && !declaredNames.has(v.name),
+  );
+}
+
+/**
+ * Brings an existing workspace's variables in line with `env`: sets what is new or different,
+ * deletes what this integration set earlier and `env` no longer declares, keeps everything else.
+ *
+ * Calls: one listEnvVars always (an empty `env` may still mean removals); then at most one
+ * setEnvVar (each declared variable whose value differs or whose marker is missing, always sent
+ * with its marker) and at most one deleteEnvVar (each managed name `env` no longer declares,
+ * always with its marker, present or not, plus the legacy list). A no-op costs one GET.
+ * Order: the PUT before the DELETE, so a run interrupted in between (or a migration from the
+ * legacy list) never loses a mark: the names it meant to remove are still marked, and the
+ * legacy list still exists, so the next run finishes the job.
+ * Under overlapping runs of one preview each variable ends with the last pair request that
+ * touched it: present and marked, or absent with its marker (see the module comment).
+ *
+ * Returns the entries for the deploy's `changes` ("env: 2 set (A, B)", "env: 1 removed (OLD)"),
+ * names only (values may be secrets); markers and re-sent unchanged values are never among them.
+ * Throws the client's ApiError when a call fails.
+ */
+export async function syncManagedEnv(
+  client: CodesphereClient,
+  workspaceId: number,
+  declared: readonly EnvVar[],
+  reporter: Reporter,
+): Promise<string[]> {
+  const current = new Map((await client.listEnvVars(workspaceId)).map((v) => [v.name, v.value]));
+  const legacy = current.has(LEGACY_MANAGED_ENV_RECORD);
+  const managed = managedNames(current);
+  const declaredNames = new Set(declared.map((v) => v.name));
+
+  const changed = declared.filter((v) => current.get(v.name) !== v.value);
+  const writes = declared.filter(
+    (v) => current.get(v.name) !== v.value || !current.has(managedEnvMarker(v.name)),
+  );
+  // A managed name no longer declared goes with its marker, even when one of the two is
+  // already gone: an overlapping run may be writing the pair back right now.
+  const undeclared = [...managed].filter((name) => !declaredNames.has(name)).sort();
+  const removed = undeclared.filter((name) => current.has(name));
+  const deletions = [...namesWithMarkers(undeclared), ...(legacy ? [LEGACY_MANAGED_ENV_RECORD] : [])];
+
+  if (writes.length > 0) await client.setEnvVars(workspaceId, withMarkers(writes));
+  if (deletions.length > 0) await client.deleteEnvVars(workspaceId, deletions);
+
+  if (managed.size === 0 && !legacy && declared.length > 0) {
+    reporter.info(
+      `Tracking the variables env sets from now on (a "${MANAGED_ENV_MARKER_PREFIX}<name>" variable beside each). ` +
+        'Variables set before (by hand, or by an earlier version of this integration) are left as they are: ' +
+        'remove stale ones in Codesphere once.',
+    );
+  }
+  if (legacy) {
+    reporter.info(
+      `Converted "${LEGACY_MANAGED_ENV_RECORD}" (the list of managed variables an earlier version kept) ` +
+        `to one "${MANAGED_ENV_MARKER_PREFIX}<name>" variable per managed variable, and deleted it.`,
+    );
+  }
+  const changes: string[] = [];
+  if (changed.length > 0)
+    changes.push(`env: ${changed.length} set (${changed.map((v) => v.name).join(', ')})`);
+  if (removed.length > 0) changes.push(`env: ${removed.length} removed (${removed.join(', ')})`);
+  return changes;
+}
