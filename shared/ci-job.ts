@@ -9,6 +9,7 @@
  * open change requests are listed for prune, and how one change request's state is asked (the
  * core's ChangeRequests port, which settles races between a deploy or prune and a close).
  */
+import { failureForComment } from './ci-log-tail.js';
 import {
   formatRunOrder,
   isPreviewNote,
@@ -157,7 +158,12 @@ export async function runCiJob(
     if (job?.note && started && !(error instanceof CiVariableError) && !(error instanceof OutputWriteError)) {
       await publishNote(
         job.note,
-        { kind: 'failed', message, commit: job.note.commit, jobUrl: job.note.jobUrl },
+        {
+          kind: 'failed',
+          ...failureForComment(error, message),
+          commit: job.note.commit,
+          jobUrl: job.note.jobUrl,
+        },
         job.action === 'teardown' ? 'teardown' : 'deploy',
         reporter,
       );

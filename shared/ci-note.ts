@@ -8,6 +8,8 @@
  *
  * Concurrent runs of one change request: see `syncNote`.
  */
+import { renderLogTail, type CommentLogTail } from './ci-log-tail.js';
+import { formatHealthCheck, formatTimings } from './ci-timings.js';
 import type { DeployResult, TeardownResult } from './contract.js';
 
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
@@ -28,7 +30,14 @@ export function noteMarker(style: NoteMarkerStyle, id: string = NOTE_MARKER_ID):
 export type NoteState =
   | { kind: 'deployed'; result: DeployResult; commit?: string | undefined; jobUrl?: string | undefined }
   | { kind: 'deleted'; result: TeardownResult; jobUrl?: string | undefined }
-  | { kind: 'failed'; message: string; commit?: string | undefined; jobUrl?: string | undefined };
+  | {
+      kind: 'failed';
+      message: string;
+      commit?: string | undefined;
+      jobUrl?: string | undefined;
+      /** The failing pipeline step's last lines (ci-log-tail.ts). */
+      logTail?: CommentLogTail | undefined;
+    };
 
 /** Table cells must stay on one line and not close the table. */
 function cell(text: string): string {
@@ -59,6 +68,10 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
           `${result.vpnCheck.target}: ${result.vpnCheck.ok ? 'reachable' : 'unreachable'}`,
         ]);
       }
+      const health = formatHealthCheck(result);
+      if (health) rows.push(['Health check', health]);
+      const timings = formatTimings(result.timings);
+      if (timings) rows.push(['Durations', timings]);
       break;
     }
     case 'deleted':
@@ -80,6 +93,7 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
   if (rows.length > 0) {
     lines.push('', '| | |', '| --- | --- |', ...rows.map(([key, value]) => `| ${key} | ${cell(value)} |`));
   }
+  if (state.kind === 'failed' && state.logTail) lines.push('', ...renderLogTail(state.logTail));
   return `${lines.join('\n')}\n`;
 }
 

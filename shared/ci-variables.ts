@@ -74,6 +74,7 @@ export const PASS_THROUGH_VARIABLES = {
   REPLICAS: 'replicas',
   BASE_IMAGE: 'baseImage',
   VPN_CHECK: 'vpnCheck',
+  HEALTH_CHECK: 'healthCheck',
   VPN_SWITCH: 'vpnSwitch',
   TIMEOUT: 'timeoutSeconds',
   PRUNE_TTL_HOURS: 'pruneTtlHours',

@@ -1,3 +1,5 @@
+import type { HealthCheckOutcome } from './health-check.js';
+
 /**
  * The core's public contract: what an adapter passes in and what it gets back.
  * Adapters build a `JobInput` from their platform's variables (plain strings are fine:
@@ -37,6 +39,8 @@ export interface JobInput {
   baseImage?: string | undefined;
   /** Optional private host ("10.250.0.5") or "host:port" probed from inside the workspace. */
   vpnCheck?: string | undefined;
+  /** Optional app path ("/healthz") or "port/path" that must answer 2xx/3xx on every replica before the preview counts as ready. */
+  healthCheck?: string | undefined;
   /** "in-place" (default: PATCH vpnConfig) or "zero-downtime" (second workspace, then swap). */
   vpnSwitch?: string | undefined;
   /** Overall time budget for the job in seconds (default 900). */
@@ -64,7 +68,7 @@ export interface JobInput {
 }
 
 export interface Timings {
-  /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, total. */
+  /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
   [phase: string]: number;
 }
 
@@ -78,6 +82,8 @@ export interface DeployResult {
   /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set", "git pull main"). */
   changes: string[];
   vpnCheck?: { target: string; ok: boolean; output: string } | undefined;
+  /** The health check's result per replica, when one was asked for (a failed one throws instead). */
+  healthCheck?: HealthCheckOutcome | undefined;
   timings: Timings;
 }
 

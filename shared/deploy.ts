@@ -12,6 +12,8 @@ import type { CoreDeps } from './deps.js';
 import { ConfigError, DeploymentError, type LeftWorkspace } from './errors.js';
 import { runStage, waitUntilRunning, WorkspaceGoneError, onWorkspace, type WaitContext } from './pipeline.js';
 import type { Reporter } from './reporter.js';
+import { runStageWithLogs } from './stage-logs.js';
+import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { deleteByName } from './teardown.js';
@@ -77,6 +79,7 @@ export async function deploy(
   try {
     // A zero-downtime switch already brought the new workspace up and checked it.
     const vpnCheck = switched ? switched.vpnCheck : await finishDeployment(session, applied, clock);
+    const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
     const final = await reporter.group('Confirm the workspace', () => confirm(session, team, workspace));
     // After the last look and before anything reports the preview ready: a close that landed
     // while we worked (its teardown may have found nothing yet) is settled here.
@@ -94,6 +97,7 @@ export async function deploy(
       action: applied.action,
       changes: applied.changes,
       ...(vpnCheck ? { vpnCheck } : {}),
+      ...(healthCheck ? { healthCheck } : {}),
       timings,
     };
   } catch (err: unknown) {
@@ -202,12 +206,12 @@ async function finishDeployment(
     if (upToDate) return vpnCheckPhase(session, applied, clock);
   }
 
-  await clock.phase('prepare', () =>
-    reporter.group('Pipeline: prepare', async () => {
-      await runStage(ctx, id, 'prepare', 'success');
-      reporter.info('prepare succeeded on every replica.');
-    }),
-  );
+  // No outer group: each prepare step's log is its own group (GitHub groups do not nest).
+  await clock.phase('prepare', async () => {
+    reporter.info("Pipeline: prepare (its steps' logs follow).");
+    await runStageWithLogs(ctx, id, 'prepare', 'success');
+    reporter.info('prepare succeeded on every replica.');
+  });
   await clock.phase('run', () =>
     reporter.group('Pipeline: run', async () => {
       await runStage(ctx, id, 'run', 'running');
@@ -246,6 +250,22 @@ async function vpnCheckPhase(
         },
         target,
       ),
+    ),
+  );
+}
+
+/** The app answers on every replica before the preview is called ready (health-check.ts). */
+async function healthCheckPhase(
+  session: Session,
+  workspaceId: number,
+  clock: Stopwatch,
+): Promise<HealthCheckOutcome | undefined> {
+  const { request, reporter, client, deps, deadline } = session;
+  const target = request.healthCheck;
+  if (!target) return undefined;
+  return clock.phase('health', () =>
+    reporter.group(`Health check: ${target.label}`, () =>
+      runHealthCheck({ client, reporter, deps, deadline, workspaceId, replicas: request.replicas }, target),
     ),
   );
 }

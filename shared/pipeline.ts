@@ -86,6 +86,8 @@ export async function runStage(
   workspaceId: number,
   stage: PipelineStage,
   goal: 'success' | 'running',
+  /** Sees every status read (stage-logs.ts follows the steps it reports). */
+  onStatus?: (replicas: StageReplica[]) => void,
 ): Promise<void> {
   await onWorkspace(workspaceId, () => ctx.client.startPipelineStage(workspaceId, stage));
   const what = `pipeline stage "${stage}" of workspace ${workspaceId}`;
@@ -97,6 +99,7 @@ export async function runStage(
     onPending: progress(ctx.reporter, what),
     check: async () => {
       const replicas = await onWorkspace(workspaceId, () => ctx.client.pipelineStatus(workspaceId, stage));
+      onStatus?.(replicas);
       if (replicas.some((r) => r.state === 'failure' || r.state === 'aborted'))
         throw new StageFailedError(describeFailure(stage, replicas));
       if (replicas.length === 0) return undefined;

@@ -4,6 +4,7 @@ import type { JobInput, JobKind, Platform } from './contract.js';
 import { parseDotenv, type EnvVar } from './dotenv.js';
 import { ConfigError, type FieldIssue } from './errors.js';
 import { reservedEnvNameProblem } from './managed-env.js';
+import { healthCheckField, type HealthCheckTarget } from './health-check.js';
 import { workspaceName } from './naming.js';
 import { isSecretName, SecretSet } from './secrets.js';
 import { BOOLEAN_WORDS, isBlank, parseBoolean } from './values.js';
@@ -48,6 +49,8 @@ export interface DeployRequest {
   replicas: number;
   baseImage: string | undefined;
   vpnCheck: VpnCheckTarget | undefined;
+  /** App endpoint asked from inside each replica before "ready" (health-check.ts). */
+  healthCheck: HealthCheckTarget | undefined;
   vpnSwitch: 'in-place' | 'zero-downtime';
   timeoutMs: number;
   platform: Platform;
@@ -366,6 +369,7 @@ const INPUT_FIELDS = [
   'replicas',
   'baseImage',
   'vpnCheck',
+  'healthCheck',
   'vpnSwitch',
   'timeoutSeconds',
   'platform',
@@ -410,6 +414,7 @@ function requestSchema(kind: JobKind) {
         replicas: integerField(1, 100, 'a whole number of replicas from 1'),
         baseImage: optionalName('a base image name'),
         vpnCheck: vpnCheckField,
+        healthCheck: healthCheckField,
         vpnSwitch: vpnSwitchField,
         timeoutSeconds: integerField(1, 86_400, 'a whole number of seconds from 1 to 86400'),
         platform: platformField,
@@ -444,6 +449,7 @@ function requestSchema(kind: JobKind) {
           replicas: f.replicas ?? 1,
           baseImage: f.baseImage,
           vpnCheck: f.vpnCheck,
+          healthCheck: f.healthCheck,
           vpnSwitch: f.vpnSwitch,
           timeoutMs: (f.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
           platform: f.platform,

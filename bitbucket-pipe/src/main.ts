@@ -151,7 +151,11 @@ async function writeOutputVariables(
   if (variablesPath) {
     // Never redacted (later steps read these); a value holding a secret is left out instead.
     const { written, withheld } = secretFreeOutputs(
-      { CODESPHERE_URL: result.url, CODESPHERE_WORKSPACE_ID: String(result.workspaceId) },
+      {
+        CODESPHERE_URL: result.url,
+        CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
+        ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
+      },
       (value) => reporter.holdsSecret(value),
     );
     if (withheld.length > 0) reporter.warning(withheldWarning(withheld, 'the output variables'));

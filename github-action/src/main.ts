@@ -6,6 +6,7 @@
  * `deps`; `index.ts` only calls it.
  */
 import * as core from '@actions/core';
+import { failureForComment } from '../../shared/ci-log-tail.js';
 import { withPhase } from '../../shared/ci-note.js';
 import type { DeployResult, JobInput, PruneResult, TeardownResult } from '../../shared/contract.js';
 import type { CoreDeps } from '../../shared/deps.js';
@@ -195,7 +196,10 @@ async function runDeploy(
     // The deploy's own failure is what the job reports; a failing output file adds nothing to it.
     if (failedId !== undefined) writeOutputs(reporter, { [OUTPUT.githubDeploymentId]: String(failedId) });
     await features.setDeploymentStatus(failedId, 'failure', { description: message });
-    await page.publish({ kind: 'failed', message, vpnConfig: input.vpnConfig, commit }, pullNumber);
+    await page.publish(
+      { kind: 'failed', ...failureForComment(error, message), vpnConfig: input.vpnConfig, commit },
+      pullNumber,
+    );
     throw error;
   }
   // Outputs first: the preview exists, and later steps need them whatever GitHub's API does.
@@ -207,6 +211,7 @@ async function runDeploy(
     [OUTPUT.result]: result.action,
   };
   if (result.vpnCheck !== undefined) outputs[OUTPUT.vpnCheck] = result.vpnCheck.ok ? 'ok' : 'failed';
+  if (result.healthCheck !== undefined) outputs[OUTPUT.healthCheck] = result.healthCheck.ok ? 'ok' : 'failed';
   const failedWrite = writeOutputs(reporter, outputs);
   const deploymentId = await announced;
   const idWrite =

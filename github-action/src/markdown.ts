@@ -2,12 +2,21 @@
  * The pull request comment and the job summary, rendered from one description of the outcome so
  * the two always agree. Pure functions: the caller redacts secrets before anything is posted.
  */
+import { renderLogTail, type CommentLogTail } from '../../shared/ci-log-tail.js';
+import { formatHealthCheck, formatTimings } from '../../shared/ci-timings.js';
 import type { DeployResult, PruneResult, TeardownResult } from '../../shared/contract.js';
 
 export type Outcome =
   | { kind: 'deploying'; workspaceName: string | undefined; vpnConfig: string | undefined; commit: string }
   | { kind: 'deployed'; result: DeployResult; commit: string }
-  | { kind: 'failed'; message: string; vpnConfig: string | undefined; commit: string }
+  | {
+      kind: 'failed';
+      message: string;
+      vpnConfig: string | undefined;
+      commit: string;
+      /** The failing pipeline step's last lines (shared/ci-log-tail.ts). */
+      logTail?: CommentLogTail | undefined;
+    }
   | { kind: 'deleted'; result: TeardownResult }
   | { kind: 'pruned'; result: PruneResult };
 
@@ -67,7 +76,11 @@ export function renderOutcome(outcome: Outcome, context: RenderContext): string 
       ];
       const check = vpnCheckLabel(result);
       if (check !== undefined) rows.push(['VPN check', check]);
+      const health = formatHealthCheck(result);
+      if (health !== undefined) rows.push(['Health check', health]);
       rows.push(['Commit', shortSha(outcome.commit)]);
+      const timings = formatTimings(result.timings);
+      if (timings) rows.push(['Durations', timings]);
       const changes = result.changes.length > 0 ? `: ${result.changes.join('; ')}` : '';
       rows.push(['Status', `${result.action}${changes} (${run})`]);
       return [
@@ -95,6 +108,7 @@ export function renderOutcome(outcome: Outcome, context: RenderContext): string 
         '```',
         outcome.message.replace(/```/g, "'''"),
         '```',
+        ...(outcome.logTail ? ['', ...renderLogTail(outcome.logTail)] : []),
       ].join('\n');
     case 'deleted': {
       const { result } = outcome;

@@ -6,6 +6,7 @@ export const OUTPUT = {
   vpnConfig: 'vpn-config',
   result: 'result',
   vpnCheck: 'vpn-check',
+  healthCheck: 'health-check',
   githubDeploymentId: 'github-deployment-id',
   pruned: 'pruned',
 } as const;

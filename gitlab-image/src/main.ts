@@ -162,6 +162,7 @@ async function writeDotenvReport(
     CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
     CODESPHERE_WORKSPACE_NAME: result.name,
     CODESPHERE_VPN_CONFIG: result.vpnConfig ?? '',
+    ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
   };
   // Never redacted (GitLab reads the URL from here); a value holding a secret is left out instead.
   const { written, withheld } = secretFreeOutputs(report, (value) => reporter.holdsSecret(value));

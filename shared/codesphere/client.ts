@@ -2,6 +2,7 @@ import { z } from 'zod';
 
 import { BUDGET_NAME, DeadlineExceededError, remainingMs, seconds } from '../http-retry.js';
 import { HttpClient, type HttpClientOptions, type Operation } from './http.js';
+import { followLogStream, type LogEventHandlers, type StreamEnd } from './log-stream.js';
 import {
   envVarSchema,
   executeResultSchema,
@@ -58,6 +59,9 @@ export class CodesphereClient {
   private readonly createReserveMs: number;
   private readonly deadline: HttpClientOptions['deadline'];
 
+  /** What the log streams need besides the HttpClient (they are read with fetch, see log-stream.ts). */
+  private readonly stream: { baseUrl: string; userAgent: string; token?: string; secrets: string[] };
+
   /**
    * `createReserveMs`: `createWorkspace` is refused (DeadlineExceededError, nothing sent) unless at
    * least this much of the deadline remains, so no workspace is created that the job has no time
@@ -71,13 +75,47 @@ export class CodesphereClient {
     },
   ) {
     this.http = new HttpClient({ ...options, baseUrl: `${options.apiUrl}/api` });
-    if (options.token) this.http.setToken(options.token);
+    this.stream = {
+      baseUrl: `${options.apiUrl}/api`,
+      userAgent: options.userAgent,
+      secrets: [...(options.secrets ?? [])],
+    };
+    if (options.token) this.setToken(options.token);
     this.deadline = options.deadline;
     this.createReserveMs = options.createReserveMs ?? 0;
   }
 
   setToken(token: string): void {
     this.http.setToken(token);
+    this.stream.token = token;
+    this.stream.secrets.push(token);
+  }
+
+  /**
+   * Follows a pipeline step's log (workspaces-logs; for the run stage of a replica,
+   * workspaces-replicaLogs) until the server ends the stream or `signal` aborts.
+   */
+  followLogs(
+    workspaceId: number,
+    stage: PipelineStage,
+    step: number,
+    handlers: LogEventHandlers,
+    signal: AbortSignal,
+    replica?: string,
+  ): Promise<StreamEnd> {
+    const path =
+      replica === undefined
+        ? `/workspaces/${workspaceId}/logs/${stage}/${step}`
+        : `/workspaces/${workspaceId}/logs/run/${step}/replica/${encodeURIComponent(replica)}`;
+    return followLogStream({
+      url: `${this.stream.baseUrl}${path}`,
+      operation: replica === undefined ? 'logs' : 'replicaLogs',
+      token: this.stream.token,
+      userAgent: this.stream.userAgent,
+      signal,
+      handlers,
+      secrets: this.stream.secrets,
+    });
   }
 
   private call<T>(op: Operation<T>): Promise<T> {

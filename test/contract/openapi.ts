@@ -144,7 +144,17 @@ export function validateExchange(exchange: Exchange): string[] {
     );
   } else {
     const responseSchema = response.content?.['application/json']?.schema;
-    if (responseSchema) {
+    const eventSchema = response.content?.['text/event-stream']?.schema;
+    if (eventSchema) {
+      // An SSE answer: the body is the list of events sent, each `{event, data}` checked alone.
+      const events = Array.isArray(exchange.responseBody) ? (exchange.responseBody as unknown[]) : [];
+      if (!Array.isArray(exchange.responseBody)) violations.push('an event stream was expected');
+      events.forEach((event, index) =>
+        violations.push(
+          ...schemaErrors(`${key} ${exchange.status} event`, eventSchema, event, `event ${index}`),
+        ),
+      );
+    } else if (responseSchema) {
       violations.push(
         ...schemaErrors(`${key} ${exchange.status}`, responseSchema, exchange.responseBody, 'response body'),
       );

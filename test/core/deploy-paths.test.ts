@@ -65,7 +65,9 @@ describe('deploy', () => {
       'Resolve team, plan and VPN config',
       'Create or update workspace "shop-#42"',
       'Wait for the workspace to run',
-      'Pipeline: prepare',
+      // One group per prepare step, holding that step's streamed log (test/stage-logs/).
+      'prepare: step 1 of 2 (log)',
+      'prepare: step 2 of 2 (log)',
       'Pipeline: run',
       'VPN check: 10.250.0.7:5432',
       'Confirm the workspace',

@@ -10,6 +10,10 @@
  *   3. synchronize  -> with `vpnConfig: lab`: the VPN config is switched, tunnels restart
  *   4. closed       -> the workspace is deleted, the deployment marked inactive
  *
+ * `npm run demo:failing` runs the variant: pull request #8 from branch `broken-deps`, whose
+ * prepare fails in `npm ci` (seeded in test/emulator/seeds/default.yaml); it prints the job log's
+ * streamed prepare output, the error's log tail and the PR comment's last 15 lines.
+ *
  * After each step it prints the workspace, its URL, its VPN config, each replica's tunnel state
  * (read from the emulator's /_emulator/ inspection API) and the `vpnCheck` result. It exits
  * non-zero when any step does not do what it should.
@@ -104,6 +108,7 @@ async function main(): Promise<void> {
       console.log(
         `  action exit code ${run.code} after ${seconds} s; result: ${run.outputs['result'] ?? '(none)'}`,
       );
+      printPrepareLog(run);
       printWorkspace(state, run);
       printGitHub(github);
       const problem =
@@ -116,11 +121,16 @@ async function main(): Promise<void> {
       }
     };
 
+    if (process.argv.includes('--failing')) {
+      await failingVariant(emulator, github);
+      return;
+    }
     await step(
-      `1. pull_request opened (#${PR}, vpnConfig: office, vpnCheck: 10.250.0.5)`,
+      `1. pull_request opened (#${PR}, vpnConfig: office, vpnCheck: 10.250.0.5, healthCheck: /healthz)`,
       { action: 'opened', number: PR, sha: emulator.world.push(CLONE_URL, `feature-${PR}`) },
-      { vpnConfig: 'office', vpnCheck: '10.250.0.5' },
+      { vpnConfig: 'office', vpnCheck: '10.250.0.5', healthCheck: '/healthz' },
       (run, state) => {
+        if (run.outputs['health-check'] !== 'ok') return 'expected health-check ok';
         const w = state.workspaces.find((x) => x.name === WORKSPACE);
         if (w === undefined) return `no workspace ${WORKSPACE}`;
         if (run.outputs['result'] !== 'created') return 'expected result created';
@@ -186,6 +196,83 @@ async function main(): Promise<void> {
       : `\nDemo FAILED: ${failures} step(s).`,
   );
   process.exitCode = failures === 0 ? 0 : 1;
+}
+
+/** The job log's streamed prepare output: the step groups and their lines, as the runner shows them. */
+function printPrepareLog(run: ActionRun): void {
+  const lines = run.stdout
+    .split('\n')
+    .filter(
+      (l) => /^::group::prepare: /.test(l) || l.startsWith('│ ') || l.includes('left out of the job log'),
+    );
+  if (lines.length === 0) return;
+  console.log('  prepare log (streamed into the job log, one group per step):');
+  for (const line of lines) console.log(`    ${line.replace(/^::group::/, '▸ ')}`);
+}
+
+/**
+ * `npm run demo:failing`: a pull request whose prepare fails. The action must fail, its log must
+ * show the failing step's output and the error's tail, and the PR comment the last 15 lines.
+ */
+async function failingVariant(
+  emulator: Awaited<ReturnType<typeof startEmulator>>,
+  github: GitHubDouble,
+): Promise<void> {
+  const number = 8;
+  console.log(
+    `\n${bold(`1. pull_request opened (#${number}, branch broken-deps: npm ci fails in prepare)`)}`,
+  );
+  const run = await runAction({
+    eventName: 'pull_request',
+    payload: pullRequestPayload({
+      action: 'opened',
+      number,
+      branch: 'broken-deps',
+      sha: emulator.world.push(CLONE_URL, 'broken-deps'),
+    }),
+    githubApiUrl: github.url,
+    inputs: {
+      apiUrl: emulator.url,
+      apiToken: DEMO_TOKEN,
+      team: 'My Team',
+      vpnConfig: 'office',
+      env: 'NPM_TOKEN=npm_demo_0123456789abcdef',
+    },
+  });
+  console.log(`  action exit code ${run.code}`);
+  printPrepareLog(run);
+  const error = run.stdout.split('\n').find((l) => l.startsWith('::error::')) ?? '';
+  console.log('  the error (::error:: line, newlines as the runner encodes them, shown decoded):');
+  // core.setFailed escapes line breaks in workflow commands (%0A); decode them for reading.
+  const decoded = error
+    .replace(/^::error::/, '')
+    .replace(/%0D/g, '')
+    .replace(/%0A/g, '\n')
+    .replace(/%25/g, '%');
+  for (const line of decoded.split('\n').slice(0, 8)) console.log(`    ${line}`);
+  console.log('    …');
+  const comment = github.comments[0]?.body ?? '';
+  const tail = comment.slice(comment.indexOf('**Last'));
+  console.log('  PR comment, its log excerpt:');
+  for (const line of tail.split('\n')) console.log(`    ${line}`);
+  const problems: string[] = [];
+  if (run.code !== 1) problems.push('expected the action to fail');
+  if (!run.stdout.includes('│ npm ERR! Could not resolve dependency:'))
+    problems.push('no streamed prepare log');
+  if (!/Last 15 of 22 line\(s\) of prepare step 1/.test(comment)) problems.push('no log tail in the comment');
+  // `::add-mask::` is how the action registers the secret with the runner: the one line allowed to hold it.
+  const shown = run.stdout
+    .split('\n')
+    .filter((l) => !l.startsWith('::add-mask::'))
+    .join('\n');
+  if (shown.includes('npm_demo_0123456789abcdef') || comment.includes('npm_demo_0123456789abcdef'))
+    problems.push('the echoed NPM_TOKEN was not masked');
+  console.log(
+    problems.length === 0
+      ? `\n${bold('Demo (failing branch) passed: the failure is explained by its own log.')}`
+      : `\nDemo FAILED: ${problems.join('; ')}`,
+  );
+  process.exitCode = problems.length === 0 ? 0 : 1;
 }
 
 function printWorkspace(state: StateView, run: ActionRun): void {

@@ -55,7 +55,11 @@ describe('pipeline stages', () => {
     const final = await api<ReplicaStatus[]>(emulator, 'GET', `/workspaces/${ws.id}/pipeline/prepare`);
     expect(final.body).toHaveLength(2);
     for (const replica of final.body) {
-      expect(replica).toMatchObject({ state: 'success', steps: [{ state: 'success' }] });
+      // The default prepare script has two steps (npm ci, npm run build): see test/emulator/logs.ts.
+      expect(replica).toMatchObject({
+        state: 'success',
+        steps: [{ state: 'success' }, { state: 'success' }],
+      });
       expect(replica.startedAt! <= replica.finishedAt!).toBe(true);
     }
   });

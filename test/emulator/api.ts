@@ -9,9 +9,13 @@ import { Problem, parseOr400 } from './problem.js';
 import { Router } from './router.js';
 import { STAGES, type Stage, type Team, type World, type Workspace } from './state.js';
 import { runCommand } from './execute.js';
+import { streamProblem, streamStep, type SentEvent } from './logs.js';
+import type { ServerResponse } from 'node:http';
 
 export interface ApiContext {
   world: World;
+  /** The live world (a reset replaces it): long-lived streams read it through this. */
+  liveWorld?: () => World;
   userId: number;
   params: Record<string, string>;
   body: unknown;
@@ -21,6 +25,11 @@ export interface Reply {
   /** JSON body; undefined sends an empty 200 (the spec's body-less "Success."). */
   body?: unknown;
   headers?: Record<string, string>;
+  /**
+   * A `text/event-stream` answer (the log operations): the server sends 200 with SSE headers and
+   * hands the response over; the events written come back for the contract check.
+   */
+  stream?: (res: ServerResponse) => Promise<SentEvent[]>;
 }
 export type ApiHandler = (ctx: ApiContext) => Reply | Promise<Reply>;
 
@@ -288,6 +297,44 @@ async function execute(ctx: ApiContext): Promise<Reply> {
   };
 }
 
+/**
+ * workspaces-logs and workspaces-replicaLogs. Every failure the spec lists for them (400, 401,
+ * 404) is a `problem` event in a 200 stream, so the checks run inside the stream.
+ */
+function logs(ctx: ApiContext): Reply {
+  return {
+    status: 200,
+    stream: async (res) => {
+      let target: Workspace;
+      let stage: Stage;
+      let step: number;
+      try {
+        target = workspace(ctx);
+        stage = ctx.params.replica === undefined ? stageParam(ctx) : 'run';
+        step = idParam(ctx, 'step');
+        ctx.world.requireRunning(target);
+        if (ctx.params.replica === undefined && stage === 'run' && target.replicas > 1)
+          throw new Problem(
+            400,
+            `Run stage logs of a workspace with ${target.replicas} replicas: use GET /workspaces/${target.id}/logs/run/${step}/replica/{replica}.`,
+          );
+        if (ctx.params.replica !== undefined) {
+          const replica = ctx.params.replica;
+          if (!/^\d+$/.test(replica) || Number(replica) >= target.replicas)
+            throw new Problem(
+              400,
+              `Invalid path parameter replica: expected 0..${target.replicas - 1}, got '${replica}'`,
+            );
+        }
+      } catch (error) {
+        if (error instanceof Problem) return streamProblem(res, error.status, error.detail);
+        throw error;
+      }
+      return streamStep(ctx.liveWorld ?? (() => ctx.world), res, target, stage, step);
+    },
+  };
+}
+
 function deployLandscape(ctx: ApiContext): Reply {
   const target = workspace(ctx);
   ctx.world.requireRunning(target);
@@ -395,6 +442,8 @@ export function createApiRouter(): Router<ApiHandler> {
       return { status: 200, body: ctx.world.stageStatus(target, stage) };
     })
     .add('POST', '/workspaces/{workspaceId}/execute', execute)
+    .add('GET', '/workspaces/{workspaceId}/logs/{stage}/{step}', logs)
+    .add('GET', '/workspaces/{workspaceId}/logs/run/{step}/replica/{replica}', logs)
     .add('POST', '/workspaces/{workspaceId}/landscape/deploy', deployLandscape)
     .add('POST', '/workspaces/{workspaceId}/landscape/deploy/{profile}', deployLandscape)
     .add('DELETE', '/workspaces/{workspaceId}/landscape/teardown', (ctx) => {

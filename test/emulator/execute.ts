@@ -7,6 +7,7 @@
  * and stderr, as a terminal shows them); `error` is empty when the command exited 0 and otherwise
  * names the exit status, e.g. "command exited with status 1".
  */
+import { curl } from './app.js';
 import type { Workspace, World } from './state.js';
 
 export interface CommandResult {
@@ -161,6 +162,8 @@ async function runSimple(
     }
     case 'git':
       return git(workspace, args);
+    case 'curl':
+      return curl(world, workspace, args);
     default:
       return { output: `bash: line 1: ${program}: command not found\n`, status: 127 };
   }

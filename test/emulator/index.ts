@@ -273,7 +273,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           405,
           `${method} is not supported on ${path} (supported: ${match.allowed.join(', ')}).`,
         );
-      const reply = await match.handler({ world, userId, params: match.params, body: requestBody });
+      const reply = await match.handler({
+        world,
+        liveWorld: () => world,
+        userId,
+        params: match.params,
+        body: requestBody,
+      });
       return { reply, requestBody };
     } catch (error) {
       return { reply: problemReply(error), requestBody };
@@ -408,6 +414,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       // The work is done (e.g. the workspace exists) but the client never learns it.
       res.socket?.destroy();
       entry(0);
+      return;
+    }
+    if (reply.stream) {
+      // Server-Sent Events (the log operations): validated event by event once the stream ends.
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+      const events = await reply.stream(res);
+      const violations =
+        contract.validate?.({ method, path, status: 200, requestBody, responseBody: events }) ?? [];
+      entry(200, violations.length > 0 ? { violations } : {});
       return;
     }
     send(res, reply);

@@ -127,8 +127,48 @@ export const seedSchema = z.object({
   ),
   gateways: z.array(gatewaySchema).default([]),
   pipeline: z
-    .object({ failStages: z.array(z.enum(['prepare', 'test', 'run'])).default([]) })
-    .default({ failStages: [] }),
+    .object({
+      failStages: z.array(z.enum(['prepare', 'test', 'run'])).default([]),
+      /**
+       * What the steps of a stage print, per branch (no branch: every branch without its own
+       * entry). Lines may use `${NAME}` for a workspace env var; `generate` appends numbered lines
+       * (`{n}` in `line`) for volume tests; `fails` makes the step, and so the stage, fail.
+       */
+      logs: z
+        .array(
+          z.object({
+            branch: z.string().optional(),
+            stage: z.enum(['prepare', 'test', 'run']),
+            steps: z
+              .array(
+                z.object({
+                  lines: z.array(z.string()).default([]),
+                  generate: z
+                    .object({ count: z.int().min(0).max(1_000_000), line: z.string().default('line {n}') })
+                    .optional(),
+                  fails: z.boolean().default(false),
+                }),
+              )
+              .min(1),
+          }),
+        )
+        .default([]),
+      /**
+       * The app the run stage serves, per branch (test/emulator/app.ts): it answers `status`
+       * on port 3000 from `readyAfterMs` after run starts, or never listens (`never`).
+       */
+      apps: z
+        .array(
+          z.object({
+            branch: z.string().optional(),
+            readyAfterMs: ms.default(0),
+            status: z.int().min(100).max(599).default(200),
+            never: z.boolean().default(false),
+          }),
+        )
+        .default([]),
+    })
+    .default({ failStages: [], logs: [], apps: [] }),
   workspaces: z.array(seedWorkspaceSchema).default([]),
   workspaceIdStart: z.int().min(1).default(60_001),
 });

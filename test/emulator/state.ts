@@ -8,6 +8,7 @@ import type { Seed, Timing } from './seed.js';
 import type { GatewaySpec, TunnelDriver, VpnConfig } from './tunnels/driver.js';
 import { Problem } from './problem.js';
 import { SignInStore } from './sign-in-store.js';
+import { failingStep, scriptFor, stepWindow, type StepScript } from './logs.js';
 
 export const STAGES = ['prepare', 'test', 'run'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -35,6 +36,8 @@ export interface StageRun {
   fails: boolean;
   replicas: number;
   profile?: string;
+  /** What each step prints and whether it fails (see logs.ts); the stage fails with its failing step. */
+  steps: StepScript[];
 }
 
 export interface Workspace {
@@ -183,10 +186,13 @@ export class World {
   }
 
   startStage(workspace: Workspace, stage: Stage, profile?: string): void {
+    const forced = this.failStages.has(stage) || workspace.failStages.has(stage);
+    const steps = scriptFor(this.seed, workspace, stage, forced);
     const run: StageRun = {
       startedAt: this.now(),
-      fails: this.failStages.has(stage) || workspace.failStages.has(stage),
+      fails: failingStep(steps) !== undefined,
       replicas: workspace.replicas,
+      steps,
     };
     if (profile !== undefined) run.profile = profile;
     workspace.pipeline[stage] = run;
@@ -204,7 +210,10 @@ export class World {
     if (!run) return 'waiting';
     const at = run.stoppedAt ?? this.now();
     const runningFrom = run.startedAt + this.timing.stageQueueMs;
-    const finishes = runningFrom + this.timing.stageMs;
+    // A failing step ends the stage when it ends; later steps never run.
+    const failAt = failingStep(run.steps);
+    const finishes =
+      failAt === undefined ? runningFrom + this.timing.stageMs : stepWindow(this, run, failAt).to;
     let state: StageState;
     if (at < runningFrom) state = 'waiting';
     else if (at < finishes) state = 'running';
@@ -222,17 +231,44 @@ export class World {
     const timestamps: { startedAt?: string; finishedAt?: string } = {};
     if (run && state !== 'waiting') timestamps.startedAt = iso(run.startedAt + this.timing.stageQueueMs);
     if (run && (state === 'success' || state === 'failure')) {
-      timestamps.finishedAt = iso(run.startedAt + this.timing.stageQueueMs + this.timing.stageMs);
+      const failAt = failingStep(run.steps);
+      timestamps.finishedAt = iso(
+        failAt === undefined
+          ? run.startedAt + this.timing.stageQueueMs + this.timing.stageMs
+          : stepWindow(this, run, failAt).to,
+      );
     }
     if (run?.stoppedAt !== undefined && state === 'aborted') timestamps.finishedAt = iso(run.stoppedAt);
     const replicas = run?.replicas ?? workspace.replicas;
     return Array.from({ length: replicas }, (_, replica) => ({
       state,
       ...timestamps,
-      steps: run ? [{ state, ...timestamps }] : [],
+      steps: run ? run.steps.map((_, index) => this.stepStatus(stage, run, index)) : [],
       replica: String(replica),
       server: 'codesphere-ide',
     }));
+  }
+
+  /** One step's entry in pipelineStatus: waiting before its window, running in it, then its outcome. */
+  stepStatus(stage: Stage, run: StageRun, index: number) {
+    const { from, to } = stepWindow(this, run, index);
+    const failAt = failingStep(run.steps);
+    const at = run.stoppedAt ?? this.now();
+    const iso = (ms: number) => new Date(ms).toISOString();
+    if ((failAt !== undefined && index > failAt) || at < from)
+      return { state: (run.stoppedAt !== undefined ? 'aborted' : 'waiting') as StageState };
+    if (at < to)
+      return {
+        state: (run.stoppedAt !== undefined ? 'aborted' : 'running') as StageState,
+        startedAt: iso(from),
+        ...(run.stoppedAt !== undefined ? { finishedAt: iso(run.stoppedAt) } : {}),
+      };
+    if (failAt === index)
+      return { state: 'failure' as StageState, startedAt: iso(from), finishedAt: iso(to) };
+    // The run stage's last step is the server: it keeps running.
+    if (stage === 'run' && index === run.steps.length - 1)
+      return { state: 'running' as StageState, startedAt: iso(from) };
+    return { state: 'success' as StageState, startedAt: iso(from), finishedAt: iso(to) };
   }
 
   /**

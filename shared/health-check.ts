@@ -1,0 +1,158 @@
+/**
+ * The health check: "ready" means the app answers, not only that the run stage is running. From
+ * inside every replica (POST /workspaces/{id}/execute with CODESPHERE_REPLICA, the same channel
+ * as the VPN check) an HTTP GET goes to localhost:<port><path> with curl, bounded to 4 s so the
+ * call stays within execute's 5 s limit; a replica passes on a 2xx or 3xx status. Replicas that
+ * do not pass yet are asked again every HEALTH_INTERVAL_MS until all pass or the job's time
+ * budget ends; then the check fails naming, per replica, the last status or connection error.
+ */
+import { z } from 'zod';
+
+import type { CodesphereClient } from './codesphere/client.js';
+import type { CoreDeps } from './deps.js';
+import { CodesphereDeployError } from './errors.js';
+import { onWorkspace } from './pipeline.js';
+import type { Reporter } from './reporter.js';
+
+export const HEALTH_INTERVAL_MS = 1_000;
+/** curl's own limit per request, below execute's 5 s. */
+const CURL_MAX_SECONDS = 4;
+/** The port Codesphere routes a workspace's dev domain to. */
+export const DEFAULT_HEALTH_PORT = 3000;
+
+/** A validated health check target (request.ts). */
+export interface HealthCheckTarget {
+  port: number;
+  /** Starts with "/"; only URL-safe characters (it goes into a shell command). */
+  path: string;
+  /** As the user wrote it. */
+  label: string;
+}
+
+/** One replica's last answer. */
+export interface ReplicaHealth {
+  replica: number;
+  ok: boolean;
+  /** The HTTP status, when one came back. */
+  status?: number | undefined;
+  /** Why no status came back (curl's connection error), or what a failing status means. */
+  reason: string;
+}
+
+export interface HealthCheckOutcome {
+  target: string;
+  ok: boolean;
+  replicas: ReplicaHealth[];
+  /** Milliseconds until every replica passed (or until the check gave up). */
+  elapsedMs: number;
+}
+
+export class HealthCheckFailedError extends CodesphereDeployError {
+  override readonly name = 'HealthCheckFailedError';
+  constructor(
+    message: string,
+    readonly outcome: HealthCheckOutcome,
+  ) {
+    super(message);
+  }
+}
+
+const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/%?=&+:@!,;]*$/;
+
+/**
+ * Parses "/healthz", "8080/healthz" or "8080" (path "/"). Throws a message naming what is valid.
+ * Strict, because the path ends up inside a shell command.
+ */
+export const healthCheckField = z.unknown().transform((v, ctx): HealthCheckTarget | undefined => {
+  const text = typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
+  if (text === '') return undefined;
+  const expected =
+    'a path ("/healthz") or port/path ("8080/healthz") of the app to ask from inside each replica';
+  const match = /^(\d{1,5})?(\/.*)?$/.exec(text);
+  const portText = match?.[1];
+  const path = match?.[2] ?? '/';
+  const port = portText === undefined ? DEFAULT_HEALTH_PORT : Number(portText);
+  const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
+  if (!match || (portText === undefined && match[2] === undefined)) {
+    ctx.addIssue({ code: 'custom', message: `got ${shown}; expected ${expected}` });
+    return z.NEVER;
+  }
+  if (port < 1 || port > 65_535 || !PATH_PATTERN.test(path) || path.includes("'")) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `got ${shown}; expected ${expected}, a port from 1 to 65535 and a path of URL characters`,
+    });
+    return z.NEVER;
+  }
+  return { port, path, label: text };
+});
+
+export function healthCommand(target: HealthCheckTarget): string {
+  return `curl -sS -o /dev/null -w '%{http_code}' --max-time ${CURL_MAX_SECONDS} 'http://localhost:${target.port}${target.path}'`;
+}
+
+function judge(replica: number, output: string, error: string): ReplicaHealth {
+  const code = /(\d{3})\s*$/.exec(output.trim())?.[1];
+  const status = code === undefined || code === '000' ? undefined : Number(code);
+  if (status !== undefined) {
+    const ok = status >= 200 && status < 400;
+    return { replica, ok, status, reason: ok ? `HTTP ${status}` : `HTTP ${status} (not 2xx or 3xx)` };
+  }
+  // curl -sS prints its error ("curl: (7) Failed to connect to localhost port 3000 ...") on stderr.
+  const curlError = /curl: \(\d+\)[^\n]*/.exec(output)?.[0];
+  return { replica, ok: false, reason: curlError ?? (error || 'no answer') };
+}
+
+/**
+ * Asks the app on every replica until all answer 2xx/3xx; throws HealthCheckFailedError when
+ * the deadline (deps.now() value) comes first. Replica numbers are 0-based, as the API's.
+ */
+export async function runHealthCheck(
+  options: {
+    client: CodesphereClient;
+    reporter: Reporter;
+    deps: Pick<CoreDeps, 'sleep' | 'now'>;
+    deadline: number;
+    workspaceId: number;
+    replicas: number;
+  },
+  target: HealthCheckTarget,
+): Promise<HealthCheckOutcome> {
+  const { client, reporter, deps, workspaceId } = options;
+  const command = healthCommand(target);
+  const started = deps.now();
+  reporter.info(
+    `Asking http://localhost:${target.port}${target.path} on ${options.replicas} replica(s) until it answers 2xx or 3xx.`,
+  );
+  const last = new Map<number, ReplicaHealth>();
+  for (;;) {
+    for (let replica = 0; replica < options.replicas; replica++) {
+      if (last.get(replica)?.ok) continue;
+      const result = await onWorkspace(workspaceId, () =>
+        client.executeCommand(workspaceId, command, { CODESPHERE_REPLICA: String(replica) }),
+      );
+      const health = judge(replica, result.output, result.error);
+      const before = last.get(replica);
+      last.set(replica, health);
+      if (health.ok)
+        reporter.info(
+          `Replica ${replica}: ${health.reason} after ${Math.round((deps.now() - started) / 100) / 10} s.`,
+        );
+      else if (before?.reason !== health.reason)
+        reporter.info(`Replica ${replica}: not healthy yet (${health.reason}).`);
+    }
+    const replicas = [...last.values()].sort((a, b) => a.replica - b.replica);
+    const elapsedMs = deps.now() - started;
+    if (replicas.every((r) => r.ok)) return { target: target.label, ok: true, replicas, elapsedMs };
+    if (deps.now() + HEALTH_INTERVAL_MS > options.deadline) {
+      const outcome = { target: target.label, ok: false, replicas, elapsedMs };
+      const failing = replicas.filter((r) => !r.ok).map((r) => `replica ${r.replica}: ${r.reason}`);
+      throw new HealthCheckFailedError(
+        `Health check failed: http://localhost:${target.port}${target.path} did not answer 2xx or 3xx within ${Math.round(elapsedMs / 1000)} s ` +
+          `(the job's time budget) on ${failing.length} of ${replicas.length} replica(s) of workspace ${workspaceId}: ${failing.join('; ')}.`,
+        outcome,
+      );
+    }
+    await deps.sleep(HEALTH_INTERVAL_MS);
+  }
+}
