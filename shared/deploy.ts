@@ -28,9 +28,9 @@ import {
  * A close of the change request can race the deploy (teardown runs while the create is still in
  * flight, or after it). With the adapter's ChangeRequests port the deploy asks the platform twice:
  * before it creates anything and after the last look at its workspace, right before it reports
- * success (and once more if its workspace vanished). A closed change request then ends the deploy
- * with a DeployCancelledError after it deleted the preview's workspaces: the end state is no
- * workspace, and nothing reports the preview ready. Without the port (no platform token) the
+ * success (and once more if its workspace vanished or the deploy failed after creating it). A
+ * closed change request then ends the deploy with a DeployCancelledError after it deleted the
+ * preview's workspaces: the end state is no workspace, and nothing reports the preview ready. Without the port (no platform token) the
  * teardown's re-checks and prune are what remain; the README's Reliability section says so.
  */
 export async function deploy(
@@ -92,9 +92,20 @@ export async function deploy(
       timings,
     };
   } catch (err: unknown) {
-    // Our workspace vanished: most likely the close's teardown. If so, finish its job (an
-    // intermediate workspace may remain) and say what happened instead of failing.
-    if (err instanceof WorkspaceGoneError) await stopIfClosed(session, team, 'gone');
+    // Our workspace vanished (most likely the close's teardown), or the deploy failed after
+    // creating it: a close may have landed meanwhile, its teardown finding nothing yet. If so,
+    // finish its job (no workspace may outlive the close, failed or not) and say what happened.
+    if (!(err instanceof DeployCancelledError)) {
+      try {
+        await stopIfClosed(session, team, err instanceof WorkspaceGoneError ? 'gone' : 'failed');
+      } catch (settled: unknown) {
+        if (settled instanceof DeployCancelledError) throw settled;
+        // The clean-up itself failed: the deploy's own error says what is left.
+        session.reporter.warning(
+          `Could not remove the preview of the closed change request: ${errorMessage(settled)}`,
+        );
+      }
+    }
     throw leftBehind(err, left);
   }
 }
@@ -104,7 +115,11 @@ export async function deploy(
  * preview (as a teardown would) and throws DeployCancelledError. Open or unknown: returns. Branch
  * previews have no change request and are never stopped here.
  */
-async function stopIfClosed(session: Session, team: Team, moment: 'start' | 'end' | 'gone'): Promise<void> {
+async function stopIfClosed(
+  session: Session,
+  team: Team,
+  moment: 'start' | 'end' | 'gone' | 'failed',
+): Promise<void> {
   const { request, reporter, client, deps } = session;
   const number = request.changeNumber;
   if (number === undefined) return;
@@ -134,7 +149,9 @@ async function stopIfClosed(session: Session, team: Team, moment: 'start' | 'end
   const message =
     moment === 'start'
       ? `${Label} is closed: nothing deployed, ${what}.`
-      : `${Label} was closed while this deploy ran: ${what}; the preview is not reported ready.`;
+      : moment === 'failed'
+        ? `${Label} was closed while this deploy ran (the deploy failed too): ${what}; the preview is not reported ready.`
+        : `${Label} was closed while this deploy ran: ${what}; the preview is not reported ready.`;
   throw new DeployCancelledError(message, label, removed);
 }
 

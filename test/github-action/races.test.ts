@@ -131,3 +131,30 @@ describe('prune while pull requests open', () => {
     expect(pruned.stdout).toMatch(/Keeping "shop-#20" .*pull request #20 is open again/);
   }, 60_000);
 });
+
+describe('attack9: a pull request closed while its deploy runs, and the deploy then fails', () => {
+  it('leaves no workspace when the create lands after the close and the pipeline then fails', async () => {
+    github.openPull(12);
+    await fetch(`${emulator.url}/_emulator/pipeline-failures`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stages: ['prepare'] }),
+    });
+    emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
+    const deploying = runPullRequest({ emulator, github }, { action: 'opened', number: 12 });
+    await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    github.closePull(12);
+    const closed = await runPullRequest({ emulator, github }, { action: 'closed', number: 12 });
+    expect(closed.code, describeRun(closed)).toBe(0);
+    const deployed = await deploying;
+    // The close was the last thing asked: whatever the deploy's own failure, no workspace remains.
+    expect(names(), describeRun(deployed)).toEqual([]);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(deployed.outputs['result']).toBe('cancelled');
+    expect(deployed.stdout).toMatch(
+      /::notice::Pull request #12 was closed while this deploy ran \(the deploy failed too\): deleted its workspace "shop-#12"/,
+    );
+    const comments = github.comments.filter((c) => c.issue === 12);
+    expect(comments.map((c) => c.body).join('\n')).not.toContain('is left in place');
+  }, 60_000);
+});
