@@ -17,7 +17,7 @@ import {
 } from './fixture.js';
 import { DEMO_TOKEN, runAction } from './harness.js';
 import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
-import { schedulePayload } from './payloads.js';
+import { CLONE_URL, pushPayload, schedulePayload } from './payloads.js';
 
 let emulator: RunningEmulator;
 let github: GitHubDouble;
@@ -132,7 +132,7 @@ describe('prune while pull requests open', () => {
   }, 60_000);
 });
 
-describe('attack9: a pull request closed while its deploy runs, and the deploy then fails', () => {
+describe('a pull request closed while its deploy runs, and the deploy then fails', () => {
   it('leaves no workspace when the create lands after the close and the pipeline then fails', async () => {
     github.openPull(12);
     await fetch(`${emulator.url}/_emulator/pipeline-failures`, {
@@ -156,5 +156,30 @@ describe('attack9: a pull request closed while its deploy runs, and the deploy t
     );
     const comments = github.comments.filter((c) => c.issue === 12);
     expect(comments.map((c) => c.body).join('\n')).not.toContain('is left in place');
+  }, 60_000);
+});
+
+// KNOWN DEFECT, not fixed (attack9 report): fails today, the branch preview survives for good (the
+// deploy asks nothing for a branch, and prune never touches branch previews). Un-skip with the fix
+// (e.g. a "does the branch still exist" question beside the ChangeRequests port, asked where
+// stopIfClosed asks about a change request; GitHub `repos.getBranch`, 404 = deleted).
+describe('a branch deleted while its branch preview deploys', () => {
+  it.skip('leaves no workspace when the deleting push lands during a slow create', async () => {
+    const commit = emulator.world.push(CLONE_URL, 'hotfix/x');
+    const branchRun = (payload: object) =>
+      runAction({
+        eventName: 'push',
+        payload,
+        githubApiUrl: github.url,
+        inputs: { apiUrl: emulator.url, apiToken: DEMO_TOKEN, team: 'My Team', vpnConfig: 'office' },
+      });
+    emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
+    const deploying = branchRun(pushPayload('hotfix/x', commit));
+    await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    const deleted = await branchRun(pushPayload('hotfix/x', commit, { deleted: true }));
+    expect(deleted.code, describeRun(deleted)).toBe(0);
+    const deployed = await deploying;
+    // Prune never touches branch previews: whatever survives here survives for good.
+    expect(names(), describeRun(deployed)).toEqual([]);
   }, 60_000);
 });
