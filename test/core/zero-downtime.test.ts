@@ -241,11 +241,14 @@ describe('zero-downtime VPN switch, interrupted', () => {
     'killed (%s): prune of the closed change request removes every workspace of the preview',
     async (at) => {
       await interruptedSwitch(at);
-      const result = await prune(
-        baseInput(ctx.em, { openChangeNumbers: [] }),
-        new RecordingReporter(),
-        virtualTimeDeps(),
-      );
+      // Prune deletes only previews older than its margin whose change request the platform says
+      // is closed (shared/prune.ts): an hour old, and asked through the port.
+      for (const w of ctx.em.world.workspaces.values())
+        w.createdAt = new Date(Date.now() - 3_600_000).toISOString();
+      const result = await prune(baseInput(ctx.em, { openChangeNumbers: [] }), new RecordingReporter(), {
+        ...virtualTimeDeps(),
+        changeRequests: { state: () => Promise.resolve('closed') },
+      });
       expect(result.pruned).toHaveLength(2);
       expect(state()).toEqual([]);
     },
