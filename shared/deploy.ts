@@ -5,7 +5,14 @@ import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import type { DeployResult, JobInput, Timings } from './contract.js';
 import type { CoreDeps } from './deps.js';
 import { ConfigError, DeploymentError, type LeftWorkspace } from './errors.js';
-import { runStage, waitUntilRunning, WorkspaceGoneError, onWorkspace, type WaitContext } from './pipeline.js';
+import {
+  DELETED_BY,
+  runStage,
+  waitUntilRunning,
+  WorkspaceGoneError,
+  onWorkspace,
+  type WaitContext,
+} from './pipeline.js';
 import type { Reporter } from './reporter.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
@@ -273,7 +280,7 @@ async function confirm(session: Session, team: Team, workspace: Workspace): Prom
   const mine = sameName.find((w) => w.id === workspace.id);
   if (!mine)
     throw new WorkspaceGoneError(
-      `Workspace ${workspace.id} was deleted while this deploy was running (a teardown for this change request ran at the same time); nothing is left behind.`,
+      `Workspace ${workspace.id} was deleted while this deploy was running (${DELETED_BY}); nothing is left behind.`,
     );
   const keeper = sameName[0];
   if (keeper && keeper.id !== mine.id) {
