@@ -137,6 +137,18 @@ describe('prune', () => {
     expect(old.pruned[0]?.reason).toMatch(/^older than 48 h/);
   });
 
+  it('never takes a hand-made look-alike with a leading zero for a preview', async () => {
+    for (const name of ['shop-#07', 'shop-#007-vpn-switch', 'shop-#7']) await createRaw(name);
+    backdate();
+    const result = await prune(
+      baseInput(ctx.em, { openChangeNumbers: [] }),
+      new RecordingReporter(),
+      platform([]),
+    );
+    expect(result.pruned.map((p) => p.name)).toEqual(['shop-#7']);
+    expect(names()).toEqual(['shop-#007-vpn-switch', 'shop-#07']);
+  });
+
   it("treats a switch's intermediate workspaces as their preview's", async () => {
     for (const name of [
       'shop-#1-vpn-switch',
@@ -147,10 +159,11 @@ describe('prune', () => {
       'shop-!1-vpn-switch',
     ])
       await createRaw(name);
+    backdate();
     const result = await prune(
       baseInput(ctx.em, { openChangeNumbers: [2] }),
       new RecordingReporter(),
-      virtualTimeDeps(),
+      platform([2]),
     );
     expect(result.pruned.map((p) => [p.name, p.reason])).toEqual([
       ['shop-#1-vpn-switch', 'change #1 is no longer open'],
