@@ -129,7 +129,7 @@ async function stopIfClosed(
 ): Promise<void> {
   const { request, reporter, client, deps } = session;
   const number = request.changeNumber;
-  if (number === undefined) return;
+  if (number === undefined) return stopIfBranchDeleted(session, team, moment);
   const label = changeRequestLabel(request.platform, number);
   if (!deps.changeRequests) {
     if (moment === 'start')
@@ -160,6 +160,47 @@ async function stopIfClosed(
         ? `${Label} was closed while this deploy ran (the deploy failed too): ${what}; the preview is not reported ready.`
         : `${Label} was closed while this deploy ran: ${what}; the preview is not reported ready.`;
   throw new DeployCancelledError(message, label, removed);
+}
+
+/**
+ * The branch-preview counterpart of stopIfClosed: a push that deletes the branch tears its preview
+ * down, and a create that lands after that teardown would survive for good (prune never touches
+ * branch previews). So, where the adapter can ask, a deploy whose branch no longer exists deletes
+ * the preview's workspaces and throws DeployCancelledError. No port, no branch, or no answer: returns.
+ */
+async function stopIfBranchDeleted(
+  session: Session,
+  team: Team,
+  moment: 'start' | 'end' | 'gone' | 'failed',
+): Promise<void> {
+  const { request, reporter, client, deps } = session;
+  const branch = request.branch;
+  const ask = deps.changeRequests?.branchExists?.bind(deps.changeRequests);
+  if (!branch || !ask) return;
+  let exists: boolean;
+  try {
+    exists = await ask(branch);
+  } catch (err: unknown) {
+    reporter.warning(`Could not check whether branch "${branch}" still exists: ${errorMessage(err)}`);
+    return;
+  }
+  if (exists) return;
+  const name = request.workspaceName;
+  const deletedId = await deleteByName(client, team.id, name, reporter);
+  const removed = {
+    name,
+    ...(deletedId === undefined ? {} : { workspaceId: deletedId }),
+    deleted: deletedId !== undefined,
+  };
+  const what =
+    deletedId === undefined
+      ? `no workspace "${name}" exists`
+      : `deleted its workspace "${name}" (id ${deletedId})`;
+  const message =
+    moment === 'start'
+      ? `Branch "${branch}" no longer exists: nothing deployed, ${what}.`
+      : `Branch "${branch}" was deleted while this deploy ran: ${what}; the preview is not reported ready.`;
+  throw new DeployCancelledError(message, `branch "${branch}"`, removed);
 }
 
 async function resolveTeamAndPlan(session: Session): Promise<{ team: Team; plan: Plan }> {

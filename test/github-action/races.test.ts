@@ -159,12 +159,10 @@ describe('a pull request closed while its deploy runs, and the deploy then fails
   }, 60_000);
 });
 
-// KNOWN DEFECT, not fixed (attack9 report): fails today, the branch preview survives for good (the
-// deploy asks nothing for a branch, and prune never touches branch previews). Un-skip with the fix
-// (e.g. a "does the branch still exist" question beside the ChangeRequests port, asked where
-// stopIfClosed asks about a change request; GitHub `repos.getBranch`, 404 = deleted).
+// Prune never touches branch previews, so a create landing after the deleting push's teardown would
+// survive for good: the deploy asks GitHub whether its branch still exists (repos.getBranch).
 describe('a branch deleted while its branch preview deploys', () => {
-  it.skip('leaves no workspace when the deleting push lands during a slow create', async () => {
+  it('leaves no workspace when the deleting push lands during a slow create', async () => {
     const commit = emulator.world.push(CLONE_URL, 'hotfix/x');
     const branchRun = (payload: object) =>
       runAction({
@@ -176,10 +174,16 @@ describe('a branch deleted while its branch preview deploys', () => {
     emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
     const deploying = branchRun(pushPayload('hotfix/x', commit));
     await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    github.deletedBranches.add('hotfix/x');
     const deleted = await branchRun(pushPayload('hotfix/x', commit, { deleted: true }));
     expect(deleted.code, describeRun(deleted)).toBe(0);
     const deployed = await deploying;
     // Prune never touches branch previews: whatever survives here survives for good.
     expect(names(), describeRun(deployed)).toEqual([]);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(deployed.outputs['result']).toBe('cancelled');
+    expect(deployed.stdout).toMatch(
+      /::notice::Branch "hotfix\/x" was deleted while this deploy ran: deleted its workspace "shop-hotfix-x-[a-z]{10}"/,
+    );
   }, 60_000);
 });
