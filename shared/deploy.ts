@@ -10,7 +10,14 @@ import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import type { DeployResult, JobInput, Timings } from './contract.js';
 import type { CoreDeps } from './deps.js';
 import { ConfigError, DeploymentError, type LeftWorkspace } from './errors.js';
-import { runStage, waitUntilRunning, WorkspaceGoneError, onWorkspace, type WaitContext } from './pipeline.js';
+import {
+  DELETED_BY,
+  runStage,
+  waitUntilRunning,
+  WorkspaceGoneError,
+  onWorkspace,
+  type WaitContext,
+} from './pipeline.js';
 import type { Reporter } from './reporter.js';
 import { runStageWithLogs } from './stage-logs.js';
 import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
@@ -35,9 +42,9 @@ import {
  * A close of the change request can race the deploy (teardown runs while the create is still in
  * flight, or after it). With the adapter's ChangeRequests port the deploy asks the platform twice:
  * before it creates anything and after the last look at its workspace, right before it reports
- * success (and once more if its workspace vanished). A closed change request then ends the deploy
- * with a DeployCancelledError after it deleted the preview's workspaces: the end state is no
- * workspace, and nothing reports the preview ready. Without the port (no platform token) the
+ * success (and once more if its workspace vanished or the deploy failed after creating it). A
+ * closed change request then ends the deploy with a DeployCancelledError after it deleted the
+ * preview's workspaces: the end state is no workspace, and nothing reports the preview ready. Without the port (no platform token) the
  * teardown's re-checks and prune are what remain; the README's Reliability section says so.
  */
 export async function deploy(
@@ -101,9 +108,20 @@ export async function deploy(
       timings,
     };
   } catch (err: unknown) {
-    // Our workspace vanished: most likely the close's teardown. If so, finish its job (an
-    // intermediate workspace may remain) and say what happened instead of failing.
-    if (err instanceof WorkspaceGoneError) await stopIfClosed(session, team, 'gone');
+    // Our workspace vanished (most likely the close's teardown), or the deploy failed after
+    // creating it: a close may have landed meanwhile, its teardown finding nothing yet. If so,
+    // finish its job (no workspace may outlive the close, failed or not) and say what happened.
+    if (!(err instanceof DeployCancelledError)) {
+      try {
+        await stopIfClosed(session, team, err instanceof WorkspaceGoneError ? 'gone' : 'failed');
+      } catch (settled: unknown) {
+        if (settled instanceof DeployCancelledError) throw settled;
+        // The clean-up itself failed: the deploy's own error says what is left.
+        session.reporter.warning(
+          `Could not remove the preview of the closed change request: ${errorMessage(settled)}`,
+        );
+      }
+    }
     throw leftBehind(err, left);
   }
 }
@@ -113,10 +131,14 @@ export async function deploy(
  * preview (as a teardown would) and throws DeployCancelledError. Open or unknown: returns. Branch
  * previews have no change request and are never stopped here.
  */
-async function stopIfClosed(session: Session, team: Team, moment: 'start' | 'end' | 'gone'): Promise<void> {
+async function stopIfClosed(
+  session: Session,
+  team: Team,
+  moment: 'start' | 'end' | 'gone' | 'failed',
+): Promise<void> {
   const { request, reporter, client, deps } = session;
   const number = request.changeNumber;
-  if (number === undefined) return;
+  if (number === undefined) return stopIfBranchDeleted(session, team, moment);
   const label = changeRequestLabel(request.platform, number);
   if (!deps.changeRequests) {
     if (moment === 'start')
@@ -144,8 +166,51 @@ async function stopIfClosed(session: Session, team: Team, moment: 'start' | 'end
   const message =
     moment === 'start'
       ? `${Label} is closed: nothing deployed, ${what}.`
-      : `${Label} was closed while this deploy ran: ${what}; the preview is not reported ready.`;
+      : moment === 'failed'
+        ? `${Label} was closed while this deploy ran (the deploy failed too): ${what}; the preview is not reported ready.`
+        : `${Label} was closed while this deploy ran: ${what}; the preview is not reported ready.`;
   throw new DeployCancelledError(message, label, removed);
+}
+
+/**
+ * The branch-preview counterpart of stopIfClosed: a push that deletes the branch tears its preview
+ * down, and a create that lands after that teardown would survive for good (prune never touches
+ * branch previews). So, where the adapter can ask, a deploy whose branch no longer exists deletes
+ * the preview's workspaces and throws DeployCancelledError. No port, no branch, or no answer: returns.
+ */
+async function stopIfBranchDeleted(
+  session: Session,
+  team: Team,
+  moment: 'start' | 'end' | 'gone' | 'failed',
+): Promise<void> {
+  const { request, reporter, client, deps } = session;
+  const branch = request.branch;
+  const ask = deps.changeRequests?.branchExists?.bind(deps.changeRequests);
+  if (!branch || !ask) return;
+  let exists: boolean;
+  try {
+    exists = await ask(branch);
+  } catch (err: unknown) {
+    reporter.warning(`Could not check whether branch "${branch}" still exists: ${errorMessage(err)}`);
+    return;
+  }
+  if (exists) return;
+  const name = request.workspaceName;
+  const deletedId = await deleteByName(client, team.id, name, reporter);
+  const removed = {
+    name,
+    ...(deletedId === undefined ? {} : { workspaceId: deletedId }),
+    deleted: deletedId !== undefined,
+  };
+  const what =
+    deletedId === undefined
+      ? `no workspace "${name}" exists`
+      : `deleted its workspace "${name}" (id ${deletedId})`;
+  const message =
+    moment === 'start'
+      ? `Branch "${branch}" no longer exists: nothing deployed, ${what}.`
+      : `Branch "${branch}" was deleted while this deploy ran: ${what}; the preview is not reported ready.`;
+  throw new DeployCancelledError(message, `branch "${branch}"`, removed);
 }
 
 async function resolveTeamAndPlan(session: Session): Promise<{ team: Team; plan: Plan }> {
@@ -282,7 +347,7 @@ async function confirm(session: Session, team: Team, workspace: Workspace): Prom
   const mine = sameName.find((w) => w.id === workspace.id);
   if (!mine)
     throw new WorkspaceGoneError(
-      `Workspace ${workspace.id} was deleted while this deploy was running (a teardown for this change request ran at the same time); nothing is left behind.`,
+      `Workspace ${workspace.id} was deleted while this deploy was running (${DELETED_BY}); nothing is left behind.`,
     );
   const keeper = sameName[0];
   if (keeper && keeper.id !== mine.id) {

@@ -36,6 +36,14 @@ export interface ChangeRequests {
    * into a warning and treats the state as `unknown`, never into a failed job.
    */
   state(number: number): Promise<ChangeRequestState>;
+  /**
+   * Whether branch `branch` (without `refs/heads/`) still exists in the job's repository: a branch
+   * preview's counterpart of `state`, asked by `deploy` at the same moments, since deleting the
+   * branch tears its preview down and prune never touches branch previews. `false` only when the
+   * platform says it does not exist; may throw like `state` (a warning, then treated as existing).
+   * Optional: an adapter without it leaves branch previews unchecked.
+   */
+  branchExists?(branch: string): Promise<boolean>;
 }
 
 export const CORE_VERSION = '0.1.0';

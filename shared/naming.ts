@@ -63,10 +63,12 @@ const changeSuffix: Record<Platform, (n: number) => string> = {
   bitbucket: (n) => `-pr-${n}`,
 };
 
+// Exactly the digits `workspaceName` writes (no leading zero): a hand-made `shop-#07` is not ours.
+const NUMBER = '(0|[1-9][0-9]*)';
 const changeSuffixPattern: Record<Platform, string> = {
-  github: '-#(\\d+)',
-  gitlab: '-!(\\d+)',
-  bitbucket: '-pr-(\\d+)',
+  github: `-#${NUMBER}`,
+  gitlab: `-!${NUMBER}`,
+  bitbucket: `-pr-${NUMBER}`,
 };
 
 /** What a preview's name is derived from. */

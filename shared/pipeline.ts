@@ -18,10 +18,19 @@ export interface WaitContext {
   schedule?: PollSchedule | undefined;
 }
 
-/** The workspace vanished mid-deploy: a teardown (PR closed) raced this run. */
+/**
+ * The workspace vanished mid-deploy: most often a teardown (change request closed) raced this run,
+ * but prune past its TTL or a person in Codesphere deletes workspaces too, so messages name them all.
+ */
 export class WorkspaceGoneError extends CodesphereDeployError {
   override readonly name = 'WorkspaceGoneError';
 }
+
+/**
+ * Who may have deleted a preview's workspace under a running deploy, as messages say it: the run
+ * cannot tell (the API records no deleter), so it names every candidate rather than guess one.
+ */
+export const DELETED_BY = 'by a teardown or prune of this preview, or by someone in Codesphere';
 
 /** Turns a 404 on a workspace's sub-resource into WorkspaceGoneError. */
 export async function onWorkspace<T>(workspaceId: number, call: () => Promise<T>): Promise<T> {
@@ -30,7 +39,7 @@ export async function onWorkspace<T>(workspaceId: number, call: () => Promise<T>
   } catch (err: unknown) {
     if (err instanceof ApiError && err.status === 404)
       throw new WorkspaceGoneError(
-        `Workspace ${workspaceId} was deleted while this deploy was running (a teardown for this change request ran at the same time); nothing is left behind.`,
+        `Workspace ${workspaceId} was deleted while this deploy was running (${DELETED_BY}); nothing is left behind.`,
         { cause: err },
       );
     throw err;

@@ -4,7 +4,14 @@ import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import { DeploymentError } from './errors.js';
 import { unmanagedVariables } from './managed-env.js';
 import { retiringName, switchingName } from './naming.js';
-import { onWorkspace, runStage, waitUntilRunning, WorkspaceGoneError, type WaitContext } from './pipeline.js';
+import {
+  DELETED_BY,
+  onWorkspace,
+  runStage,
+  waitUntilRunning,
+  WorkspaceGoneError,
+  type WaitContext,
+} from './pipeline.js';
 import type { Session } from './session.js';
 import { deleteWorkspace } from './teardown.js';
 import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
@@ -319,7 +326,7 @@ async function failedSwitch(
   const holder = findByName(listed, name);
   if (!holder) {
     return new WorkspaceGoneError(
-      `${reason}. No workspace is named "${name}" any more: it was deleted while this run switched it (a teardown of this change request ran at the same time).${removed}`,
+      `${reason}. No workspace is named "${name}" any more: it was deleted while this run switched it (${DELETED_BY}).${removed}`,
       { cause },
     );
   }

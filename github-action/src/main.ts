@@ -269,7 +269,7 @@ async function reportCancelled(
 ): Promise<void> {
   const deploymentId = await announced;
   await features.setDeploymentStatus(deploymentId, 'inactive', {
-    description: `${cancelled.changeRequest} was closed: preview removed`,
+    description: `${cancelled.changeRequest} was ${cancelled.changeRequest.startsWith('branch') ? 'deleted' : 'closed'}: preview removed`,
   });
   reporter.output(OUTPUT.workspaceName, cancelled.removed.name);
   reporter.output(OUTPUT.result, 'cancelled');

@@ -31,5 +31,19 @@ export function pullRequestStates(octokit: Octokit, run: Pick<GitHubRun, 'owner'
         );
       }
     },
+    // GET /repos/{owner}/{repo}/branches/{branch} (https://docs.github.com/rest/branches/branches#get-a-branch):
+    // 404 is the one answer that means deleted; "contents: read" (the default token has it).
+    async branchExists(branch: string): Promise<boolean> {
+      try {
+        await octokit.rest.repos.getBranch({ owner: run.owner, repo: run.repo, branch });
+        return true;
+      } catch (cause) {
+        if ((cause as { status?: unknown } | null)?.status === 404) return false;
+        throw new CodesphereDeployError(
+          `GitHub did not return branch "${branch}" (${describeGitHubError(cause)}).`,
+          { cause },
+        );
+      }
+    },
   };
 }

@@ -85,6 +85,28 @@ const names = () =>
     .sort();
 
 describe('a pull request declined while its deploy runs', () => {
+  it('leaves no workspace when the create lands after the decline and the pipeline then fails', async () => {
+    bitbucket.setState(12, 'OPEN');
+    await fetch(`${emulator.url}/_emulator/pipeline-failures`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stages: ['prepare'] }),
+    });
+    emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
+    const deploying = runStep({ pullRequestId: 12 });
+    await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    bitbucket.setState(12, 'DECLINED');
+    const tornDown = await runStep({ pullRequestId: 12 }, { ACTION: 'teardown' });
+    expect(tornDown.code, describeRun(tornDown)).toBe(0);
+    const deployed = await deploying;
+    // Failed or not, the deploy of a declined pull request leaves no workspace behind.
+    expect(names(), describeRun(deployed)).toEqual([]);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(lastLine(deployed)).toMatch(
+      /^✔ No preview: Pull request #12 was closed while this deploy ran \(the deploy failed too\): deleted its workspace "shop-pr-12"/,
+    );
+  }, 60_000);
+
   it('leaves no workspace and no "deployed" comment when the decline lands during a slow create', async () => {
     bitbucket.setState(11, 'OPEN');
     emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });

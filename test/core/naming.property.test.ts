@@ -253,6 +253,33 @@ describe('workspace naming properties', () => {
     );
   });
 
+  it('recognises a name only if this scheme produces it exactly (no other spelling of a number)', () => {
+    // Hand-made look-alikes (`shop-#07`, `shop-!007-vpn-switch`) are not ours: prune must never
+    // take them for a change request's preview.
+    const sigil: Record<Platform, string> = { github: '-#', gitlab: '-!', bitbucket: '-pr-' };
+    const digits = fc.array(fc.constantFrom('0', '1', '7', '9'), { minLength: 1, maxLength: 18 });
+    const suffix = fc.constantFrom('', '-vpn-switch', '-vpn-retiring');
+    fc.assert(
+      fc.property(platform, digits, suffix, (p, d, tail) => {
+        const name = `shop${sigil[p]}${d.join('')}${tail}`;
+        const parsed = parsePreviewName(name, p, 'acme/shop');
+        if (parsed === undefined) return;
+        const canonical = workspaceName({
+          platform: p,
+          repository: 'acme/shop',
+          changeNumber: parsed.changeNumber,
+        });
+        const stageName = {
+          preview: canonical,
+          switching: switchingName(canonical),
+          retiring: retiringName(canonical),
+        };
+        expect(stageName[parsed.stage]).toBe(name);
+      }),
+      RUNS,
+    );
+  });
+
   it('keeps a branch preview and both of its intermediate names within the length limit and charset', () => {
     fc.assert(
       fc.property(branchSource, (s) => {

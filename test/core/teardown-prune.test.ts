@@ -137,6 +137,18 @@ describe('prune', () => {
     expect(old.pruned[0]?.reason).toMatch(/^older than 48 h/);
   });
 
+  it('never takes a hand-made look-alike with a leading zero for a preview', async () => {
+    for (const name of ['shop-#07', 'shop-#007-vpn-switch', 'shop-#7']) await createRaw(name);
+    backdate();
+    const result = await prune(
+      baseInput(ctx.em, { openChangeNumbers: [] }),
+      new RecordingReporter(),
+      platform([]),
+    );
+    expect(result.pruned.map((p) => p.name)).toEqual(['shop-#7']);
+    expect(names()).toEqual(['shop-#007-vpn-switch', 'shop-#07']);
+  });
+
   it("treats a switch's intermediate workspaces as their preview's", async () => {
     for (const name of [
       'shop-#1-vpn-switch',

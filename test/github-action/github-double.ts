@@ -9,6 +9,7 @@
  * the requests it receives and the responses it sends against @octokit/openapi.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedCall {
@@ -69,6 +70,8 @@ export interface GitHubDouble {
    * care about the state need not declare it.
    */
   closedPulls: number[];
+  /** Branches repos.getBranch reports as missing (404); every other branch exists. */
+  deletedBranches: Set<string>;
   /** Opens (or reopens) a pull request: listed as open from now on. */
   openPull(number: number): void;
   /** Closes a pull request, as a merge or a close in the UI does. */
@@ -101,6 +104,7 @@ export async function startGitHubDouble(
     comments: [],
     openPulls: [],
     closedPulls: [],
+    deletedBranches: new Set(),
     openPull(number) {
       double.closedPulls = double.closedPulls.filter((n) => n !== number);
       if (!double.openPulls.includes(number)) double.openPulls.push(number);
@@ -330,6 +334,16 @@ export async function startGitHubDouble(
       handle: (_m, _b, query) => {
         if (query['state'] !== 'open') return [200, []];
         return [200, double.openPulls.map((n) => pullBody(n))];
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^${prefix}/branches/([^/]+)$`),
+      family: 'pulls',
+      handle: (m) => {
+        const branch = decodeURIComponent(m[1] ?? '');
+        if (double.deletedBranches.has(branch)) return [404, notFound()];
+        return [200, branchBody(branch)];
       },
     },
     {
@@ -590,4 +604,14 @@ export async function startGitHubDouble(
 
 function notFound() {
   return { message: 'Not Found', documentation_url: 'https://docs.github.com/rest', status: '404' };
+}
+
+/** GitHub's documented example of a branch (@octokit/openapi `branch-get`), named `branch`. */
+function branchBody(branch: string): unknown {
+  const require = createRequire(import.meta.url);
+  const spec = require('@octokit/openapi/generated/api.github.com.json') as {
+    components: { examples: Record<string, { value: Record<string, unknown> }> };
+  };
+  const example = spec.components.examples['branch-get']?.value ?? {};
+  return { ...example, name: branch };
 }

@@ -17,7 +17,7 @@ import {
 } from './fixture.js';
 import { DEMO_TOKEN, runAction } from './harness.js';
 import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
-import { schedulePayload } from './payloads.js';
+import { CLONE_URL, pushPayload, schedulePayload } from './payloads.js';
 
 let emulator: RunningEmulator;
 let github: GitHubDouble;
@@ -129,5 +129,61 @@ describe('prune while pull requests open', () => {
     expect(JSON.parse(pruned.outputs['pruned'] ?? '[]')).toEqual(['shop-#18']);
     expect(pruned.stdout).toMatch(/Keeping "shop-#19" .*created .*less than 10 minutes before/);
     expect(pruned.stdout).toMatch(/Keeping "shop-#20" .*pull request #20 is open again/);
+  }, 60_000);
+});
+
+describe('a pull request closed while its deploy runs, and the deploy then fails', () => {
+  it('leaves no workspace when the create lands after the close and the pipeline then fails', async () => {
+    github.openPull(12);
+    await fetch(`${emulator.url}/_emulator/pipeline-failures`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stages: ['prepare'] }),
+    });
+    emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
+    const deploying = runPullRequest({ emulator, github }, { action: 'opened', number: 12 });
+    await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    github.closePull(12);
+    const closed = await runPullRequest({ emulator, github }, { action: 'closed', number: 12 });
+    expect(closed.code, describeRun(closed)).toBe(0);
+    const deployed = await deploying;
+    // The close was the last thing asked: whatever the deploy's own failure, no workspace remains.
+    expect(names(), describeRun(deployed)).toEqual([]);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(deployed.outputs['result']).toBe('cancelled');
+    expect(deployed.stdout).toMatch(
+      /::notice::Pull request #12 was closed while this deploy ran \(the deploy failed too\): deleted its workspace "shop-#12"/,
+    );
+    const comments = github.comments.filter((c) => c.issue === 12);
+    expect(comments.map((c) => c.body).join('\n')).not.toContain('is left in place');
+  }, 60_000);
+});
+
+// Prune never touches branch previews, so a create landing after the deleting push's teardown would
+// survive for good: the deploy asks GitHub whether its branch still exists (repos.getBranch).
+describe('a branch deleted while its branch preview deploys', () => {
+  it('leaves no workspace when the deleting push lands during a slow create', async () => {
+    const commit = emulator.world.push(CLONE_URL, 'hotfix/x');
+    const branchRun = (payload: object) =>
+      runAction({
+        eventName: 'push',
+        payload,
+        githubApiUrl: github.url,
+        inputs: { apiUrl: emulator.url, apiToken: DEMO_TOKEN, team: 'My Team', vpnConfig: 'office' },
+      });
+    emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
+    const deploying = branchRun(pushPayload('hotfix/x', commit));
+    await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    github.deletedBranches.add('hotfix/x');
+    const deleted = await branchRun(pushPayload('hotfix/x', commit, { deleted: true }));
+    expect(deleted.code, describeRun(deleted)).toBe(0);
+    const deployed = await deploying;
+    // Prune never touches branch previews: whatever survives here survives for good.
+    expect(names(), describeRun(deployed)).toEqual([]);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(deployed.outputs['result']).toBe('cancelled');
+    expect(deployed.stdout).toMatch(
+      /::notice::Branch "hotfix\/x" was deleted while this deploy ran: deleted its workspace "shop-hotfix-x-[a-z]{10}"/,
+    );
   }, 60_000);
 });

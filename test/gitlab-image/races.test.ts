@@ -84,6 +84,34 @@ const names = () =>
     .sort();
 
 describe('a merge request closed while its deploy runs', () => {
+  it('leaves no workspace when the create lands after the close and the pipeline then fails', async () => {
+    gitlab.setState(12, 'opened');
+    await fetch(`${emulator.url}/_emulator/pipeline-failures`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ stages: ['prepare'] }),
+    });
+    emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
+    const deploying = runJob({ mergeRequestIid: 12 });
+    await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    gitlab.setState(12, 'closed');
+    const stopped = await runJob({ mergeRequestIid: 12, stop: true });
+    expect(stopped.code, describeRun(stopped)).toBe(0);
+    const deployed = await deploying;
+    // Failed or not, the deploy of a closed merge request leaves no workspace behind.
+    expect(names(), describeRun(deployed)).toEqual([]);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(lastLine(deployed)).toMatch(
+      /^✔ No preview: Merge request !12 was closed while this deploy ran \(the deploy failed too\): deleted its workspace "shop-!12"/,
+    );
+    expect(
+      gitlab
+        .userNotes(12)
+        .map((n) => n.body)
+        .join('\n'),
+    ).not.toContain('is left in place');
+  }, 60_000);
+
   it('leaves no workspace and no "deployed" note when the close lands during a slow create', async () => {
     gitlab.setState(11, 'opened');
     emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
