@@ -186,25 +186,38 @@ function isLoopback(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/**
+ * An API URL as quoted in an error: without user info, query or fragment, which may carry
+ * credentials (`https://user:secret@host`, `?access_token=...`) and are refused anyway.
+ */
+function showUrl(text: string): string {
+  const stripped = text
+    .replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?)[^?#]*@/, '$1***@')
+    .replace(/[?#][\s\S]*$/, (rest) => `${rest[0] ?? ''}***`);
+  return show(stripped);
+}
+
 const apiUrlField = z.unknown().transform((v, ctx) => {
   const text = trimmed(v) ?? DEFAULT_API_URL;
+  const expectedUrl = `expected an https URL such as ${DEFAULT_API_URL}`;
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return fail(ctx, `got ${show(v)}; expected an https URL such as ${DEFAULT_API_URL}`);
+    return fail(ctx, `got ${typeof v === 'string' ? showUrl(text) : show(v)}; ${expectedUrl}`);
   }
+  // Credentials first: every later message quotes the URL.
+  if (url.username || url.password)
+    return fail(ctx, 'must not contain credentials: use apiToken or email and password');
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    return fail(ctx, `got ${show(text)}; expected an https URL such as ${DEFAULT_API_URL}`);
+    return fail(ctx, `got ${showUrl(text)}; ${expectedUrl}`);
   if (url.protocol === 'http:' && !isLoopback(url.hostname))
     return fail(
       ctx,
-      `got ${show(text)}; plain http is refused outside loopback (the API token would travel unencrypted): use https://${url.host}${url.pathname === '/' ? '' : url.pathname}`,
+      `got ${showUrl(text)}; plain http is refused outside loopback (the API token would travel unencrypted): use https://${url.host}${url.pathname === '/' ? '' : url.pathname}`,
     );
-  if (url.username || url.password)
-    return fail(ctx, 'must not contain credentials: use apiToken or email and password');
   if (url.search || url.hash)
-    return fail(ctx, `got ${show(text)}; expected a base URL without query or fragment`);
+    return fail(ctx, `got ${showUrl(text)}; expected a base URL without query or fragment`);
   const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '');
   return `${url.origin}${path}`;
 });
