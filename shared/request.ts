@@ -6,7 +6,7 @@ import { ConfigError, type FieldIssue } from './errors.js';
 import { reservedEnvNameProblem } from './managed-env.js';
 import { workspaceName } from './naming.js';
 import { isSecretName, SecretSet } from './secrets.js';
-import { BOOLEAN_WORDS, isBlank, parseBoolean } from './values.js';
+import { BOOLEAN_WORDS, CONTROL_CHARACTERS, isBlank, parseBoolean, quoteGiven } from './values.js';
 
 /**
  * The one input surface of the core: `parseRequest` turns an adapter's raw `JobInput` (strings
@@ -75,14 +75,6 @@ export const DEFAULT_TIMEOUT_SECONDS = 900;
 
 type Ctx = z.core.$RefinementCtx;
 
-/**
- * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides:
- * nothing a name holds, and each can change what a log shows (a line break starts a new log line,
- * which the GitHub runner may read as a workflow command; an override reorders what is shown).
- */
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
-
 /** The secrets of the input being parsed (parseRequest is synchronous, so one at a time). */
 let parsingSecrets: SecretSet | undefined;
 
@@ -92,13 +84,7 @@ let parsingSecrets: SecretSet | undefined;
  */
 function show(value: unknown): string {
   // Secrets are masked before quoting: JSON escapes (\", \\, \n) would hide them from a reporter's mask.
-  const raw = typeof value === 'string' && parsingSecrets ? parsingSecrets.redact(value) : value;
-  const json = typeof raw === 'string' ? JSON.stringify(raw) : (JSON.stringify(raw) ?? String(raw));
-  const text = json.replace(
-    CONTROL_CHARACTERS,
-    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
-  );
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return quoteGiven(typeof value === 'string' && parsingSecrets ? parsingSecrets.redact(value) : value);
 }
 
 function fail(ctx: Ctx, message: string, path: string[] = []): typeof z.NEVER {
@@ -152,7 +138,7 @@ function printableName(ctx: Ctx, text: string, expected: string): string {
   if (control !== undefined)
     return fail(
       ctx,
-      `got ${show(text)}, which holds a control character (${control}); expected ${expected} in printable characters`,
+      `got ${show(text)}, which holds a control or invisible character (${control}); expected ${expected} in printable characters`,
     );
   return text.normalize('NFC');
 }
