@@ -6,7 +6,7 @@ import { ConfigError, type FieldIssue } from './errors.js';
 import { reservedEnvNameProblem } from './managed-env.js';
 import { workspaceName } from './naming.js';
 import { isSecretName, SecretSet } from './secrets.js';
-import { BOOLEAN_WORDS, CONTROL_CHARACTERS, isBlank, parseBoolean, quoteGiven } from './values.js';
+import { BOOLEAN_WORDS, CONTROL_CHARACTERS, isBlank, parseBoolean, parseId, quoteGiven } from './values.js';
 
 /**
  * The one input surface of the core: `parseRequest` turns an adapter's raw `JobInput` (strings
@@ -433,8 +433,10 @@ function requestSchema(kind: JobKind) {
           kind,
           credentials: f.credentials,
           apiUrl: f.apiUrl,
-          team: /^\d+$/.test(f.team) ? { id: Number(f.team) } : { name: f.team },
-          plan: /^\d+$/.test(f.plan) ? { id: Number(f.plan) } : { title: f.plan },
+          // An id by the one id rule (digits, safe integer, from 1); other digits are a name, never
+          // an id rounded from them (99999999999999999999 would look for team 1e20).
+          team: parseId(f.team) !== undefined ? { id: Number(f.team) } : { name: f.team },
+          plan: parseId(f.plan) !== undefined ? { id: Number(f.plan) } : { title: f.plan },
           onDemand: f.onDemand ?? false,
           vpnConfig: f.vpnConfig ?? null,
           env: f.env,
