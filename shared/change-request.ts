@@ -16,22 +16,44 @@ export function changeRequestLabel(platform: Platform, number: number): string {
 }
 
 /**
+ * The longest a deploy waits for the platform's answer (ms): a quarter of what remains of the
+ * job's budget, at most 15 s (the platform calls' own request timeout). The check is a safeguard:
+ * a platform API that never answers must not eat the budget the deploy itself needs.
+ */
+export function changeRequestWaitMs(remainingMs: number): number {
+  return Math.max(0, Math.min(15_000, Math.floor(remainingMs / 4)));
+}
+
+/**
  * Asks the port; a failed call becomes one warning and `unknown` (the check is a safeguard, so its
  * failure never fails the job). Without a port the answer is `unknown` and nothing is logged: the
- * caller says what that means where it matters.
+ * caller says what that means where it matters. `waitMs` (real milliseconds, see
+ * changeRequestWaitMs) bounds the wait: no answer by then is `unknown` with a warning too.
  */
 export async function askChangeRequestState(
   deps: Pick<CoreDeps, 'changeRequests'>,
   reporter: Reporter,
   label: string,
   number: number,
+  waitMs?: number,
 ): Promise<ChangeRequestState> {
   if (!deps.changeRequests) return 'unknown';
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    return await deps.changeRequests.state(number);
+    const answer = deps.changeRequests.state(number);
+    if (waitMs === undefined) return await answer;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${Math.round(waitMs / 100) / 10} s`)),
+        waitMs,
+      );
+    });
+    return await Promise.race([answer, late]);
   } catch (err: unknown) {
     reporter.warning(`Could not check whether ${label} is still open: ${errorMessage(err)}`);
     return 'unknown';
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
   }
 }
 

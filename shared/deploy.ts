@@ -1,5 +1,10 @@
 import { errorMessage } from './describe-error.js';
-import { askChangeRequestState, changeRequestLabel, DeployCancelledError } from './change-request.js';
+import {
+  askChangeRequestState,
+  changeRequestLabel,
+  changeRequestWaitMs,
+  DeployCancelledError,
+} from './change-request.js';
 import { createWorkspace, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
 import type { DeployResult, JobInput, Timings } from './contract.js';
@@ -117,7 +122,14 @@ async function stopIfClosed(session: Session, team: Team, moment: 'start' | 'end
       );
     return;
   }
-  const state = await askChangeRequestState(deps, reporter, label, number);
+  // Bounded by the budget: a platform API that never answers must not starve the deploy.
+  const state = await askChangeRequestState(
+    deps,
+    reporter,
+    label,
+    number,
+    changeRequestWaitMs(session.deadline - deps.now()),
+  );
   if (state !== 'closed') return;
   const name = request.workspaceName;
   const deletedId = await deleteByName(client, team.id, name, reporter);
