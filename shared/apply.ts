@@ -1,6 +1,7 @@
 import type { CodesphereClient, CreateWorkspaceBody, UpdateWorkspaceBody } from './codesphere/client.js';
 import type { Plan, Team, Workspace } from './codesphere/schemas.js';
-import { ApiError } from './errors.js';
+import { describeError } from './describe-error.js';
+import { ApiError, CodesphereDeployError } from './errors.js';
 import { envForCreate, syncManagedEnv } from './managed-env.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from './reporter.js';
@@ -67,12 +68,17 @@ export async function createWorkspace(
   ].join(', ');
   reporter.info(`Creating workspace "${request.workspaceName}" in team "${team.name}": ${describe}`);
 
+  /** The error of a create that got no answer and whose workspace was not found (yet). */
+  let unanswered: string | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
       const workspace = await client.createWorkspace(body);
       reporter.info(`Created workspace ${workspace.id}.`);
       return { workspace, action: 'created', changes: [] };
     } catch (err: unknown) {
+      // A retry refused (the budget) after a create that got no answer: that one may still land.
+      if (unanswered !== undefined && !(err instanceof ApiError))
+        throw mayExist(request, team, unanswered, undefined, err);
       const rewritten = rewriteVpnConfigError(err, request.vpnConfig, team.name);
       if (rewritten !== err) throw rewritten;
       if (!(err instanceof ApiError)) throw err;
@@ -81,7 +87,13 @@ export async function createWorkspace(
       if (!nameTaken && !doubtful) throw err;
       // Either another run created it first (adopt it) or our create may have happened without
       // us hearing back: the name decides.
-      const found = findByName(await client.listWorkspaces(team.id), request.workspaceName);
+      let listed: Workspace[];
+      try {
+        listed = await client.listWorkspaces(team.id);
+      } catch (checkErr: unknown) {
+        throw doubtful ? mayExist(request, team, err.message, checkErr) : checkErr;
+      }
+      const found = findByName(listed, request.workspaceName);
       if (found) {
         if (nameTaken) {
           reporter.info(
@@ -94,12 +106,37 @@ export async function createWorkspace(
         );
         return { workspace: found, action: 'created', changes: [] };
       }
-      if (nameTaken || attempt >= MAX_CREATE_ATTEMPTS) throw err;
+      if (nameTaken) throw err;
+      if (attempt >= MAX_CREATE_ATTEMPTS)
+        throw doubtful ? mayExist(request, team, err.message, undefined) : err;
+      unanswered = err.message;
       reporter.warning(
         `Creating the workspace failed (${err.message}) and no workspace of that name exists: trying again.`,
       );
     }
   }
+}
+
+/**
+ * A create that got no clear answer, and no proof either way: the workspace may exist now or land
+ * later. Says so with the name that finds it, and what settles it (runs adopt a workspace by name).
+ */
+function mayExist(
+  request: DeployRequest,
+  team: Team,
+  createError: string,
+  checkError: unknown,
+  cause: unknown = checkError,
+): CodesphereDeployError {
+  const check =
+    checkError === undefined
+      ? 'no workspace of that name was found yet'
+      : `whether it was created could not be checked (${describeError(checkError)})`;
+  return new CodesphereDeployError(
+    `Creating workspace "${request.workspaceName}" in team "${team.name}" got no clear answer (${createError}), and ${check}. ` +
+      'It may exist or appear shortly: the next run of this job adopts it by name (never a second one); a teardown removes it.',
+    { cause },
+  );
 }
 
 export async function updateWorkspace(

@@ -145,7 +145,11 @@ export function parseRunOrder(text: string | undefined): RunOrder {
  * older than every run that can, so it never hides a newer run's note.
  */
 export function runOrderOf(parts: ReadonlyArray<string | undefined>): RunOrder {
-  const numbers = parts.map((part) => (part === undefined ? NaN : Number(part.trim())));
+  // Digits only, as every id (values.ts parseId): Number() would read "9.0", "1e9", "0x10" and ""
+  // as numbers and place the run among others by a guess.
+  const numbers = parts.map((part) =>
+    part !== undefined && /^\d+$/.test(part.trim()) ? Number(part.trim()) : NaN,
+  );
   return numbers.length > 0 && numbers.every((n) => Number.isSafeInteger(n) && n >= 0) ? numbers : [];
 }
 

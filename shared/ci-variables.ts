@@ -12,7 +12,7 @@
 import type { JobInput, JobKind } from './contract.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_TIMEOUT_SECONDS } from './request.js';
-import { BOOLEAN_WORDS, parseBoolean, parseId } from './values.js';
+import { BOOLEAN_WORDS, parseBoolean, parseId, quoteGiven } from './values.js';
 
 /** A process environment, or a literal in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -120,7 +120,8 @@ export function readVariable(env: Env, name: string): string | undefined {
 /** A yes/no variable such as DEBUG, by the one boolean rule (values.ts); anything else is an error naming the variable. */
 export function readFlag(env: Env, name: string, fallback: boolean): boolean {
   const parsed = parseBoolean(env[name]);
-  if (parsed === null) throw new CiVariableError(name, `got "${env[name] ?? ''}"; expected ${BOOLEAN_WORDS}`);
+  if (parsed === null)
+    throw new CiVariableError(name, `got ${quoteGiven(env[name] ?? '')}; expected ${BOOLEAN_WORDS}`);
   return parsed ?? fallback;
 }
 
@@ -134,7 +135,7 @@ export function readId(env: Env, name: string, what: string): number | undefined
   if (raw === undefined) return undefined;
   const id = parseId(raw);
   if (id === undefined)
-    throw new CiVariableError(name, `got "${raw}"; expected ${what} (digits only, from 1)`);
+    throw new CiVariableError(name, `got ${quoteGiven(raw)}; expected ${what} (digits only, from 1)`);
   return id;
 }
 
@@ -150,7 +151,7 @@ function readAction(env: Env): JobKind {
   const action = raw.trim().toLowerCase();
   const known = ACTIONS.find((candidate) => candidate === action);
   if (!known) {
-    throw new CiVariableError('ACTION', `got "${raw}"; expected one of ${ACTIONS.join(', ')}`);
+    throw new CiVariableError('ACTION', `got ${quoteGiven(raw)}; expected one of ${ACTIONS.join(', ')}`);
   }
   return known;
 }

@@ -7,7 +7,7 @@ import { reservedEnvNameProblem } from './managed-env.js';
 import { healthCheckField, type HealthCheckTarget } from './health-check.js';
 import { workspaceName } from './naming.js';
 import { isSecretName, SecretSet } from './secrets.js';
-import { BOOLEAN_WORDS, isBlank, parseBoolean } from './values.js';
+import { BOOLEAN_WORDS, CONTROL_CHARACTERS, isBlank, parseBoolean, parseId, quoteGiven } from './values.js';
 
 /**
  * The one input surface of the core: `parseRequest` turns an adapter's raw `JobInput` (strings
@@ -78,14 +78,6 @@ export const DEFAULT_TIMEOUT_SECONDS = 900;
 
 type Ctx = z.core.$RefinementCtx;
 
-/**
- * Control characters (C0, DEL, C1), line and paragraph separators and bidirectional overrides:
- * nothing a name holds, and each can change what a log shows (a line break starts a new log line,
- * which the GitHub runner may read as a workflow command; an override reorders what is shown).
- */
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
-
 /** The secrets of the input being parsed (parseRequest is synchronous, so one at a time). */
 let parsingSecrets: SecretSet | undefined;
 
@@ -95,13 +87,7 @@ let parsingSecrets: SecretSet | undefined;
  */
 function show(value: unknown): string {
   // Secrets are masked before quoting: JSON escapes (\", \\, \n) would hide them from a reporter's mask.
-  const raw = typeof value === 'string' && parsingSecrets ? parsingSecrets.redact(value) : value;
-  const json = typeof raw === 'string' ? JSON.stringify(raw) : (JSON.stringify(raw) ?? String(raw));
-  const text = json.replace(
-    CONTROL_CHARACTERS,
-    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
-  );
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+  return quoteGiven(typeof value === 'string' && parsingSecrets ? parsingSecrets.redact(value) : value);
 }
 
 function fail(ctx: Ctx, message: string, path: string[] = []): typeof z.NEVER {
@@ -155,7 +141,7 @@ function printableName(ctx: Ctx, text: string, expected: string): string {
   if (control !== undefined)
     return fail(
       ctx,
-      `got ${show(text)}, which holds a control character (${control}); expected ${expected} in printable characters`,
+      `got ${show(text)}, which holds a control or invisible character (${control}); expected ${expected} in printable characters`,
     );
   return text.normalize('NFC');
 }
@@ -189,25 +175,38 @@ function isLoopback(hostname: string): boolean {
   return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
+/**
+ * An API URL as quoted in an error: without user info, query or fragment, which may carry
+ * credentials (`https://user:secret@host`, `?access_token=...`) and are refused anyway.
+ */
+function showUrl(text: string): string {
+  const stripped = text
+    .replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?)[^?#]*@/, '$1***@')
+    .replace(/[?#][\s\S]*$/, (rest) => `${rest[0] ?? ''}***`);
+  return show(stripped);
+}
+
 const apiUrlField = z.unknown().transform((v, ctx) => {
   const text = trimmed(v) ?? DEFAULT_API_URL;
+  const expectedUrl = `expected an https URL such as ${DEFAULT_API_URL}`;
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    return fail(ctx, `got ${show(v)}; expected an https URL such as ${DEFAULT_API_URL}`);
+    return fail(ctx, `got ${typeof v === 'string' ? showUrl(text) : show(v)}; ${expectedUrl}`);
   }
+  // Credentials first: every later message quotes the URL.
+  if (url.username || url.password)
+    return fail(ctx, 'must not contain credentials: use apiToken or email and password');
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    return fail(ctx, `got ${show(text)}; expected an https URL such as ${DEFAULT_API_URL}`);
+    return fail(ctx, `got ${showUrl(text)}; ${expectedUrl}`);
   if (url.protocol === 'http:' && !isLoopback(url.hostname))
     return fail(
       ctx,
-      `got ${show(text)}; plain http is refused outside loopback (the API token would travel unencrypted): use https://${url.host}${url.pathname === '/' ? '' : url.pathname}`,
+      `got ${showUrl(text)}; plain http is refused outside loopback (the API token would travel unencrypted): use https://${url.host}${url.pathname === '/' ? '' : url.pathname}`,
     );
-  if (url.username || url.password)
-    return fail(ctx, 'must not contain credentials: use apiToken or email and password');
   if (url.search || url.hash)
-    return fail(ctx, `got ${show(text)}; expected a base URL without query or fragment`);
+    return fail(ctx, `got ${showUrl(text)}; expected a base URL without query or fragment`);
   const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '');
   return `${url.origin}${path}`;
 });
@@ -439,8 +438,10 @@ function requestSchema(kind: JobKind) {
           kind,
           credentials: f.credentials,
           apiUrl: f.apiUrl,
-          team: /^\d+$/.test(f.team) ? { id: Number(f.team) } : { name: f.team },
-          plan: /^\d+$/.test(f.plan) ? { id: Number(f.plan) } : { title: f.plan },
+          // An id by the one id rule (digits, safe integer, from 1); other digits are a name, never
+          // an id rounded from them (99999999999999999999 would look for team 1e20).
+          team: parseId(f.team) !== undefined ? { id: Number(f.team) } : { name: f.team },
+          plan: parseId(f.plan) !== undefined ? { id: Number(f.plan) } : { title: f.plan },
           onDemand: f.onDemand ?? false,
           vpnConfig: f.vpnConfig ?? null,
           env: f.env,

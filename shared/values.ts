@@ -38,3 +38,30 @@ export function parseId(value: string | number): number | undefined {
   const id = Number(text);
   return Number.isSafeInteger(id) && id >= 1 ? id : undefined;
 }
+
+/**
+ * Characters no name holds and no log should receive raw: C0 and C1 controls and DEL, line and
+ * paragraph separators, bidirectional marks, overrides and isolates, and the invisible zero-width
+ * space, word joiner and byte-order mark (a value pasted with a BOM or a U+200B looks right in the
+ * log but matches nothing). U+200C/U+200D are left alone: emoji and several scripts need them.
+ * Each can change what a log shows (a line break starts a line the GitHub runner may read as a
+ * workflow command, an escape sequence rewrites a GitLab or Bitbucket log line, an override
+ * reorders text).
+ */
+export const CONTROL_CHARACTERS =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060\u2066-\u2069\ufeff]/gu;
+
+/**
+ * A given value as an error quotes it: JSON-quoted, every character of CONTROL_CHARACTERS escaped
+ * as `\uXXXX` (JSON leaves U+2028, U+0085, bidi marks and U+FEFF as they are), cut to `max`
+ * characters with `...`. Never pass a value that may hold a secret.
+ */
+export function quoteGiven(value: unknown, max = 80): string {
+  const json = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+  const text = json.replace(
+    CONTROL_CHARACTERS,
+    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}

@@ -9,7 +9,7 @@
 import * as core from '@actions/core';
 import type { CommonJobInput } from '../../shared/ci-variables.js';
 import { ConfigError } from '../../shared/errors.js';
-import { BOOLEAN_WORDS, parseBoolean } from '../../shared/values.js';
+import { BOOLEAN_WORDS, parseBoolean, quoteGiven } from '../../shared/values.js';
 
 /** Input names as action.yml spells them (the runner exposes them as INPUT_<NAME UPPERCASED>). */
 export const INPUT = {
@@ -100,7 +100,7 @@ function parseChoice<T extends string>(name: string, given: string, valid: reado
   const value = given.toLowerCase();
   const match = valid.find((choice) => choice === value);
   if (match === undefined) {
-    throw ConfigError.single(name, `"${given}" is not valid; valid values: ${valid.join(', ')}.`);
+    throw ConfigError.single(name, `${quoteGiven(given)} is not valid; valid values: ${valid.join(', ')}.`);
   }
   return match;
 }
@@ -112,6 +112,6 @@ function parseChoice<T extends string>(name: string, given: string, valid: reado
  */
 function readBoolean(name: string, given: string, fallback: boolean): boolean {
   const parsed = parseBoolean(given);
-  if (parsed === null) throw ConfigError.single(name, `got "${given}"; expected ${BOOLEAN_WORDS}`);
+  if (parsed === null) throw ConfigError.single(name, `got ${quoteGiven(given)}; expected ${BOOLEAN_WORDS}`);
   return parsed ?? fallback;
 }

@@ -54,6 +54,14 @@ export type PipelineStage = 'prepare' | 'test' | 'run';
  * Creating a workspace is the one call that is not: its callers settle a lost create by
  * looking the name up (see deploy/create.ts).
  */
+/**
+ * What a create leaves of the budget for settling a create that got no answer (one list of the
+ * team's workspaces): a quarter of the create reserve, at most 5 s (ms).
+ */
+export function settleMarginMs(createReserveMs: number): number {
+  return Math.min(5_000, Math.floor(createReserveMs / 4));
+}
+
 export class CodesphereClient {
   readonly http: HttpClient;
   private readonly createReserveMs: number;
@@ -180,6 +188,11 @@ export class CodesphereClient {
       body,
       response: workspaceSchema,
       idempotent: false,
+      // A create that gets no answer may still have happened: its wait ends a settle margin
+      // before the deadline, so the check by name (apply.ts) can still be sent.
+      ...(Number.isFinite(left)
+        ? { timeoutMs: Math.max(1, left - settleMarginMs(this.createReserveMs)) }
+        : {}),
     });
   }
 

@@ -34,6 +34,11 @@ export interface Operation<T> {
   idempotent: boolean;
   /** The body may hold credentials (sign-in): never quoted in errors. */
   sensitiveResponse?: boolean;
+  /**
+   * This operation's per-request timeout (ms) when shorter than the client's: a create leaves
+   * time to check, by name, whether a create that got no answer happened (apply.ts).
+   */
+  timeoutMs?: number;
 }
 
 export { DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from '../http-retry.js';
@@ -154,7 +159,7 @@ export class HttpClient {
     let method: string = op.method;
     let body = op.body;
     for (let hop = 0; ; hop++) {
-      const result = await this.send(method, url, body);
+      const result = await this.send(method, url, body, op.timeoutMs);
       if (result.kind === 'network' || !REDIRECT_STATUSES.has(result.response.status)) return result;
       const location: unknown = result.response.headers['location'];
       if (typeof location !== 'string' || location === '') return result;
@@ -183,8 +188,9 @@ export class HttpClient {
     }
   }
 
-  private async send(method: string, url: string, body: unknown): Promise<Attempt> {
-    const timeoutMs = attemptTimeoutMs(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS, this.options.deadline);
+  private async send(method: string, url: string, body: unknown, opTimeoutMs?: number): Promise<Attempt> {
+    const perRequestMs = Math.min(this.options.timeoutMs ?? DEFAULT_TIMEOUT_MS, opTimeoutMs ?? Infinity);
+    const timeoutMs = attemptTimeoutMs(perRequestMs, this.options.deadline);
     if (timeoutMs <= 0) return { kind: 'network', code: 'ETIMEDOUT', message: 'not sent: no time left' };
     const headers: Record<string, string> = {};
     if (this.token) headers['Authorization'] = `Bearer ${this.token}`;

@@ -254,4 +254,19 @@ describe('the time budget bounds the platform API (case 1)', () => {
       silent.close();
     }
   }, 60_000);
+
+  it('a Bitbucket API that never answers: the deploy succeeds, the comment is a warning, the step ends near TIMEOUT', async () => {
+    const silent = await silentServer();
+    try {
+      const started = Date.now();
+      const run = await bitbucketStep(9, { TIMEOUT: '8', BITBUCKET_API_URL: `${silent.url}/2.0` });
+      const elapsed = Date.now() - started;
+      expect(run.code, describeRun(run)).toBe(0);
+      expect(elapsed).toBeLessThan(8_000 + 8_000);
+      expect(workspaces(emulator)).toHaveLength(1);
+      expect(run.text).toMatch(/WARNING:.*(no answer within|time budget)/);
+    } finally {
+      silent.close();
+    }
+  }, 60_000);
 });

@@ -46,6 +46,15 @@ describe('bad input', () => {
     expect(byId.message).toContain('no team with id 999 is visible');
   });
 
+  it('a team or plan "id" beyond the safe integers is looked up as given, never as a rounded id', async () => {
+    const err = await failure(() =>
+      deploy(baseInput(ctx.em, { team: '99999999999999999999' }), new RecordingReporter(), virtualTimeDeps()),
+    );
+    expect(err.message).toContain('"99999999999999999999"');
+    expect(err.message).not.toMatch(/1e\+20|100000000000000000000/);
+    createdNothing();
+  });
+
   it('unknown plan, wrong onDemand and too many replicas: says what is available', async () => {
     const unknown = await failure(() =>
       deploy(baseInput(ctx.em, { plan: 'Bost' }), new RecordingReporter(), virtualTimeDeps()),

@@ -104,6 +104,30 @@ describe('the time budget bounds the HTTP layer', () => {
     expect(creates()).toBe(0);
     expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(0);
   }, 30_000);
+
+  it('a create that gets no answer within the budget: checked by name in time, and the error says it may exist', async () => {
+    // The emulator acts after its latency, so the create lands after the job gave up on it.
+    ctx.em.arm({ kind: 'latency', latencyMs: 12_000, method: 'POST', path: '/api/workspaces' });
+    const { error, elapsedMs } = await timedDeploy(baseInput(ctx.em, { timeoutSeconds: '8' }));
+    expect(elapsedMs).toBeLessThan(8_000 + SLACK_MS);
+    const message = (error as Error).message;
+    // The check by name was sent (the create's wait left room for it), and the message names the
+    // workspace that may appear instead of only the check that could not run.
+    const lists = ctx.em
+      .requestLog()
+      .filter((e) => e.method === 'GET' && e.path === '/api/workspaces/team/101');
+    expect(lists.length).toBeGreaterThanOrEqual(2); // the look before the create and the check after it
+    expect(message).toMatch(/^Creating workspace "shop-#42" in team "My Team" got no clear answer \(/);
+    expect(message).toContain('It may exist or appear shortly: the next run of this job adopts it by name');
+    expect(message).not.toContain('Nothing was created');
+    // The late create lands; the next run adopts it by name instead of creating a second one.
+    for (let i = 0; i < 100 && workspacesNamed(ctx.em, 'shop-#42').length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(1);
+    const rerun = await timedDeploy(baseInput(ctx.em, { timeoutSeconds: '60' }));
+    expect(rerun.error).toBeUndefined();
+    expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(1);
+  }, 40_000);
 });
 
 describe('the one retry policy', () => {

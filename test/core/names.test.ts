@@ -76,6 +76,9 @@ describe('control characters in names are input errors, before any call', () => 
     ['plan', 'Boost\u202e', 'U+202E'],
     ['branch', 'feature\u001b[31mred', 'U+001B'],
     ['baseImage', 'ubuntu\u2028x', 'U+2028'],
+    ['vpnConfig', 'office\u200b', 'U+200B'],
+    ['plan', 'Bo\u2060ost', 'U+2060'],
+    ['team', 'My Team\u200f', 'U+200F'],
   ] as const)('%s %j', async (field, value, code) => {
     const err = await configError(() =>
       deploy(baseInput(ctx.em, { [field]: value }), new RecordingReporter(), virtualTimeDeps()),

@@ -14,6 +14,7 @@ import {
   noteMarker,
   noteRunOrder,
   runMarkerLines,
+  runOrderOf,
   syncNote,
   type NoteStore,
   type RunOrder,
@@ -164,4 +165,19 @@ describe('syncNote', () => {
     ).toEqual([7, 1]);
     expect(noteRunOrder(`${noteMarker('html-comment')}\nwritten before run orders`)).toEqual([]);
   });
+});
+
+describe('runOrderOf: run counters are digits only (issue 10, case 10)', () => {
+  it('reads whole numbers written in digits, with surrounding spaces', () => {
+    expect(runOrderOf(['4242', ' 1 '])).toEqual([4242, 1]);
+    expect(runOrderOf(['0'])).toEqual([0]);
+  });
+
+  it.each(['9.0', '1e9', '0x10', '+9', '', ' ', '٩', '-1', '9007199254740993'])(
+    '%j is unknown (older than any known run), never a guessed number',
+    (text) => {
+      expect(runOrderOf([text])).toEqual([]);
+      expect(runOrderOf(['4242', text])).toEqual([]);
+    },
+  );
 });

@@ -148,4 +148,27 @@ describe('secrets', () => {
       ]),
     );
   });
+
+  it('an apiUrl carrying credentials is refused without quoting them, whatever else is wrong with it', async () => {
+    const { em } = ctx;
+    const secret = 'hunter2-url-secret';
+    const urls = [
+      `http://deploy:${secret}@codesphere.example.com`, // plain http outside loopback
+      `ftp://deploy:${secret}@codesphere.com`, // not http(s)
+      `https://deploy:${secret}@exa mple.com/`, // not a URL at all
+      `deploy:${secret}@codesphere.com`, // no scheme
+      `https://codesphere.com/?access_token=${secret}`, // a query
+      `https://codesphere.com/#${secret}`, // a fragment
+    ];
+    for (const apiUrl of urls) {
+      const reporter = new RecordingReporter();
+      const err = await deploy(baseInput(em, { apiUrl }), reporter, virtualTimeDeps()).catch(
+        (e: unknown) => e,
+      );
+      const message = describeError(err);
+      expect(message, apiUrl).toContain('Invalid input "apiUrl"');
+      expect(`${message}\n${reporter.shown()}`, apiUrl).not.toContain(secret);
+    }
+    expect([...em.world.workspaces.values()].filter((w) => w.name.startsWith('shop'))).toEqual([]);
+  });
 });

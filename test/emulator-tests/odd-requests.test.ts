@@ -122,6 +122,20 @@ describe('malformed percent-escapes in the path', () => {
   });
 });
 
+describe('ids beyond the safe integers', () => {
+  it.each(['/api/workspaces/99999999999999999999999', '/api/workspaces/team/9007199254740993'])(
+    '%s: 400 naming the parameter, never another id it rounds to',
+    async (path) => {
+      const answer = await raw(emulator, 'GET', path);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toEqual(problem(400));
+      expect((answer.body as { detail: string }).detail).toMatch(
+        /Invalid path parameter (workspaceId|teamId)/,
+      );
+    },
+  );
+});
+
 describe('odd Authorization headers', () => {
   it.each([
     ['Basic', 'Basic csdemo-token-0123456789abcdef'],

@@ -77,8 +77,12 @@ const executeSchema = z.object({
 
 function idParam(ctx: ApiContext, name: string): number {
   const raw = ctx.params[name] ?? '';
-  if (!/^\d+$/.test(raw)) {
-    throw new Problem(400, `Invalid path parameter ${name}: expected a non-negative integer, got '${raw}'`);
+  // Within the safe integers: a longer run of digits would be rounded to another id (1e+23).
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
+    throw new Problem(
+      400,
+      `Invalid path parameter ${name}: expected a non-negative integer up to ${Number.MAX_SAFE_INTEGER}, got '${raw}'`,
+    );
   }
   return Number(raw);
 }

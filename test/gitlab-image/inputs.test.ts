@@ -140,6 +140,32 @@ describe('issue 10 on the GitLab image', () => {
     const w = [...emulator.world.workspaces.values()].find((x) => x.name === 'shop-!12');
     expect(w?.env.get('WIN_PATH')).toBe('C:\\new\\table');
   });
+
+  it('case 7 on GitLab: a variable error quotes escape sequences and CR escaped, never raw into the log', async () => {
+    // A raw ESC[2K + CR would erase the error line in GitLab's log and print another over it.
+    const run = await runJob({ DEBUG: 'yes\u001b[2K\rJob succeeded' });
+    expect(run.code, describeRun(run)).toBe(1);
+    const log = run.stdout + run.stderr;
+    expect(verdicts(run)[0]).toContain('Invalid input "DEBUG": got "yes\\u001b[2K\\rJob succeeded"');
+    expect(log).not.toContain('\u001b[2K');
+    expect(log).not.toContain('\r');
+    expect(creates()).toEqual([]);
+  });
+
+  it('case 7 on GitLab: an invisible character (U+200B, U+200E) in a name is an input error, before any create', async () => {
+    for (const [variable, value] of [
+      ['VPN_CONFIG', 'office\u200b'],
+      ['PLAN', '\u200eBoost'], // a left-to-right mark, as copied from a right-to-left page
+    ] as const) {
+      const run = await runJob({ [variable]: value });
+      expect(run.code, describeRun(run)).toBe(1);
+      expect(verdicts(run)[0], variable).toContain(`Invalid input "${variable}"`);
+      expect(verdicts(run)[0], variable).toMatch(
+        /control or invisible character \(U\+(200B|200E) at position \d+\)/,
+      );
+      expect(creates()).toEqual([]);
+    }
+  });
 });
 
 describe('property: random bad input on every job variable (issue 10, Done when)', () => {
