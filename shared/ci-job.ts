@@ -185,9 +185,11 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
   } catch (error) {
     if (!(error instanceof DeployCancelledError)) throw error;
     // The change request was closed: the preview is gone, not ready, and that is what was asked.
-    // No outputs (there is no URL); the note says the preview is deleted, as a teardown's would,
-    // and ranks as one (phase 'teardown'), so this run's own earlier notes never outrank it.
-    if (job.note) {
+    // No outputs (there is no URL). When this run deleted the workspace, the note says so, as a
+    // teardown's would, and ranks as one (phase 'teardown'). When it deleted nothing, the close's
+    // own run already wrote what there is to say: a late run of the same pipeline must not replace
+    // "Preview deleted" with "already gone".
+    if (job.note && error.removed.deleted) {
       await publishNote(
         job.note,
         { kind: 'deleted', result: error.removed, jobUrl: job.note.jobUrl },
