@@ -4,6 +4,7 @@
  *   declined or merged PR, so a scheduled pipeline asks instead);
  * - one pull request's state, for the core's ChangeRequests port (a deploy stops when its PR was
  *   declined or merged meanwhile; prune asks again right before each deletion);
+ * - whether a branch still exists, the same port's question for branch previews;
  * - the comments of a PR (list, create, edit, delete), through which the core's `syncNote` keeps
  *   one preview comment per PR.
  *
@@ -37,6 +38,7 @@ const commentPage = paged(
 );
 const comment = z.object({ id: z.number().int() });
 const pullRequest = z.object({ id: z.number().int(), state: z.string() });
+const branch = z.object({ name: z.string() });
 
 export interface BitbucketApiOptions {
   apiUrl: string;
@@ -129,6 +131,31 @@ export class BitbucketApi {
     if (state === 'OPEN') return 'open';
     if (state === 'MERGED' || state === 'DECLINED' || state === 'SUPERSEDED') return 'closed';
     return 'unknown';
+  }
+
+  /**
+   * GET /repositories/{workspace}/{repo_slug}/refs/branches/{name}
+   * (https://developer.atlassian.com/cloud/bitbucket/rest/api-group-refs/): the core's
+   * `branchExists` for branch previews. 404 is the one answer that means deleted; any other
+   * failure throws PlatformApiError (the core warns and treats the branch as existing). The name
+   * is URL-encoded (it may hold `/`).
+   */
+  async branchExists(name: string): Promise<boolean> {
+    try {
+      await requestJson(
+        {
+          operation: `get branch "${name}"`,
+          url: this.repoUrl(`/refs/branches/${encodeURIComponent(name)}?fields=name`),
+          headers: this.headers,
+          schema: branch,
+        },
+        this.deps,
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof PlatformApiError && error.status === 404) return false;
+      throw error;
+    }
   }
 
   /**

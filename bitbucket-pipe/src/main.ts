@@ -120,7 +120,12 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
             path: readVariable(env, 'BITBUCKET_PIPELINES_VARIABLES_PATH')?.trim(),
           },
         ],
-        changeRequests: api ? { state: (number) => api.pullRequestState(number) } : undefined,
+        changeRequests: api
+          ? {
+              state: (number) => api.pullRequestState(number),
+              branchExists: (name) => api.branchExists(name),
+            }
+          : undefined,
         openChangeRequests: () => {
           // readCiVariables already refused prune without ACCESS_TOKEN; this only narrows the type.
           if (!api)

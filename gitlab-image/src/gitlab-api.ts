@@ -4,6 +4,7 @@
  * - the open merge requests of the project, for prune;
  * - one merge request's state, for the core's ChangeRequests port (a deploy stops when its MR was
  *   closed meanwhile; prune asks again right before each deletion);
+ * - whether a branch still exists, the same port's question for branch previews;
  * - the notes of an MR (list, create, edit, delete), through which the core's `syncNote` keeps one
  *   preview note per MR (https://docs.gitlab.com/api/notes/#merge-requests).
  */
@@ -24,6 +25,7 @@ const noteList = z.array(
   z.object({ id: z.number().int(), body: z.string(), system: z.boolean().optional() }),
 );
 const note = z.object({ id: z.number().int() });
+const branch = z.object({ name: z.string() });
 
 export interface GitLabApiOptions {
   apiV4Url: string;
@@ -110,6 +112,30 @@ export class GitLabApi {
     if (state === 'opened' || state === 'locked') return 'open';
     if (state === 'closed' || state === 'merged') return 'closed';
     return 'unknown';
+  }
+
+  /**
+   * GET /projects/:id/repository/branches/:branch (https://docs.gitlab.com/api/branches/#get-single-repository-branch):
+   * the core's `branchExists` for branch previews. 404 is the one answer that means deleted;
+   * any other failure throws PlatformApiError (the core warns and treats the branch as existing).
+   * The branch name is URL-encoded (it may hold `/`).
+   */
+  async branchExists(name: string): Promise<boolean> {
+    try {
+      await requestJson(
+        {
+          operation: `get branch "${name}"`,
+          url: this.url(`/repository/branches/${encodeURIComponent(name)}`),
+          headers: this.headers,
+          schema: branch,
+        },
+        this.deps,
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof PlatformApiError && error.status === 404) return false;
+      throw error;
+    }
   }
 
   /**

@@ -113,7 +113,12 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
             : undefined,
         writeOutputs: (result) => writeDotenvReport(result, env, deps.cwd, reporter),
         outputFiles: [{ variable: 'DOTENV_PATH', path: dotenvPath(env, deps.cwd), createsFolders: true }],
-        changeRequests: api ? { state: (number) => api.mergeRequestState(number) } : undefined,
+        changeRequests: api
+          ? {
+              state: (number) => api.mergeRequestState(number),
+              branchExists: (name) => api.branchExists(name),
+            }
+          : undefined,
         openChangeRequests: () => {
           if (!api) {
             throw new CiVariableError(

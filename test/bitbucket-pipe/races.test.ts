@@ -164,3 +164,22 @@ describe('prune while pull requests open', () => {
     expect(lastLine(pruned)).toMatch(/^✔ Pruned 1 preview/);
   }, 60_000);
 });
+
+// Prune never touches branch previews and Bitbucket runs nothing when a branch is deleted, so a
+// create landing after the deletion would survive for good: the deploy asks Bitbucket whether its
+// branch still exists (GET /repositories/{workspace}/{repo}/refs/branches/{name}, URL-encoded).
+describe('a branch deleted while its branch preview deploys', () => {
+  it('leaves no workspace when the branch is deleted during a slow create', async () => {
+    emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
+    const deploying = runStep({ branch: 'hotfix/x' });
+    await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    bitbucket.deletedBranches.add('hotfix/x');
+    const deployed = await deploying;
+    // Prune never touches branch previews: whatever survives here survives for good.
+    expect(names(), describeRun(deployed)).toEqual([]);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(lastLine(deployed)).toMatch(
+      /^✔ No preview: Branch "hotfix\/x" was deleted while this deploy ran: deleted its workspace "shop-hotfix-x-[a-z]{10}" \(id \d+\)/,
+    );
+  }, 60_000);
+});

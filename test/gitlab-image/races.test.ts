@@ -183,3 +183,25 @@ describe('prune while merge requests open', () => {
     expect(lastLine(pruned)).toMatch(/^✔ Pruned 1 preview/);
   }, 60_000);
 });
+
+// Prune never touches branch previews, so a create landing after the deleted branch's stop job
+// would survive for good: the deploy asks GitLab whether its branch still exists
+// (GET /projects/:id/repository/branches/:branch, the name URL-encoded).
+describe('a branch deleted while its branch preview deploys', () => {
+  it('leaves no workspace when the branch is deleted and its stop job runs during a slow create', async () => {
+    emulator.arm({ kind: 'latency', method: 'POST', path: '/api/workspaces', latencyMs: CREATE_LATENCY_MS });
+    const deploying = runJob({ branch: 'hotfix/x' });
+    await waitFor(() => (emulator.faults.list().length === 0 ? true : undefined), 'the create', 20_000);
+    gitlab.deletedBranches.add('hotfix/x');
+    const stopped = await runJob({ branch: 'hotfix/x', stop: true });
+    expect(stopped.code, describeRun(stopped)).toBe(0);
+    const deployed = await deploying;
+    // Prune never touches branch previews: whatever survives here survives for good.
+    expect(names(), describeRun(deployed)).toEqual([]);
+    expect(deployed.code, describeRun(deployed)).toBe(0);
+    expect(lastLine(deployed)).toMatch(
+      /^✔ No preview: Branch "hotfix\/x" was deleted while this deploy ran: deleted its workspace "shop-hotfix-x-[a-z]{10}" \(id \d+\)/,
+    );
+    expect(dirs.some((d) => existsSync(path.join(d.dir, 'deploy.env')))).toBe(false);
+  }, 60_000);
+});

@@ -8,6 +8,7 @@
  * - PUT  /2.0/repositories/:workspace/:repo/pullrequests/:id/comments/:comment { content: { raw } }
  * - DELETE /2.0/repositories/:workspace/:repo/pullrequests/:id/comments/:comment (204; the comment
  *   stays in lists flagged `deleted`, as Bitbucket keeps it in its thread)
+ * - GET  /2.0/repositories/:workspace/:repo/refs/branches/:name (URL-encoded name; 404 once deleted)
  * Like Bitbucket, listing and creating are separate calls (no "create if absent"), ids increase.
  * Auth: `Authorization: Bearer <access token>`, or Basic `<username>:<token>` when a username is set.
  */
@@ -40,6 +41,8 @@ export interface BitbucketDouble extends HttpDouble {
   comments: Map<number, BitbucketComment[]>;
   /** Sets a PR's state, adding the PR if the double does not have it (opening, declining, merging it). */
   setState(id: number, state: BitbucketPullRequest['state']): void;
+  /** Branches deleted from the repository: GET .../refs/branches/:name answers 404; any other branch exists. */
+  deletedBranches: Set<string>;
 }
 
 function page<T>(items: T[], req: RouteRequest, path: string, maxPageLength: number): Reply {
@@ -61,6 +64,7 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
   const comments = new Map<number, BitbucketComment[]>();
   let nextCommentId = 700;
   const maxPageLength = options.maxPageLength ?? 50;
+  const deletedBranches = new Set<string>();
   const repo = `/2.0/repositories/:workspace/:repo`;
   const expectedAuth = options.username
     ? `Basic ${Buffer.from(`${options.username}:${options.token}`).toString('base64')}`
@@ -94,6 +98,20 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
       body: { type: 'error', error: { message: 'Access token expired or invalid' } },
     },
     routes: [
+      {
+        // https://developer.atlassian.com/cloud/bitbucket/rest/api-group-refs/; the router decodes
+        // the segment, so an unencoded "a/b" finds no route.
+        method: 'GET',
+        pattern: `${repo}/refs/branches/:name`,
+        handle: (req) => {
+          const name = req.params.name ?? '';
+          const refused = wrongRepo(req);
+          if (refused) return refused;
+          if (deletedBranches.has(name))
+            return { status: 404, body: { type: 'error', error: { message: 'Branch not found' } } };
+          return { status: 200, body: { type: 'branch', name, target: { type: 'commit' } } };
+        },
+      },
       {
         method: 'GET',
         pattern: `${repo}/pullrequests`,
@@ -172,6 +190,7 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
   });
   return {
     ...double,
+    deletedBranches,
     pullRequests,
     comments,
     setState(id, state) {

@@ -7,6 +7,7 @@
  * - POST /api/v4/projects/:id/merge_requests/:iid/notes           { body }
  * - PUT  /api/v4/projects/:id/merge_requests/:iid/notes/:note_id  { body }
  * - DELETE /api/v4/projects/:id/merge_requests/:iid/notes/:note_id (204)
+ * - GET  /api/v4/projects/:id/repository/branches/:branch (URL-encoded name; 404 once deleted)
  * Like GitLab, listing and creating are separate calls (no "create if absent"), note ids increase.
  * `:id` is the numeric project id or the URL-encoded path, as on GitLab. Auth is the
  * `PRIVATE-TOKEN` header (or `Authorization: Bearer`); without it GitLab answers 401.
@@ -43,6 +44,8 @@ export interface GitLabDouble extends HttpDouble {
   userNotes(iid: number): GitLabNote[];
   /** Sets an MR's state, adding the MR if the double does not have it (opening, closing, merging it). */
   setState(iid: number, state: GitLabMergeRequest['state']): void;
+  /** Branches deleted from the repository: GET .../repository/branches/:branch answers 404; any other branch exists. */
+  deletedBranches: Set<string>;
 }
 
 const API = '/api/v4/projects/:project';
@@ -72,6 +75,7 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
   const notes = new Map<number, GitLabNote[]>();
   let nextNoteId = 9000;
   const maxPerPage = options.maxPerPage ?? 100;
+  const deletedBranches = new Set<string>();
 
   const project = (req: RouteRequest): Reply | undefined =>
     req.params.project === String(options.projectId) || req.params.project === options.projectPath
@@ -100,6 +104,19 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
       req.headers.authorization === `Bearer ${options.token}`,
     unauthorized: { status: 401, body: { message: '401 Unauthorized' } },
     routes: [
+      {
+        // https://docs.gitlab.com/api/branches/#get-single-repository-branch; the double's router
+        // decodes the segment, so an unencoded "a/b" finds no route (as on GitLab, 404).
+        method: 'GET',
+        pattern: `${API}/repository/branches/:branch`,
+        handle: (req) => {
+          const name = req.params.branch ?? '';
+          const refused = project(req);
+          if (refused) return refused;
+          if (deletedBranches.has(name)) return { status: 404, body: { message: '404 Branch Not Found' } };
+          return { status: 200, body: { name, merged: false, protected: false, default: false } };
+        },
+      },
       {
         method: 'GET',
         pattern: `${API}/merge_requests`,
@@ -181,6 +198,7 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
   });
   return {
     ...double,
+    deletedBranches,
     mergeRequests,
     notes,
     userNotes: (iid) => (notes.get(iid) ?? []).filter((n) => !n.system),
