@@ -268,7 +268,12 @@ describe('branch pipeline (no merge request)', () => {
     expect(run.code, describeRun(run)).toBe(0);
     expect(branchPreview('feature/login')).toMatch(/^shop-feature-login-[a-z]{10}$/);
     expect(workspaceNamed(emulator, branchPreview('feature/login'))?.git?.branch).toBe('feature/login');
-    expect(gitlab.calls).toEqual([]);
+    // No note; GitLab is only asked, before the create and before "ready", whether the branch still
+    // exists, with its name URL-encoded as one path segment.
+    expect(gitlab.calls.map((c) => `${c.method} ${c.path} ${c.status}`)).toEqual([
+      'GET /api/v4/projects/4711/repository/branches/feature%2Flogin 200',
+      'GET /api/v4/projects/4711/repository/branches/feature%2Flogin 200',
+    ]);
   });
 
   it.each([
