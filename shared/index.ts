@@ -1,38 +1,43 @@
 /**
- * The core's public entry points. Adapters call exactly these:
+ * The core's one door. Adapters import only this module and shared/ci/index.ts (lint enforces it).
  *
  *   deploy(input, reporter, deps?)   -> DeployResult    (create or update the change's preview;
  *                                       DeployCancelledError when its change request is closed)
  *   teardown(input, reporter, deps?) -> TeardownResult  (delete it; already gone is success)
  *   prune(input, reporter, deps?)    -> PruneResult     (delete previews of closed changes / past a TTL)
  *
+ * The layers, each importing only those below it (eslint.config.mjs keeps them):
+ *
+ *   ci/          what the CI adapters share: job runner, variables, console reporter, outputs,
+ *                platform HTTP, the change-request note (its own door: ci/index.ts)
+ *   workflow/    deploy, teardown, prune and their steps: session, resolve, naming, wait,
+ *                apply/ (create, update, zero-downtime switch), VPN check, health check
+ *   codesphere/  the Public API client: HTTP, retry, schemas, sign-in, log stream
+ *   request/     the job input: schema, fields, dotenv, secrets, values
+ *   errors.ts, reporter.ts: the error tree and the Reporter port, used by every layer
+ *   gateway/     the gateway helper and its CLI (apart: shares nothing with the workflow)
+ *
  * Everything thrown is a CodesphereDeployError whose message is complete and secret-free (or,
  * for a bug, any value: pass it to describeError). The core uses the Reporter's info, warning,
  * debug, group and mask; outputs and summaries are the adapter's, built from the result.
  */
-export { deploy } from './deploy.js';
-export { teardown } from './teardown.js';
-export { prune } from './prune.js';
+export { deploy } from './workflow/deploy.js';
+export { teardown } from './workflow/teardown.js';
+export { prune } from './workflow/prune.js';
 
-export type { ChangeRequests, ChangeRequestState, CoreDeps } from './deps.js';
-export { DeployCancelledError } from './change-request.js';
-export { defaultDeps, CORE_VERSION } from './deps.js';
+export type { ChangeRequests, ChangeRequestState, CoreDeps } from './workflow/deps.js';
+export { DeployCancelledError } from './workflow/change-request.js';
+export { defaultDeps, CORE_VERSION } from './workflow/deps.js';
 export type { Reporter } from './reporter.js';
-export { redact } from './reporter.js';
-export type {
-  DeployResult,
-  JobInput,
-  JobKind,
-  Platform,
-  PruneResult,
-  TeardownResult,
-  Timings,
-} from './contract.js';
+export { redact } from './request/secrets.js';
+export type { JobInput, JobKind, Platform } from './request/job-input.js';
+export type { DeployResult, PruneResult, TeardownResult, Timings } from './workflow/results.js';
 
 export { ApiError, CodesphereDeployError, ConfigError, DeploymentError } from './errors.js';
 export type { ApiErrorDetails, FieldIssue, LeftWorkspace } from './errors.js';
-export { describeError, errorMessage } from './describe-error.js';
-export { isBlank, parseBoolean } from './values.js';
-export { parseRequest, secretsOf, DEFAULT_API_URL, DEFAULT_PLAN } from './request.js';
-export type { DeployRequest } from './request.js';
-export { parseChangeNumber, repositoryShortName, workspaceName } from './naming.js';
+export { describeError, errorMessage } from './errors.js';
+export { BOOLEAN_WORDS, isBlank, parseBoolean, quoteGiven } from './request/values.js';
+export { MIN_SUBSTRING_LENGTH, SecretSet } from './request/secrets.js';
+export { parseRequest, secretsOf, DEFAULT_API_URL, DEFAULT_PLAN } from './request/request.js';
+export type { DeployRequest } from './request/request.js';
+export { parseChangeNumber, repositoryShortName, workspaceName } from './workflow/naming.js';

@@ -5,7 +5,6 @@
  * files). The core never writes to stdout itself, so tests can capture every word and
  * assert that no secret reached any of them.
  */
-import { SecretSet } from './secrets.js';
 
 export interface Reporter {
   info(message: string): void;
@@ -18,7 +17,7 @@ export interface Reporter {
   /**
    * Registers a secret. Called before the first request for every credential; from then on
    * the adapter must never print it (GitHub masks natively; the others redact in their writer).
-   * A multi-line secret is masked line by line (shared/secrets.ts has the rule).
+   * A multi-line secret is masked line by line (shared/request/secrets.ts has the rule).
    */
   mask(secret: string): void;
   /**
@@ -28,15 +27,4 @@ export interface Reporter {
   output(name: string, value: string): void;
   /** Markdown appended to the run's summary, where the platform has one. */
   summary(markdown: string): void;
-}
-
-/**
- * Replaces every secret in a text by `***`, by the masking rule of shared/secrets.ts (each line of
- * a multi-line secret; short ones only as whole words; under 4 characters not at all). For text
- * written by adapters without native masking, and for messages quoted from foreign errors.
- */
-export function redact(text: string, secrets: Iterable<string>): string {
-  const set = new SecretSet();
-  for (const secret of secrets) set.add(secret);
-  return set.redact(text);
 }

@@ -13,9 +13,15 @@
  * the account's email, or a legacy app password with the username).
  */
 import { z } from 'zod';
-import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
-import type { NoteMarkerStyle, NoteStore, StoredNote } from '../../shared/ci-note.js';
-import type { ChangeRequestState } from '../../shared/deps.js';
+import type { ChangeRequestState } from '../../shared/index.js';
+import {
+  type HttpDeps,
+  type NoteMarkerStyle,
+  type NoteStore,
+  PlatformApiError,
+  requestJson,
+  type StoredNote,
+} from '../../shared/ci/index.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'link-reference';
 

@@ -6,15 +6,16 @@
  * a branch pipeline only the latter, which gives a branch preview. BITBUCKET_GIT_HTTP_ORIGIN is
  * `http://bitbucket.org/<workspace>/<repo>`: plain http, so the clone URL is rebuilt as https.
  */
-import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
+import { parseBoolean } from '../../shared/index.js';
 import {
   CiVariableError,
+  type Env,
   readId,
   readVariable,
+  type RunOrder,
+  runOrderOf,
   withoutCredentials,
-  type Env,
-} from '../../shared/ci-variables.js';
-import { parseBoolean } from '../../shared/values.js';
+} from '../../shared/ci/index.js';
 
 export const DEFAULT_BITBUCKET_API_URL = 'https://api.bitbucket.org/2.0';
 

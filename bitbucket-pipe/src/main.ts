@@ -9,18 +9,22 @@
  * whatever was thrown, becomes one `✖` line and exit code 1.
  */
 import { appendFile } from 'node:fs/promises';
-import type { DeployResult, JobInput } from '../../shared/contract.js';
-import { runCiJob, type CiJob, type CoreApi } from '../../shared/ci-job.js';
-import { formatOutputLines, secretFreeOutputs, withheldWarning } from '../../shared/ci-outputs.js';
+import { type DeployResult, type JobInput, parseBoolean } from '../../shared/index.js';
 import {
+  type CiJob,
   CiVariableError,
+  ConsoleReporter,
+  type CoreApi,
+  type Env,
+  formatOutputLines,
   platformSecrets,
   readVariable,
+  runCiJob,
+  secretFreeOutputs,
+  type TextSink,
   urlCredentials,
-  type Env,
-} from '../../shared/ci-variables.js';
-import { ConsoleReporter, type TextSink } from '../../shared/console-reporter.js';
-import { parseBoolean } from '../../shared/values.js';
+  withheldWarning,
+} from '../../shared/ci/index.js';
 import { BitbucketApi, NOTE_STYLE } from './bitbucket-api.js';
 import { BITBUCKET_SECRET_VARIABLES, readBitbucketContext } from './bitbucket-context.js';
 
@@ -28,7 +32,7 @@ export type { CoreApi };
 
 export const USER_AGENT = 'codesphere-deploy-bitbucket/0.1.0';
 
-/** Variables only the pipe reads, beyond the common ones (shared/ci-variables.ts); pipe.yml lists both. */
+/** Variables only the pipe reads, beyond the common ones (shared/ci/variables.ts); pipe.yml lists both. */
 export const PIPE_VARIABLES = ['ACCESS_TOKEN_USERNAME'] as const;
 
 export interface RunDeps {

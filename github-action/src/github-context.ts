@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
-import { CodesphereDeployError } from '../../shared/errors.js';
+import { CodesphereDeployError } from '../../shared/index.js';
+import { type RunOrder, runOrderOf } from '../../shared/ci/index.js';
 
 const repositorySchema = z.object({
   full_name: z.string(),

@@ -10,20 +10,22 @@
 // Type only: importing @actions/github's value runs its module-level context, which parses
 // GITHUB_EVENT_PATH outside our failure handler (main.ts loads it lazily, inside run()).
 import type { getOctokit } from '@actions/github';
+import { CodesphereDeployError, errorMessage } from '../../shared/index.js';
 import {
+  attemptTimeoutMs,
+  BUDGET_NAME,
   compareRunOrder,
+  type Deadline,
   formatRunOrder,
   isPreviewNote,
   noteMarker,
+  type NoteStore,
   parseRunOrder,
   runMarkerLines,
-  syncNote,
-  type NoteStore,
   type RunOrder,
-} from '../../shared/ci-note.js';
-import { CodesphereDeployError } from '../../shared/errors.js';
-import { errorMessage } from '../../shared/describe-error.js';
-import { attemptTimeoutMs, BUDGET_NAME, seconds, type Deadline } from '../../shared/http-retry.js';
+  seconds,
+  syncNote,
+} from '../../shared/ci/index.js';
 import type { GitHubRun } from './github-context.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;

@@ -7,9 +7,8 @@
  * are checked here.
  */
 import * as core from '@actions/core';
-import type { CommonJobInput } from '../../shared/ci-variables.js';
-import { ConfigError } from '../../shared/errors.js';
-import { BOOLEAN_WORDS, parseBoolean, quoteGiven } from '../../shared/values.js';
+import { BOOLEAN_WORDS, ConfigError, parseBoolean, quoteGiven } from '../../shared/index.js';
+import type { CommonJobInput } from '../../shared/ci/index.js';
 
 /** Input names as action.yml spells them (the runner exposes them as INPUT_<NAME UPPERCASED>). */
 export const INPUT = {
@@ -106,7 +105,7 @@ function parseChoice<T extends string>(name: string, given: string, valid: reado
 }
 
 /**
- * A boolean input by the one rule every platform shares (shared/values.ts), not @actions/core's
+ * A boolean input by the one rule every platform shares (shared/request/values.ts), not @actions/core's
  * getBooleanInput, which knows only YAML 1.2's core booleans and would refuse `Yes` here while
  * the core accepts it for onDemand.
  */

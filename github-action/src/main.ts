@@ -6,17 +6,30 @@
  * `deps`; `index.ts` only calls it.
  */
 import * as core from '@actions/core';
-import { failureForComment } from '../../shared/ci-log-tail.js';
-import { withPhase } from '../../shared/ci-note.js';
-import type { DeployResult, JobInput, PruneResult, TeardownResult } from '../../shared/contract.js';
-import type { CoreDeps } from '../../shared/deps.js';
-import { DeployCancelledError } from '../../shared/change-request.js';
-import { CodesphereDeployError } from '../../shared/errors.js';
-import { deploy, describeError, prune, secretsOf, teardown, workspaceName } from '../../shared/index.js';
-import { timeoutMsOf } from '../../shared/ci-variables.js';
-import type { Deadline } from '../../shared/http-retry.js';
-import { checkOutputFiles, OutputWriteError } from '../../shared/output-path.js';
-import type { Reporter } from '../../shared/reporter.js';
+import {
+  CodesphereDeployError,
+  type CoreDeps,
+  deploy,
+  DeployCancelledError,
+  type DeployResult,
+  describeError,
+  type JobInput,
+  prune,
+  type PruneResult,
+  type Reporter,
+  secretsOf,
+  teardown,
+  type TeardownResult,
+  workspaceName,
+} from '../../shared/index.js';
+import {
+  checkOutputFiles,
+  type Deadline,
+  failureForComment,
+  OutputWriteError,
+  timeoutMsOf,
+  withPhase,
+} from '../../shared/ci/index.js';
 import { readGitHubRun, type GitHubRun, type PullRequestTrigger } from './github-context.js';
 import { boundRequests, GitHubFeatures, type Octokit } from './github-features.js';
 import { maskSecretInputs, readInputs, type ActionInputs } from './inputs.js';

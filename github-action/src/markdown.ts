@@ -2,9 +2,13 @@
  * The pull request comment and the job summary, rendered from one description of the outcome so
  * the two always agree. Pure functions: the caller redacts secrets before anything is posted.
  */
-import { renderLogTail, type CommentLogTail } from '../../shared/ci-log-tail.js';
-import { formatHealthCheck, formatTimings } from '../../shared/ci-timings.js';
-import type { DeployResult, PruneResult, TeardownResult } from '../../shared/contract.js';
+import type { DeployResult, PruneResult, TeardownResult } from '../../shared/index.js';
+import {
+  type CommentLogTail,
+  formatHealthCheck,
+  formatTimings,
+  renderLogTail,
+} from '../../shared/ci/index.js';
 
 export type Outcome =
   | { kind: 'deploying'; workspaceName: string | undefined; vpnConfig: string | undefined; commit: string }
@@ -14,7 +18,7 @@ export type Outcome =
       message: string;
       vpnConfig: string | undefined;
       commit: string;
-      /** The failing pipeline step's last lines (shared/ci-log-tail.ts). */
+      /** The failing pipeline step's last lines (shared/ci/log-tail.ts). */
       logTail?: CommentLogTail | undefined;
     }
   | { kind: 'deleted'; result: TeardownResult }

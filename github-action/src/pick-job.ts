@@ -2,7 +2,7 @@
  * Which job a run performs, from the event and the `action` input. Pure, so every event/action
  * combination is covered by a table test.
  */
-import type { JobKind } from '../../shared/contract.js';
+import type { JobKind } from '../../shared/index.js';
 import type { ActionChoice } from './inputs.js';
 import type { Trigger } from './github-context.js';
 

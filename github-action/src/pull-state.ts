@@ -5,8 +5,7 @@
  * meantime ends with its workspace deleted instead of a "ready" comment; prune asks it right before
  * each deletion. Reading a pull request needs `pull-requests: read` (the workflow's default token has it).
  */
-import type { ChangeRequests, ChangeRequestState } from '../../shared/deps.js';
-import { CodesphereDeployError } from '../../shared/errors.js';
+import { type ChangeRequests, type ChangeRequestState, CodesphereDeployError } from '../../shared/index.js';
 import type { GitHubRun } from './github-context.js';
 import { describeGitHubError, type Octokit } from './github-features.js';
 

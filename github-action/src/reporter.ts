@@ -13,8 +13,7 @@
  * issue commands (github.com/actions/runner, ActionCommand.TryParseV2 / TryParse).
  */
 import * as core from '@actions/core';
-import { MIN_SUBSTRING_LENGTH, SecretSet } from '../../shared/secrets.js';
-import type { Reporter } from '../../shared/reporter.js';
+import { MIN_SUBSTRING_LENGTH, type Reporter, SecretSet } from '../../shared/index.js';
 
 /**
  * Text for the runner's log that cannot issue a workflow command. The runner splits its input at
@@ -40,7 +39,7 @@ export class ActionsReporter implements Reporter {
   mask(secret: string): void {
     for (const piece of this.secrets.add(secret)) {
       // The runner masks substrings: a short piece would star out every line holding those
-      // characters (shared/secrets.ts); our own redaction masks short ones as whole words.
+      // characters (shared/request/secrets.ts); our own redaction masks short ones as whole words.
       if (piece.length >= MIN_SUBSTRING_LENGTH) core.setSecret(piece);
     }
   }

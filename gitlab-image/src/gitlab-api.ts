@@ -9,9 +9,15 @@
  *   preview note per MR (https://docs.gitlab.com/api/notes/#merge-requests).
  */
 import { z } from 'zod';
-import { PlatformApiError, requestJson, type HttpDeps } from '../../shared/ci-http.js';
-import type { NoteMarkerStyle, NoteStore, StoredNote } from '../../shared/ci-note.js';
-import type { ChangeRequestState } from '../../shared/deps.js';
+import type { ChangeRequestState } from '../../shared/index.js';
+import {
+  type HttpDeps,
+  type NoteMarkerStyle,
+  type NoteStore,
+  PlatformApiError,
+  requestJson,
+  type StoredNote,
+} from '../../shared/ci/index.js';
 
 export const NOTE_STYLE: NoteMarkerStyle = 'html-comment';
 

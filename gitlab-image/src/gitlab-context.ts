@@ -10,15 +10,16 @@
  * - branch pipelines (no MR): a branch preview named after the branch.
  * A stop job (`environment: action: stop`) gets CI_ENVIRONMENT_ACTION=stop and means teardown.
  */
-import { runOrderOf, type RunOrder } from '../../shared/ci-note.js';
 import {
   CiVariableError,
+  type Env,
   readId,
   readVariable,
+  type RunOrder,
+  runOrderOf,
   urlCredentials,
   withoutCredentials,
-  type Env,
-} from '../../shared/ci-variables.js';
+} from '../../shared/ci/index.js';
 
 export interface GitLabContext {
   /** "group/subgroup/project". */

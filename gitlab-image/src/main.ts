@@ -8,12 +8,21 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DeployResult, JobInput } from '../../shared/contract.js';
-import { CiVariableError, platformSecrets, readVariable, type Env } from '../../shared/ci-variables.js';
-import { runCiJob, type CiJob, type CoreApi } from '../../shared/ci-job.js';
-import { formatOutputLines, secretFreeOutputs, withheldWarning } from '../../shared/ci-outputs.js';
-import { ConsoleReporter, type TextSink } from '../../shared/console-reporter.js';
-import { parseBoolean } from '../../shared/values.js';
+import { type DeployResult, type JobInput, parseBoolean } from '../../shared/index.js';
+import {
+  type CiJob,
+  CiVariableError,
+  ConsoleReporter,
+  type CoreApi,
+  type Env,
+  formatOutputLines,
+  platformSecrets,
+  readVariable,
+  runCiJob,
+  secretFreeOutputs,
+  type TextSink,
+  withheldWarning,
+} from '../../shared/ci/index.js';
 import { GitLabApi, NOTE_STYLE } from './gitlab-api.js';
 import {
   GITLAB_SECRET_VARIABLES,

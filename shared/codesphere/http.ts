@@ -10,8 +10,8 @@ import {
   seconds,
   type Deadline,
   type RetryPolicy,
-} from '../http-retry.js';
-import { redact } from '../reporter.js';
+} from './retry.js';
+import { redact } from '../request/secrets.js';
 
 /**
  * One HTTP call described as data: the client's methods build these, `HttpClient.call` runs
@@ -41,7 +41,7 @@ export interface Operation<T> {
   timeoutMs?: number;
 }
 
-export { DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from '../http-retry.js';
+export { DEFAULT_RETRY, parseRetryAfter, type RetryPolicy } from './retry.js';
 
 export interface HttpClientOptions {
   baseUrl: string;

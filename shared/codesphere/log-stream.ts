@@ -10,7 +10,7 @@ import { createParser } from 'eventsource-parser';
 import { z } from 'zod';
 
 import { ApiError } from '../errors.js';
-import { redact } from '../reporter.js';
+import { redact } from '../request/secrets.js';
 
 export const logEntrySchema = z.object({
   timestamp: z.string(),

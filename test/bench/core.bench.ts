@@ -8,9 +8,9 @@
  * Run: npx tsx test/bench/core.bench.ts
  */
 import { deploy, teardown } from '../../shared/index.js';
-import type { JobInput } from '../../shared/contract.js';
+import type { JobInput } from '../../shared/request/job-input.js';
 import type { Reporter } from '../../shared/reporter.js';
-import { DEFAULT_SCHEDULE } from '../../shared/poll.js';
+import { DEFAULT_SCHEDULE } from '../../shared/workflow/wait.js';
 import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 
 const silent: Reporter = {

@@ -11,9 +11,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConsoleReporter } from '../../shared/console-reporter.js';
+import { ConsoleReporter } from '../../shared/ci/console-reporter.js';
 import { deploy, type CoreDeps, type DeployResult, type JobInput } from '../../shared/index.js';
-import { HANDOVER_DRAIN_MS } from '../../shared/zero-downtime.js';
+import { HANDOVER_DRAIN_MS } from '../../shared/workflow/apply/zero-downtime.js';
 import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 import { pingOnce } from '../emulator/tunnels/strongswan/network.js';
 import { strongswanUnavailable, type StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';

@@ -1,19 +1,19 @@
 /**
- * The pure pieces both adapters share: variable reading (shared/ci-variables.ts), the platform
+ * The pure pieces both adapters share: variable reading (shared/ci/variables.ts), the platform
  * contexts, the MR/PR note and the NAME=value output format. Plain objects in, values out.
  */
 import { describe, expect, it } from 'vitest';
 import { readBitbucketContext } from '../../bitbucket-pipe/src/bitbucket-context.js';
 import { gitlabDerivedSecrets, readGitLabContext } from '../../gitlab-image/src/gitlab-context.js';
-import { isPreviewNote, renderNote } from '../../shared/ci-note.js';
-import { formatOutputLines } from '../../shared/ci-outputs.js';
+import { isPreviewNote, renderNote } from '../../shared/ci/note.js';
+import { formatOutputLines } from '../../shared/ci/outputs.js';
 import {
   CiVariableError,
   inVariableTerms,
   readCiVariables,
   urlCredentials,
   withoutCredentials,
-} from '../../shared/ci-variables.js';
+} from '../../shared/ci/variables.js';
 import { ConfigError } from '../../shared/errors.js';
 
 const base = { API_TOKEN: 'tok-123456', TEAM: 'My Team' };

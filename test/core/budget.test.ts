@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { deploy } from '../../shared/index.js';
-import { decideRetry, DEFAULT_RETRY } from '../../shared/http-retry.js';
+import { decideRetry, DEFAULT_RETRY } from '../../shared/codesphere/retry.js';
 import { ApiError } from '../../shared/errors.js';
 import { baseInput, RecordingReporter, useEmulator, workspacesNamed } from './helpers.js';
 

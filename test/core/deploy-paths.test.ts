@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deploy, DeploymentError } from '../../shared/index.js';
-import { MANAGED_ENV_MARKER_VALUE, managedEnvMarker } from '../../shared/managed-env.js';
+import { MANAGED_ENV_MARKER_VALUE, managedEnvMarker } from '../../shared/workflow/managed-env.js';
 import {
   baseInput,
   count,

@@ -1,5 +1,5 @@
 /**
- * The `env` input's syntax: Docker Compose's documented `.env` rules (shared/dotenv.ts), one
+ * The `env` input's syntax: Docker Compose's documented `.env` rules (shared/request/dotenv.ts), one
  * left-to-right pass, no `$` interpolation. The table holds the examples of Compose's docs
  * ("Syntax for environment files"); the properties prove the quoted forms hold any value and that
  * no problem ever quotes a line.
@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { parseDotenv, quoteDotenvValue } from '../../shared/dotenv.js';
-import { parseRequest, secretsOf } from '../../shared/request.js';
+import { parseDotenv, quoteDotenvValue } from '../../shared/request/dotenv.js';
+import { parseRequest, secretsOf } from '../../shared/request/request.js';
 
 const SEED = 20261129;
 

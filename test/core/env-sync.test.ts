@@ -16,8 +16,8 @@ import {
   MANAGED_ENV_MARKER_VALUE,
   managedEnvMarker,
   syncManagedEnv,
-} from '../../shared/managed-env.js';
-import type { EnvVar } from '../../shared/request.js';
+} from '../../shared/workflow/managed-env.js';
+import type { EnvVar } from '../../shared/request/request.js';
 import {
   apiCalls,
   baseInput,

@@ -4,8 +4,8 @@
  */
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 
-import type { JobInput } from '../../shared/contract.js';
-import type { CoreDeps } from '../../shared/deps.js';
+import type { JobInput } from '../../shared/request/job-input.js';
+import type { CoreDeps } from '../../shared/workflow/deps.js';
 import type { Reporter } from '../../shared/reporter.js';
 import { specMissingNotice } from '../contract/openapi.js';
 import { startEmulator, type RunningEmulator } from '../emulator/index.js';

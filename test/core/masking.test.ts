@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { inertLogText } from '../../github-action/src/reporter.js';
-import { ConsoleReporter } from '../../shared/console-reporter.js';
-import { redact } from '../../shared/reporter.js';
-import { isSecretName, nameSegments, SecretSet } from '../../shared/secrets.js';
+import { ConsoleReporter } from '../../shared/ci/console-reporter.js';
+import { redact } from '../../shared/request/secrets.js';
+import { isSecretName, nameSegments, SecretSet } from '../../shared/request/secrets.js';
 
 describe('secret names match whole segments', () => {
   it.each([

@@ -1,12 +1,12 @@
 /**
- * Properties of the preview naming scheme (shared/naming.ts) over random refs: Unicode (both
+ * Properties of the preview naming scheme (shared/workflow/naming.ts) over random refs: Unicode (both
  * normal forms), slashes, dots, case, digits that look like change numbers, lengths near the
  * limit. Fixed seed and bounded runs, so `npm test` is deterministic.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import type { Platform } from '../../shared/contract.js';
+import type { Platform } from '../../shared/request/job-input.js';
 import {
   MAX_NAME_LENGTH,
   parseChangeNumber,
@@ -16,7 +16,7 @@ import {
   switchingName,
   workspaceName,
   type NameSource,
-} from '../../shared/naming.js';
+} from '../../shared/workflow/naming.js';
 
 const SEED = 20261129;
 const RUNS = { seed: SEED, numRuns: 300 };

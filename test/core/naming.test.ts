@@ -6,7 +6,7 @@ import {
   parsePreviewName,
   repositoryShortName,
   workspaceName,
-} from '../../shared/naming.js';
+} from '../../shared/workflow/naming.js';
 
 const branchName = (branch: string, platform: 'github' | 'gitlab' | 'bitbucket' = 'github') =>
   workspaceName({ platform, repository: 'acme/shop', branch });

@@ -1,5 +1,5 @@
 /**
- * shared/ci-note.ts syncNote, the convergence every adapter's change request note relies on, over
+ * shared/ci/note.ts syncNote, the convergence every adapter's change request note relies on, over
  * random interleavings of concurrent runs (fast-check, fixed seed). A virtual clock drives the
  * runs: every call to the in-memory note API takes effect after a random latency and answers after
  * another, so lists and creates of different runs interleave as on a real API without atomic
@@ -18,7 +18,7 @@ import {
   syncNote,
   type NoteStore,
   type RunOrder,
-} from '../../shared/ci-note.js';
+} from '../../shared/ci/note.js';
 
 /** Discrete-event time: `delay` resolves in time order when `run` advances the clock. */
 class VirtualClock {

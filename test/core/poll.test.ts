@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { CodesphereDeployError, ConfigError } from '../../shared/errors.js';
-import { describeError } from '../../shared/describe-error.js';
-import { DEFAULT_SCHEDULE, DeadlineExceededError, pollUntil } from '../../shared/poll.js';
-import { parseBoolean } from '../../shared/values.js';
+import { describeError } from '../../shared/errors.js';
+import { DEFAULT_SCHEDULE, DeadlineExceededError, pollUntil } from '../../shared/workflow/wait.js';
+import { parseBoolean } from '../../shared/request/values.js';
 
 /** A fake clock: sleep advances time instantly, so schedules are tested without waiting. */
 function fakeClock() {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import type { JobInput } from '../../shared/contract.js';
+import type { JobInput } from '../../shared/request/job-input.js';
 import { ConfigError } from '../../shared/errors.js';
-import { parseRequest, secretsOf } from '../../shared/request.js';
+import { parseRequest, secretsOf } from '../../shared/request/request.js';
 
 const valid: JobInput = {
   apiToken: 'tok-123456',

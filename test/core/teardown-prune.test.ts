@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { CodesphereClient } from '../../shared/codesphere/client.js';
-import type { ChangeRequestState, CoreDeps } from '../../shared/deps.js';
+import type { ChangeRequestState, CoreDeps } from '../../shared/workflow/deps.js';
 import { deploy, DeployCancelledError, prune, teardown } from '../../shared/index.js';
-import { workspaceName } from '../../shared/naming.js';
+import { workspaceName } from '../../shared/workflow/naming.js';
 import {
   baseInput,
   DEMO_TOKEN,

@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { ConfigError, deploy, DeploymentError, prune, teardown } from '../../shared/index.js';
-import type { CoreDeps } from '../../shared/deps.js';
-import { MANAGED_ENV_MARKER_VALUE, managedEnvMarker } from '../../shared/managed-env.js';
+import type { CoreDeps } from '../../shared/workflow/deps.js';
+import { MANAGED_ENV_MARKER_VALUE, managedEnvMarker } from '../../shared/workflow/managed-env.js';
 import {
   baseInput,
   count,

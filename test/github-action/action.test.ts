@@ -18,7 +18,7 @@ import {
 import { backdateWorkspaces } from '../platform-doubles/fixture.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOKEN, errorLines, runAction } from './harness.js';
 import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
-import { workspaceName } from '../../shared/naming.js';
+import { workspaceName } from '../../shared/workflow/naming.js';
 import { CLONE_URL, OWNER, REPO, pullRequestPayload, pushPayload, schedulePayload } from './payloads.js';
 
 const MARKER = '<!-- codesphere-deploy -->';

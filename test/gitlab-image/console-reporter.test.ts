@@ -1,11 +1,11 @@
 /**
- * shared/console-reporter.ts and the adapters' run() with fakes: redaction of every line, GitLab
+ * shared/ci/console-reporter.ts and the adapters' run() with fakes: redaction of every line, GitLab
  * sections, debug gating, and one failure line / exit code 1 for anything thrown.
  */
 import { describe, expect, it } from 'vitest';
 import { run as runBitbucket } from '../../bitbucket-pipe/src/main.js';
 import { run as runGitLab, type CoreApi } from '../../gitlab-image/src/main.js';
-import { ConsoleReporter } from '../../shared/console-reporter.js';
+import { ConsoleReporter } from '../../shared/ci/console-reporter.js';
 import { plainText } from '../platform-doubles/run-entry.js';
 
 function sink() {

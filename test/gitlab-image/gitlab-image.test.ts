@@ -21,7 +21,7 @@ import {
   workspaceNamed,
   workspaces,
 } from '../platform-doubles/fixture.js';
-import { workspaceName } from '../../shared/naming.js';
+import { workspaceName } from '../../shared/workflow/naming.js';
 import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
 import {
   DEMO_EMAIL,

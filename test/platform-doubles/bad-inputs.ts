@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 
-import { quoteDotenvValue } from '../../shared/dotenv.js';
+import { quoteDotenvValue } from '../../shared/request/dotenv.js';
 
 /** The fixed seed of every property run in `npm test` (override with FC_SEED in the bench). */
 export const PROPERTY_SEED = 20261129;
@@ -152,7 +152,7 @@ export function badInput(secrets: readonly string[]): fc.Arbitrary<BadInput> {
 
 /**
  * Windows of a secret that must appear nowhere: each line of it (trimmed, 8+ characters, the
- * masking rule of shared/secrets.ts) and every 16-character run of such a line.
+ * masking rule of shared/request/secrets.ts) and every 16-character run of such a line.
  */
 export function secretFragments(secret: string): string[] {
   const out = new Set<string>();
@@ -177,7 +177,7 @@ export function leakIn(texts: Record<string, string>, secrets: readonly string[]
   return undefined;
 }
 
-/** The GitLab/Bitbucket variable that supplies each core field (shared/ci-variables.ts). */
+/** The GitLab/Bitbucket variable that supplies each core field (shared/ci/variables.ts). */
 export const CI_VARIABLE_OF: Record<BadField, string> = {
   team: 'TEAM',
   plan: 'PLAN',

@@ -145,7 +145,7 @@ export async function waitFor<T>(probe: () => T | undefined, what: string, timeo
 
 /**
  * Makes every workspace that exists now look created `ms` ago (Codesphere's `createdAt`), so prune
- * treats it as older than its recent-workspace margin (shared/prune.ts).
+ * treats it as older than its recent-workspace margin (shared/workflow/prune.ts).
  */
 export function backdateWorkspaces(emulator: RunningEmulator, ms = 60 * 60_000): void {
   for (const workspace of emulator.world.workspaces.values()) {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deploy, DeploymentError } from '../../shared/index.js';
-import { stageLogTailOf } from '../../shared/stage-logs.js';
+import { stageLogTailOf } from '../../shared/workflow/stage-logs.js';
 import { baseInput, RecordingReporter, useEmulator, virtualTimeDeps } from '../core/helpers.js';
 
 const ctx = useEmulator();

@@ -1,10 +1,10 @@
-import { CodesphereClient } from './codesphere/client.js';
-import { signIn } from './codesphere/sign-in.js';
-import type { JobInput, JobKind } from './contract.js';
+import { CodesphereClient } from '../codesphere/client.js';
+import { signIn } from '../codesphere/sign-in.js';
+import type { JobInput, JobKind } from '../request/job-input.js';
 import type { CoreDeps } from './deps.js';
 import { withDefaults } from './deps.js';
-import type { Reporter } from './reporter.js';
-import { parseRequest, secretsOf, type DeployRequest } from './request.js';
+import type { Reporter } from '../reporter.js';
+import { parseRequest, secretsOf, type DeployRequest } from '../request/request.js';
 
 /**
  * What must remain of the budget for a workspace to be created: half the job's budget, at most

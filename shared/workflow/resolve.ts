@@ -1,7 +1,7 @@
-import type { CodesphereClient } from './codesphere/client.js';
-import type { Plan, Team } from './codesphere/schemas.js';
-import { ApiError, ConfigError } from './errors.js';
-import type { PlanRef, TeamRef } from './request.js';
+import type { CodesphereClient } from '../codesphere/client.js';
+import type { Plan, Team } from '../codesphere/schemas.js';
+import { ApiError, ConfigError } from '../errors.js';
+import type { PlanRef, TeamRef } from '../request/request.js';
 
 /** A name as Codesphere's names are compared here: Unicode NFC (precomposed `É` equals `E` + U+0301). */
 export function canonicalName(name: string): string {

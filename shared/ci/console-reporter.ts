@@ -9,8 +9,8 @@
  * Outputs and summaries are collected rather than printed: each adapter turns them into its
  * platform's feature (a GitLab dotenv report, Bitbucket pipe output variables, an MR note).
  */
-import type { Reporter } from './reporter.js';
-import { SecretSet } from './secrets.js';
+import type { Reporter } from '../reporter.js';
+import { SecretSet } from '../request/secrets.js';
 
 /** The part of a Writable this reporter needs; tests pass an in-memory sink. */
 export interface TextSink {
@@ -80,7 +80,7 @@ export class ConsoleReporter implements Reporter {
     this.now = options.now ?? Date.now;
   }
 
-  /** Each line of the secret, trimmed, and its URL-encoded form (shared/secrets.ts has the length rule). */
+  /** Each line of the secret, trimmed, and its URL-encoded form (shared/request/secrets.ts has the length rule). */
   mask(secret: string): void {
     this.secrets.add(secret);
   }

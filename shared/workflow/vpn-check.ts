@@ -1,9 +1,9 @@
-import type { CodesphereClient } from './codesphere/client.js';
+import type { CodesphereClient } from '../codesphere/client.js';
 import type { CoreDeps } from './deps.js';
-import { CodesphereDeployError } from './errors.js';
+import { CodesphereDeployError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
-import type { Reporter } from './reporter.js';
-import type { VpnCheckTarget } from './request.js';
+import type { Reporter } from '../reporter.js';
+import type { VpnCheckTarget } from '../request/request.js';
 
 /**
  * Proves the preview really reaches the private network: a probe run inside the workspace

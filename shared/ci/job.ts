@@ -9,7 +9,7 @@
  * open change requests are listed for prune, and how one change request's state is asked (the
  * core's ChangeRequests port, which settles races between a deploy or prune and a close).
  */
-import { failureForComment } from './ci-log-tail.js';
+import { failureForComment } from './log-tail.js';
 import {
   formatRunOrder,
   isPreviewNote,
@@ -21,7 +21,7 @@ import {
   type NoteStore,
   type NoteSyncDeps,
   type RunOrder,
-} from './ci-note.js';
+} from './note.js';
 import {
   CiVariableError,
   inVariableTerms,
@@ -30,18 +30,19 @@ import {
   SECRET_VARIABLES,
   type CiVariables,
   type Env,
-} from './ci-variables.js';
+} from './variables.js';
 import type { ConsoleReporter } from './console-reporter.js';
-import { DeployCancelledError } from './change-request.js';
-import type { DeployResult, JobInput, JobKind, PruneResult, TeardownResult } from './contract.js';
-import type { ChangeRequests } from './deps.js';
-import { describeError } from './describe-error.js';
-import type { Deadline } from './http-retry.js';
+import { DeployCancelledError } from '../workflow/change-request.js';
+import type { JobInput, JobKind } from '../request/job-input.js';
+import type { DeployResult, PruneResult, TeardownResult } from '../workflow/results.js';
+import type { ChangeRequests } from '../workflow/deps.js';
+import { describeError } from '../errors.js';
+import type { Deadline } from '../codesphere/retry.js';
 import { checkOutputFiles, OutputWriteError, type OutputFile } from './output-path.js';
-import type { Reporter } from './reporter.js';
-import { secretsOf } from './request.js';
+import type { Reporter } from '../reporter.js';
+import { secretsOf } from '../request/request.js';
 
-/** The ports an adapter passes to the core (a subset of shared/deps.ts CoreDeps). */
+/** The ports an adapter passes to the core (a subset of shared/workflow/deps.ts CoreDeps). */
 export interface CiCoreDeps {
   userAgent?: string;
   changeRequests?: ChangeRequests | undefined;

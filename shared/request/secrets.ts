@@ -178,3 +178,14 @@ export class SecretSet {
     return this.pattern;
   }
 }
+
+/**
+ * Replaces every secret in a text by `***`, by the masking rule of shared/request/secrets.ts (each line of
+ * a multi-line secret; short ones only as whole words; under 4 characters not at all). For text
+ * written by adapters without native masking, and for messages quoted from foreign errors.
+ */
+export function redact(text: string, secrets: Iterable<string>): string {
+  const set = new SecretSet();
+  for (const secret of secrets) set.add(secret);
+  return set.redact(text);
+}

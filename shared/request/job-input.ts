@@ -1,5 +1,3 @@
-import type { HealthCheckOutcome } from './health-check.js';
-
 /**
  * The core's public contract: what an adapter passes in and what it gets back.
  * Adapters build a `JobInput` from their platform's variables (plain strings are fine:
@@ -13,7 +11,7 @@ export type JobKind = 'deploy' | 'teardown' | 'prune';
 /**
  * Raw job input as adapters collect it. Every value may be a string as read from the
  * platform ("true", "2", ""); empty strings mean "not given". Validation, defaults and
- * coercion live in one place: shared/request.ts.
+ * coercion live in one place: shared/request/request.ts.
  */
 export interface JobInput {
   // --- credentials (apiToken preferred; else email + password via the sign-in service)
@@ -65,39 +63,4 @@ export interface JobInput {
   /** Prune previews older than this many hours, whatever their state. */
   pruneTtlHours?: string | number | undefined;
   dryRun?: string | boolean | undefined;
-}
-
-export interface Timings {
-  /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
-  [phase: string]: number;
-}
-
-export interface DeployResult {
-  workspaceId: number;
-  name: string;
-  /** https://<devDomain> */
-  url: string;
-  vpnConfig: string | null;
-  action: 'created' | 'updated';
-  /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set", "git pull main"). */
-  changes: string[];
-  vpnCheck?: { target: string; ok: boolean; output: string } | undefined;
-  /** The health check's result per replica, when one was asked for (a failed one throws instead). */
-  healthCheck?: HealthCheckOutcome | undefined;
-  timings: Timings;
-}
-
-export interface TeardownResult {
-  name: string;
-  /** Absent when there was nothing to delete. */
-  workspaceId?: number | undefined;
-  deleted: boolean;
-}
-
-export interface PruneResult {
-  dryRun: boolean;
-  /** Workspaces deleted (or, in a dry run, that would be). */
-  pruned: Array<{ workspaceId: number; name: string; reason: string }>;
-  /** Previews of this repository that stay. */
-  kept: Array<{ workspaceId: number; name: string }>;
 }

@@ -1,9 +1,9 @@
-import { errorMessage } from './describe-error.js';
+import { errorMessage } from '../../errors.js';
 import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
-import type { Plan, Team, Workspace } from './codesphere/schemas.js';
-import { DeploymentError } from './errors.js';
-import { unmanagedVariables } from './managed-env.js';
-import { retiringName, switchingName } from './naming.js';
+import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
+import { DeploymentError } from '../../errors.js';
+import { unmanagedVariables } from '../managed-env.js';
+import { retiringName, switchingName } from '../naming.js';
 import {
   DELETED_BY,
   onWorkspace,
@@ -11,10 +11,10 @@ import {
   waitUntilRunning,
   WorkspaceGoneError,
   type WaitContext,
-} from './pipeline.js';
-import type { Session } from './session.js';
-import { deleteWorkspace } from './teardown.js';
-import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
+} from '../pipeline.js';
+import type { Session } from '../session.js';
+import { deleteWorkspace } from '../teardown.js';
+import { runVpnCheck, type VpnCheckOutcome } from '../vpn-check.js';
 
 /**
  * `vpnSwitch: zero-downtime`: a VPN config change without the in-place restart. An in-place
@@ -28,7 +28,7 @@ import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
  *
  * Interruptions and concurrency. A job can be killed at any step, and several runs of one change
  * request can switch at once. Every workspace of a switch carries a name derived from the
- * preview's (`-vpn-switch`, `-vpn-retiring`, shared/naming.ts), so:
+ * preview's (`-vpn-switch`, `-vpn-retiring`, shared/workflow/naming.ts), so:
  * - the next deploy settles what an interrupted switch left before anything else
  *   (`settleInterruptedSwitch`): a retiring workspace beside the preview is deleted (killed during
  *   the drain); with no preview, the intermediate on the requested VPN config takes the name back
@@ -156,7 +156,7 @@ export async function zeroDowntimeSwitch(
     );
     next = (await updateWorkspace(client, tempRequest, team, plan, building, reporter)).workspace;
   } else {
-    // Variables set by hand on the old workspace move with the preview (shared/managed-env.ts).
+    // Variables set by hand on the old workspace move with the preview (shared/workflow/managed-env.ts).
     const carried = await onWorkspace(current.id, () => unmanagedVariables(client, current.id, request.env));
     next = (await createWorkspace(client, tempRequest, team, plan, reporter, carried)).workspace;
   }

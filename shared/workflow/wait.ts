@@ -1,5 +1,5 @@
 import type { CoreDeps } from './deps.js';
-import { BUDGET_NAME, DeadlineExceededError } from './http-retry.js';
+import { BUDGET_NAME, DeadlineExceededError } from '../codesphere/retry.js';
 
 export { DeadlineExceededError };
 

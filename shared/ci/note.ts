@@ -8,9 +8,9 @@
  *
  * Concurrent runs of one change request: see `syncNote`.
  */
-import { renderLogTail, type CommentLogTail } from './ci-log-tail.js';
-import { formatHealthCheck, formatTimings } from './ci-timings.js';
-import type { DeployResult, TeardownResult } from './contract.js';
+import { renderLogTail, type CommentLogTail } from './log-tail.js';
+import { formatHealthCheck, formatTimings } from './timings.js';
+import type { DeployResult, TeardownResult } from '../workflow/results.js';
 
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
 /** The second hidden line: which run wrote the note (`syncNote`). */

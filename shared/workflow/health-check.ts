@@ -8,11 +8,11 @@
  */
 import { z } from 'zod';
 
-import type { CodesphereClient } from './codesphere/client.js';
+import type { CodesphereClient } from '../codesphere/client.js';
 import type { CoreDeps } from './deps.js';
-import { CodesphereDeployError } from './errors.js';
+import { CodesphereDeployError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../reporter.js';
 
 export const HEALTH_INTERVAL_MS = 1_000;
 /** curl's own limit per request, below execute's 5 s. */

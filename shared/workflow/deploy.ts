@@ -1,15 +1,16 @@
-import { errorMessage } from './describe-error.js';
+import { errorMessage } from '../errors.js';
 import {
   askChangeRequestState,
   changeRequestLabel,
   DeployCancelledError,
   stateCheckCapMs,
 } from './change-request.js';
-import { createWorkspace, updateWorkspace, type Applied } from './apply.js';
-import type { Plan, Team, Workspace } from './codesphere/schemas.js';
-import type { DeployResult, JobInput, Timings } from './contract.js';
+import { createWorkspace, updateWorkspace, type Applied } from './apply/apply.js';
+import type { Plan, Team, Workspace } from '../codesphere/schemas.js';
+import type { JobInput } from '../request/job-input.js';
+import type { DeployResult, Timings } from './results.js';
 import type { CoreDeps } from './deps.js';
-import { ConfigError, DeploymentError, type LeftWorkspace } from './errors.js';
+import { ConfigError, DeploymentError, type LeftWorkspace } from '../errors.js';
 import {
   DELETED_BY,
   runStage,
@@ -18,7 +19,7 @@ import {
   onWorkspace,
   type WaitContext,
 } from './pipeline.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../reporter.js';
 import { runStageWithLogs } from './stage-logs.js';
 import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
@@ -30,7 +31,7 @@ import {
   wantsZeroDowntimeSwitch,
   zeroDowntimeSwitch,
   type SwitchOutcome,
-} from './zero-downtime.js';
+} from './apply/zero-downtime.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its

@@ -1,8 +1,9 @@
-import type { CodesphereClient } from './codesphere/client.js';
-import type { JobInput, TeardownResult } from './contract.js';
+import type { CodesphereClient } from '../codesphere/client.js';
+import type { JobInput } from '../request/job-input.js';
+import type { TeardownResult } from './results.js';
 import type { CoreDeps } from './deps.js';
-import { ApiError } from './errors.js';
-import type { Reporter } from './reporter.js';
+import { ApiError } from '../errors.js';
+import type { Reporter } from '../reporter.js';
 import { resolveTeam } from './resolve.js';
 import { openSession } from './session.js';
 import { previewNames } from './naming.js';
@@ -17,7 +18,7 @@ import { previewNames } from './naming.js';
  * vanishes, and never re-creates it. A create that lands after our last look (a slow
  * `POST /workspaces`) is the deploy's to settle: with the adapter's ChangeRequests port it asks
  * whether its change request is still open before it reports success, and deletes its workspace
- * if not (shared/deploy.ts). Without that port, prune is what removes such a late workspace.
+ * if not (shared/workflow/deploy.ts). Without that port, prune is what removes such a late workspace.
  */
 
 export const RACE_CHECKS = 3;
@@ -57,7 +58,7 @@ export async function teardown(
 /**
  * Deletes every workspace of the preview `name`, including the intermediate ones of a
  * zero-downtime switch; returns the id of the last one deleted, if any. Also used by a deploy
- * that finds its change request closed (shared/deploy.ts).
+ * that finds its change request closed (shared/workflow/deploy.ts).
  */
 export async function deleteByName(
   client: CodesphereClient,

@@ -1,7 +1,7 @@
 /**
  * The one retry policy and time budget of every HTTP client in this project: the Codesphere
  * client (shared/codesphere/http.ts, axios), the GitLab and Bitbucket API helper
- * (shared/ci-http.ts, fetch) and the GitHub Action's Octokit (through `boundedFetch`).
+ * (shared/ci/http.ts, fetch) and the GitHub Action's Octokit (through `boundedFetch`).
  *
  * The policy follows axios-retry and openai-node (see ../shared/STYLE.md): network errors, 408 and
  * 5xx are retried only for calls that are safe to repeat; 429 on any call (the server says it did
@@ -14,7 +14,7 @@
  * calls. The policy is a few pure functions; keeping them here gives all three clients the same
  * rules and lets tests check them without a server.
  */
-import { CodesphereDeployError } from './errors.js';
+import { CodesphereDeployError } from '../errors.js';
 
 /** Retry limits: attempts, backoff bounds (milliseconds). */
 export interface RetryPolicy {

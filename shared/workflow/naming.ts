@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import type { Platform } from './contract.js';
+import type { Platform } from '../request/job-input.js';
 
 /**
  * Deterministic workspace names: the only identity a preview has. Every run finds its
@@ -43,7 +43,7 @@ import type { Platform } from './contract.js';
 
 export const MAX_NAME_LENGTH = 63;
 
-/** The suffixes of a zero-downtime switch's intermediate workspaces (shared/zero-downtime.ts). */
+/** The suffixes of a zero-downtime switch's intermediate workspaces (shared/workflow/apply/zero-downtime.ts). */
 const SWITCHING_SUFFIX = '-vpn-switch';
 const RETIRING_SUFFIX = '-vpn-retiring';
 const LONGEST_INTERMEDIATE_SUFFIX = Math.max(SWITCHING_SUFFIX.length, RETIRING_SUFFIX.length);
@@ -185,7 +185,7 @@ function escapeRegExp(text: string): string {
 
 /**
  * The temporary name of the replacement workspace during a zero-downtime VPN switch
- * (shared/zero-downtime.ts); deploy and teardown recognise it as the preview's.
+ * (shared/workflow/apply/zero-downtime.ts); deploy and teardown recognise it as the preview's.
  */
 export function switchingName(name: string): string {
   return `${name}${SWITCHING_SUFFIX}`;

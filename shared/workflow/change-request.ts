@@ -2,13 +2,14 @@
  * The change request's state as the core uses it to settle races with a close: a deploy stops
  * (and removes its workspace) when its change request was closed while it ran, and prune keeps a
  * preview whose change request is open when the deletion would happen. The question goes to the
- * adapter's ChangeRequests port (shared/deps.ts); here is what the core does with the answer.
+ * adapter's ChangeRequests port (shared/workflow/deps.ts); here is what the core does with the answer.
  */
-import type { Platform, TeardownResult } from './contract.js';
+import type { Platform } from '../request/job-input.js';
+import type { TeardownResult } from './results.js';
 import type { ChangeRequestState, CoreDeps } from './deps.js';
-import { errorMessage } from './describe-error.js';
-import { CodesphereDeployError } from './errors.js';
-import type { Reporter } from './reporter.js';
+import { errorMessage } from '../errors.js';
+import { CodesphereDeployError } from '../errors.js';
+import type { Reporter } from '../reporter.js';
 
 /** How each platform writes a change request: "pull request #11", "merge request !11". */
 export function changeRequestLabel(platform: Platform, number: number): string {

@@ -10,12 +10,12 @@
  * On a failed stage the failing step's last 50 lines join the error message, and a
  * `StageLogTail` rides on the error for the change request's comment (which shows the last 15).
  */
-import type { PipelineStage } from './codesphere/client.js';
-import type { LogEntry } from './codesphere/log-stream.js';
-import type { StageReplica } from './codesphere/schemas.js';
-import { errorMessage } from './describe-error.js';
+import type { PipelineStage } from '../codesphere/client.js';
+import type { LogEntry } from '../codesphere/log-stream.js';
+import type { StageReplica } from '../codesphere/schemas.js';
+import { errorMessage } from '../errors.js';
 import { StageFailedError, runStage, type WaitContext } from './pipeline.js';
-import type { Reporter } from './reporter.js';
+import type { Reporter } from '../reporter.js';
 
 /** Lines of one step printed to the job log before the rest is left out (the tail still follows). */
 export const DEFAULT_STEP_LINE_CAP = 1_000;

@@ -10,10 +10,10 @@
  * by the job's deadline, response bodies parsed with zod, and errors that name the operation but
  * never carry a header, so a token cannot ride along into a log.
  */
-import { errorMessage } from './describe-error.js';
+import { errorMessage } from '../errors.js';
 import type { z } from 'zod';
 
-import { CodesphereDeployError } from './errors.js';
+import { CodesphereDeployError } from '../errors.js';
 import {
   attemptTimeoutMs,
   BUDGET_NAME,
@@ -22,7 +22,7 @@ import {
   seconds,
   type Deadline,
   type RetryPolicy,
-} from './http-retry.js';
+} from '../codesphere/retry.js';
 
 export interface HttpDeps {
   sleep: (ms: number) => Promise<void>;

@@ -1,9 +1,9 @@
-import type { CodesphereClient, PipelineStage } from './codesphere/client.js';
-import type { StageReplica } from './codesphere/schemas.js';
+import type { CodesphereClient, PipelineStage } from '../codesphere/client.js';
+import type { StageReplica } from '../codesphere/schemas.js';
 import type { CoreDeps } from './deps.js';
-import { ApiError, CodesphereDeployError } from './errors.js';
-import { pollUntil, type PollSchedule } from './poll.js';
-import type { Reporter } from './reporter.js';
+import { ApiError, CodesphereDeployError } from '../errors.js';
+import { pollUntil, type PollSchedule } from './wait.js';
+import type { Reporter } from '../reporter.js';
 
 /**
  * Waiting for the workspace and running its ci.yml pipeline: `prepare` must end in success on

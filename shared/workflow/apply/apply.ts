@@ -1,12 +1,12 @@
-import type { CodesphereClient, CreateWorkspaceBody, UpdateWorkspaceBody } from './codesphere/client.js';
-import type { Plan, Team, Workspace } from './codesphere/schemas.js';
-import { describeError } from './describe-error.js';
-import { ApiError, CodesphereDeployError } from './errors.js';
-import { envForCreate, syncManagedEnv } from './managed-env.js';
-import { onWorkspace } from './pipeline.js';
-import type { Reporter } from './reporter.js';
-import type { DeployRequest, EnvVar } from './request.js';
-import { rewriteVpnConfigError } from './resolve.js';
+import type { CodesphereClient, CreateWorkspaceBody, UpdateWorkspaceBody } from '../../codesphere/client.js';
+import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
+import { describeError } from '../../errors.js';
+import { ApiError, CodesphereDeployError } from '../../errors.js';
+import { envForCreate, syncManagedEnv } from '../managed-env.js';
+import { onWorkspace } from '../pipeline.js';
+import type { Reporter } from '../../reporter.js';
+import type { DeployRequest, EnvVar } from '../../request/request.js';
+import { rewriteVpnConfigError } from '../resolve.js';
 
 /**
  * Bringing the workspace to the requested configuration: create it, or change only what
@@ -57,7 +57,7 @@ export async function createWorkspace(
     ...(request.baseImage ? { baseImage: request.baseImage } : {}),
     ...(request.vpnConfig ? { vpnConfig: request.vpnConfig } : {}),
     ...(request.restricted !== undefined ? { restricted: request.restricted } : {}),
-    // The declared variables, each with its marker (shared/managed-env.ts): no extra call.
+    // The declared variables, each with its marker (shared/workflow/managed-env.ts): no extra call.
     ...(env.length > 0 ? { env } : {}),
   };
   const describe = [
@@ -159,7 +159,7 @@ export async function updateWorkspace(
     changes.push(`replicas: ${workspace.replicas} -> ${request.replicas}`);
   }
   const currentVpn = workspace.vpnConfig ?? null;
-  // The request's name is NFC (shared/request.ts); the stored one may not be, and the same name
+  // The request's name is NFC (shared/request/request.ts); the stored one may not be, and the same name
   // in another Unicode form is no switch (a switch restarts the VPN service).
   if ((currentVpn?.normalize('NFC') ?? null) !== request.vpnConfig) {
     // Never sent unchanged: a vpnConfig in the PATCH restarts the VPN service on every replica.

@@ -1,6 +1,6 @@
-import type { CodesphereClient } from './codesphere/client.js';
-import type { Reporter } from './reporter.js';
-import type { EnvVar } from './request.js';
+import type { CodesphereClient } from '../codesphere/client.js';
+import type { Reporter } from '../reporter.js';
+import type { EnvVar } from '../request/request.js';
 
 /**
  * Which workspace variables belong to the `env` input. A variable the input no longer declares

@@ -1,11 +1,11 @@
 import { z } from 'zod';
 
-import type { JobInput, JobKind, Platform } from './contract.js';
+import type { JobInput, JobKind, Platform } from './job-input.js';
 import { parseDotenv, type EnvVar } from './dotenv.js';
-import { ConfigError, type FieldIssue } from './errors.js';
-import { reservedEnvNameProblem } from './managed-env.js';
-import { healthCheckField, type HealthCheckTarget } from './health-check.js';
-import { workspaceName } from './naming.js';
+import { ConfigError, type FieldIssue } from '../errors.js';
+import { reservedEnvNameProblem } from '../workflow/managed-env.js';
+import { healthCheckField, type HealthCheckTarget } from '../workflow/health-check.js';
+import { workspaceName } from '../workflow/naming.js';
 import { isSecretName, SecretSet } from './secrets.js';
 import { BOOLEAN_WORDS, CONTROL_CHARACTERS, isBlank, parseBoolean, parseId, quoteGiven } from './values.js';
 
@@ -60,7 +60,7 @@ export interface DeployRequest {
   branch: string | undefined;
   commit: string | undefined;
   changeNumber: number | undefined;
-  /** The deterministic workspace name (shared/naming.ts); empty for prune, which matches a pattern. */
+  /** The deterministic workspace name (shared/workflow/naming.ts); empty for prune, which matches a pattern. */
   workspaceName: string;
   openChangeNumbers: number[] | undefined;
   pruneTtlHours: number | undefined;
@@ -243,7 +243,7 @@ const credentialsField = z
   });
 
 /**
- * Dotenv text in Docker Compose's `.env` syntax (shared/dotenv.ts). Problems name lines, never
+ * Dotenv text in Docker Compose's `.env` syntax (shared/request/dotenv.ts). Problems name lines, never
  * their text: any line may hold a secret.
  */
 const envField = z.unknown().transform((v, ctx): EnvVar[] => {
@@ -403,7 +403,7 @@ function requestSchema(kind: JobKind) {
         plan: nameOrId('plan', DEFAULT_PLAN),
         onDemand: booleanField(false),
         vpnConfig: optionalName('the name of a VPN config of the team'),
-        // The integration's own bookkeeping variables may not be declared (shared/managed-env.ts).
+        // The integration's own bookkeeping variables may not be declared (shared/workflow/managed-env.ts).
         env: envField.superRefine((vars, ctx) => {
           const problem = reservedEnvNameProblem(vars);
           if (problem !== undefined) fail(ctx, problem);
@@ -530,7 +530,7 @@ function toFieldIssues(error: z.ZodError): FieldIssue[] {
 
 /**
  * Values an adapter should mask even before calling the core (the core masks them too): the
- * credentials, the values of secret-named env variables (shared/secrets.ts), and every env line
+ * credentials, the values of secret-named env variables (shared/request/secrets.ts), and every env line
  * that cannot be read as NAME=value (it may continue a secret pasted without quotes), without
  * validating anything.
  */

@@ -1,0 +1,40 @@
+/**
+ * What the core's entry points return (shared/index.ts): plain data an adapter turns into its
+ * platform's outputs, notes and summaries.
+ */
+import type { HealthCheckOutcome } from './health-check.js';
+
+export interface Timings {
+  /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
+  [phase: string]: number;
+}
+
+export interface DeployResult {
+  workspaceId: number;
+  name: string;
+  /** https://<devDomain> */
+  url: string;
+  vpnConfig: string | null;
+  action: 'created' | 'updated';
+  /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set", "git pull main"). */
+  changes: string[];
+  vpnCheck?: { target: string; ok: boolean; output: string } | undefined;
+  /** The health check's result per replica, when one was asked for (a failed one throws instead). */
+  healthCheck?: HealthCheckOutcome | undefined;
+  timings: Timings;
+}
+
+export interface TeardownResult {
+  name: string;
+  /** Absent when there was nothing to delete. */
+  workspaceId?: number | undefined;
+  deleted: boolean;
+}
+
+export interface PruneResult {
+  dryRun: boolean;
+  /** Workspaces deleted (or, in a dry run, that would be). */
+  pruned: Array<{ workspaceId: number; name: string; reason: string }>;
+  /** Previews of this repository that stay. */
+  kept: Array<{ workspaceId: number; name: string }>;
+}
