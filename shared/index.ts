@@ -14,7 +14,7 @@
  *                apply/ (create, update, zero-downtime switch), VPN check, health check
  *   codesphere/  the Public API client: HTTP, retry, schemas, sign-in, log stream
  *   request/     the job input: schema, fields, dotenv, secrets, values
- *   errors.ts, reporter.ts: the error tree and the Reporter port, used by every layer
+ *   errors.ts, reporter.ts, clock.ts: the error tree and the Reporter and Clock ports, used by every layer
  *   gateway/     the gateway helper and its CLI (apart: shares nothing with the workflow)
  *
  * Everything thrown is a CodesphereDeployError whose message is complete and secret-free (or,
@@ -29,6 +29,8 @@ export type { ChangeRequests, ChangeRequestState, CoreDeps } from './workflow/de
 export { DeployCancelledError } from './workflow/change-request.js';
 export { defaultDeps, CORE_VERSION } from './workflow/deps.js';
 export type { Reporter } from './reporter.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
 export { redact } from './request/secrets.js';
 export type { JobInput, JobKind, Platform } from './request/job-input.js';
 export type { DeployResult, PruneResult, TeardownResult, Timings } from './workflow/results.js';

@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import type { z } from 'zod';
 
+import type { Clock } from '../clock.js';
 import { ApiError } from '../errors.js';
 import {
   attemptTimeoutMs,
@@ -53,7 +54,8 @@ export interface HttpClientOptions {
    * Absent: only the per-request timeout and the retry limits bound a call.
    */
   deadline?: Deadline | undefined;
-  sleep(ms: number): Promise<void>;
+  /** Retry waits sleep on it; HTTP-date Retry-After values are read against its `now`. */
+  clock: Clock;
   /** Retries and redirects are logged here (never with headers or bodies). */
   debug?(message: string): void;
   retry?: Partial<RetryPolicy>;
@@ -123,6 +125,7 @@ export class HttpClient {
         policy: this.retry,
         deadline: this.options.deadline,
         random: this.options.random,
+        wallNow: this.options.clock.now(),
       });
       if (!decision.retry) {
         if (decision.reason === 'budget') throw this.outOfBudget(op, result, decision.wantedMs);
@@ -131,7 +134,7 @@ export class HttpClient {
       this.options.debug?.(
         `${op.name}: ${describeAttempt(result)}; retrying in ${decision.delayMs} ms (retry ${attempt + 1} of ${this.retry.maxRetries})`,
       );
-      await this.options.sleep(decision.delayMs);
+      await this.options.clock.sleep(decision.delayMs);
     }
   }
 

@@ -92,7 +92,7 @@ export async function deploy(
     // After the last look and before anything reports the preview ready: a close that landed
     // while we worked (its teardown may have found nothing yet) is settled here.
     await stopIfClosed(session, team, 'end');
-    timings.total = session.deps.now() - session.startedAt;
+    timings.total = session.deps.clock.now() - session.startedAt;
     const url = final.devDomain ? `https://${final.devDomain}` : '';
     reporter.info(
       `Preview ${applied.action}: ${url || `workspace ${final.id}`} (${Math.round(timings.total / 100) / 10} s).`,
@@ -149,7 +149,7 @@ async function stopIfClosed(
       );
     return;
   }
-  const cap = stateCheckCapMs(session.deadline, deps.now());
+  const cap = stateCheckCapMs(session.deadline, deps.clock.now());
   const state = await askChangeRequestState(deps, reporter, label, number, cap);
   if (state !== 'closed') return;
   const name = request.workspaceName;
@@ -379,11 +379,11 @@ interface Stopwatch {
 function stopwatch(session: Session, timings: Timings): Stopwatch {
   return {
     async phase(name, fn) {
-      const start = session.deps.now();
+      const start = session.deps.clock.now();
       try {
         return await fn();
       } finally {
-        timings[name] = session.deps.now() - start;
+        timings[name] = session.deps.clock.now() - start;
       }
     },
   };

@@ -1,11 +1,14 @@
+import { systemClock, type Clock } from '../clock.js';
+
 /**
  * The core's ports besides the Reporter: time, identity and the change request's state on its
- * platform. Injected so unit tests neither wait nor depend on the wall clock (`sleep` can resolve
- * at once while `now` advances), and so the core never talks to a CI platform itself.
+ * platform. Injected so unit tests neither wait nor depend on the wall clock (a virtual Clock's
+ * `sleep` resolves at once while its `now` advances), and so the core never talks to a CI
+ * platform itself.
  */
 export interface CoreDeps {
-  sleep(ms: number): Promise<void>;
-  now(): number;
+  /** Every wait and deadline of the job (shared/clock.ts); systemClock by default. */
+  clock: Clock;
   /** Sent as User-Agent on every request, e.g. "codesphere-deploy-github/0.1.0". */
   userAgent: string;
   /**
@@ -49,8 +52,7 @@ export interface ChangeRequests {
 export const CORE_VERSION = '0.1.0';
 
 export const defaultDeps: CoreDeps = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  now: () => Date.now(),
+  clock: systemClock,
   userAgent: `codesphere-deploy/${CORE_VERSION}`,
 };
 

@@ -13,7 +13,7 @@ import type { Reporter } from '../reporter.js';
 export interface WaitContext {
   client: CodesphereClient;
   reporter: Reporter;
-  deps: Pick<CoreDeps, 'sleep' | 'now'>;
+  deps: Pick<CoreDeps, 'clock'>;
   deadline: number;
   schedule?: PollSchedule | undefined;
 }
@@ -61,7 +61,7 @@ export async function waitUntilRunning(ctx: WaitContext, workspaceId: number): P
   const what = `workspace ${workspaceId} to start`;
   await pollUntil({
     what,
-    deps: ctx.deps,
+    clock: ctx.deps.clock,
     deadline: ctx.deadline,
     schedule: ctx.schedule,
     onPending: progress(ctx.reporter, what),
@@ -102,7 +102,7 @@ export async function runStage(
   const what = `pipeline stage "${stage}" of workspace ${workspaceId}`;
   await pollUntil({
     what,
-    deps: ctx.deps,
+    clock: ctx.deps.clock,
     deadline: ctx.deadline,
     schedule: ctx.schedule,
     onPending: progress(ctx.reporter, what),

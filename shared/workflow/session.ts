@@ -24,7 +24,7 @@ export interface Session {
   reporter: Reporter;
   deps: CoreDeps;
   startedAt: number;
-  /** deps.now() value after which waits give up (timeoutSeconds). */
+  /** deps.clock.now() value after which waits give up (timeoutSeconds). */
   deadline: number;
 }
 
@@ -35,7 +35,7 @@ export async function openSession(
   partialDeps: Partial<CoreDeps> | undefined,
 ): Promise<Session> {
   const deps = withDefaults(partialDeps);
-  const startedAt = deps.now();
+  const startedAt = deps.clock.now();
   // Mask first, before validation can fail and long before the first request: even a rejected
   // input's token must never be printed.
   const masked = new Set<string>();
@@ -54,9 +54,9 @@ export async function openSession(
   const deadline = startedAt + request.timeoutMs;
   const http = {
     apiUrl: request.apiUrl,
-    deadline: { at: deadline, now: () => deps.now() },
+    deadline: { at: deadline, now: () => deps.clock.now() },
     userAgent: deps.userAgent,
-    sleep: (ms: number) => deps.sleep(ms),
+    clock: deps.clock,
     debug: (message: string) => reporter.debug(message),
     secrets: [...masked],
   };

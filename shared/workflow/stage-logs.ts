@@ -221,7 +221,7 @@ export async function runStageWithLogs(
   const drain =
     goal === 'running' && failure === undefined
       ? 0
-      : Math.max(0, Math.min(DRAIN_MS, ctx.deadline - ctx.deps.now()));
+      : Math.max(0, Math.min(DRAIN_MS, ctx.deadline - ctx.deps.clock.now()));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([follower, new Promise<void>((resolve) => (timer = setTimeout(resolve, drain)))]);
   clearTimeout(timer);

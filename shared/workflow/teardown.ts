@@ -38,7 +38,7 @@ export async function teardown(
     if (deletedId === undefined)
       reporter.info(`No workspace named "${name}" in team "${team.name}": nothing to delete.`);
     for (let check = 0; check < RACE_CHECKS; check++) {
-      await session.deps.sleep(RACE_CHECK_INTERVAL_MS);
+      await session.deps.clock.sleep(RACE_CHECK_INTERVAL_MS);
       const late = await deleteByName(client, team.id, name, reporter);
       if (late !== undefined) {
         reporter.info(

@@ -38,7 +38,7 @@ export async function runVpnCheck(
   options: {
     client: CodesphereClient;
     reporter: Reporter;
-    deps: Pick<CoreDeps, 'sleep' | 'now'>;
+    deps: Pick<CoreDeps, 'clock'>;
     deadline: number;
     workspaceId: number;
     replicas: number;
@@ -48,7 +48,7 @@ export async function runVpnCheck(
 ): Promise<VpnCheckOutcome> {
   const { client, reporter, deps, workspaceId } = options;
   const command = probeCommand(target);
-  const windowEnd = Math.min(deps.now() + PROBE_WINDOW_MS, options.deadline);
+  const windowEnd = Math.min(deps.clock.now() + PROBE_WINDOW_MS, options.deadline);
   reporter.info(
     `Probing ${target.label} from inside the workspace (${command}) on ${options.replicas} replica(s).`,
   );
@@ -63,7 +63,7 @@ export async function runVpnCheck(
         reporter.info(`Replica ${replica}: ${target.label} is reachable.`);
         break;
       }
-      if (deps.now() + PROBE_INTERVAL_MS > windowEnd) {
+      if (deps.clock.now() + PROBE_INTERVAL_MS > windowEnd) {
         const via = options.vpnConfig
           ? `VPN config "${options.vpnConfig}"`
           : 'no VPN config (vpnConfig is empty)';
@@ -74,7 +74,7 @@ export async function runVpnCheck(
         );
       }
       reporter.debug(`Replica ${replica}: ${target.label} not reachable yet (${result.error}); retrying.`);
-      await deps.sleep(PROBE_INTERVAL_MS);
+      await deps.clock.sleep(PROBE_INTERVAL_MS);
     }
   }
   return { target: target.label, ok: true, output: outputs.join('\n') };

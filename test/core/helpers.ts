@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 
 import type { JobInput } from '../../shared/request/job-input.js';
+import type { Clock } from '../../shared/clock.js';
 import type { CoreDeps } from '../../shared/workflow/deps.js';
 import type { Reporter } from '../../shared/reporter.js';
 import { specMissingNotice } from '../contract/openapi.js';
@@ -83,9 +84,12 @@ export const FAST_TIMING = {
 /** Real time, but waits are cut to `maxMs`: polling and backoff stay real without slowing tests. */
 export function quickDeps(maxMs = 20, sleeps: number[] = []): Partial<CoreDeps> {
   return {
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+    clock: {
+      now: () => Date.now(),
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+      },
     },
     userAgent: 'codesphere-deploy-tests',
   };
@@ -143,16 +147,18 @@ export function apiCalls(em: RunningEmulator): Array<{ method: string; path: str
  * wait is cut to `maxMs`. Deadlines and probe windows pass quickly; the emulator's own clock
  * (provisioning, stages, tunnels) still decides when things are ready.
  */
-export function virtualTimeDeps(maxMs = 20): Partial<CoreDeps> & { sleeps: number[] } {
+export function virtualTimeDeps(maxMs = 20): Partial<CoreDeps> & { sleeps: number[]; clock: Clock } {
   let ahead = 0;
   const sleeps: number[] = [];
   return {
     sleeps,
-    now: () => Date.now() + ahead,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      ahead += Math.max(0, ms - maxMs);
-      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+    clock: {
+      now: () => Date.now() + ahead,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        ahead += Math.max(0, ms - maxMs);
+        return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+      },
     },
     userAgent: 'codesphere-deploy-tests',
   };

@@ -48,9 +48,12 @@ function client(url: string, sleeps: number[] = [], random = 0.5): HttpClient {
   const c = new HttpClient({
     baseUrl: `${url}/api`,
     userAgent: 'ua-test/1',
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return Promise.resolve();
+    clock: {
+      now: () => Date.now(),
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
     },
     random: () => random,
   });

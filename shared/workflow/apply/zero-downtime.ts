@@ -214,7 +214,7 @@ export async function zeroDowntimeSwitch(
 
   reporter.info(`Workspace ${next.id} is now "${name}" (VPN config ${to}); workspace ${current.id} retires.`);
   // The old workspace serves until here: clients that resolved it just before the handover finish first.
-  await deps.sleep(HANDOVER_DRAIN_MS);
+  await deps.clock.sleep(HANDOVER_DRAIN_MS);
   try {
     if (await deleteWorkspace(client, current.id))
       reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
