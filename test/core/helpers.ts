@@ -16,7 +16,7 @@ export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo-password';
 
 export interface RecordedEvent {
-  kind: 'info' | 'warning' | 'error' | 'debug' | 'group' | 'mask' | 'output' | 'summary';
+  kind: 'info' | 'warning' | 'debug' | 'group' | 'mask';
   text: string;
 }
 
@@ -28,9 +28,6 @@ export class RecordingReporter implements Reporter {
   }
   warning(message: string): void {
     this.events.push({ kind: 'warning', text: message });
-  }
-  error(message: string): void {
-    this.events.push({ kind: 'error', text: message });
   }
   debug(message: string): void {
     this.events.push({ kind: 'debug', text: message });
@@ -50,12 +47,6 @@ export class RecordingReporter implements Reporter {
   }
   mask(secret: string): void {
     this.events.push({ kind: 'mask', text: secret });
-  }
-  output(name: string, value: string): void {
-    this.events.push({ kind: 'output', text: `${name}=${value}` });
-  }
-  summary(markdown: string): void {
-    this.events.push({ kind: 'summary', text: markdown });
   }
   /** Everything shown to a user (masks excluded: they are the secrets themselves). */
   shown(): string {
