@@ -26,7 +26,6 @@ export { teardown } from './workflow/teardown.js';
 export { prune } from './workflow/prune.js';
 
 export type { ChangeRequests, ChangeRequestState, CoreDeps } from './workflow/deps.js';
-export { DeployCancelledError } from './workflow/change-request.js';
 export { defaultDeps, CORE_VERSION } from './workflow/deps.js';
 export type { Reporter } from './reporter.js';
 export { systemClock } from './clock.js';
@@ -35,8 +34,24 @@ export { redact } from './request/secrets.js';
 export type { JobInput, JobKind, Platform } from './request/job-input.js';
 export type { DeployResult, PruneResult, TeardownResult, Timings } from './workflow/results.js';
 
-export { ApiError, CodesphereDeployError, ConfigError, DeploymentError } from './errors.js';
-export type { ApiErrorDetails, FieldIssue, LeftWorkspace } from './errors.js';
+export {
+  ApiError,
+  CiVariableError,
+  CodesphereDeployError,
+  ConfigError,
+  DeadlineExceededError,
+  DeployCancelledError,
+  DeploymentError,
+  HealthCheckFailedError,
+  OutputWriteError,
+  PlatformApiError,
+  RedirectRefusedError,
+  StageFailedError,
+  StageFailedWithLogError,
+  VpnCheckFailedError,
+  WorkspaceGoneError,
+} from './errors.js';
+export type { ApiErrorDetails, FieldIssue, LeftWorkspace, RedirectRefusal } from './errors.js';
 export { describeError, errorMessage } from './errors.js';
 export { BOOLEAN_WORDS, isBlank, parseBoolean, quoteGiven } from './request/values.js';
 export { MIN_SUBSTRING_LENGTH, SecretSet } from './request/secrets.js';

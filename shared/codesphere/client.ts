@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-import { BUDGET_NAME, DeadlineExceededError, remainingMs, seconds } from './retry.js';
+import { DeadlineExceededError } from '../errors.js';
+import { BUDGET_NAME, remainingMs, seconds } from './retry.js';
 import { HttpClient, type HttpClientOptions, type Operation } from './http.js';
 import { followLogStream, type LogEventHandlers, type StreamEnd } from './log-stream.js';
 import {

@@ -10,7 +10,7 @@ import { z } from 'zod';
 
 import type { CodesphereClient } from '../codesphere/client.js';
 import type { CoreDeps } from './deps.js';
-import { CodesphereDeployError } from '../errors.js';
+import { HealthCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 
@@ -45,16 +45,6 @@ export interface HealthCheckOutcome {
   replicas: ReplicaHealth[];
   /** Milliseconds until every replica passed (or until the check gave up). */
   elapsedMs: number;
-}
-
-export class HealthCheckFailedError extends CodesphereDeployError {
-  override readonly name = 'HealthCheckFailedError';
-  constructor(
-    message: string,
-    readonly outcome: HealthCheckOutcome,
-  ) {
-    super(message);
-  }
 }
 
 const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/%?=&+:@!,;]*$/;

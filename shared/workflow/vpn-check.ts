@@ -1,6 +1,6 @@
 import type { CodesphereClient } from '../codesphere/client.js';
 import type { CoreDeps } from './deps.js';
-import { CodesphereDeployError } from '../errors.js';
+import { VpnCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 import type { VpnCheckTarget } from '../request/request.js';
@@ -17,10 +17,6 @@ import type { VpnCheckTarget } from '../request/request.js';
 
 export const PROBE_WINDOW_MS = 15_000;
 const PROBE_INTERVAL_MS = 500;
-
-export class VpnCheckFailedError extends CodesphereDeployError {
-  override readonly name = 'VpnCheckFailedError';
-}
 
 export function probeCommand(target: VpnCheckTarget): string {
   return target.port === undefined
