@@ -12,7 +12,8 @@
  *                platform HTTP, the change-request note (its own door: ci/index.ts)
  *   workflow/    deploy, teardown, prune and their steps: session, resolve, naming, wait,
  *                apply/ (create, update, zero-downtime switch), VPN check, health check
- *   codesphere/  the Public API client: HTTP, retry, schemas, sign-in, log stream
+ *   codesphere/  the Public API: its port (api.ts, CodesphereApi) and the HTTP client that
+ *                implements it: HTTP, retry, schemas, sign-in, log stream
  *   request/     the job input: schema, fields, dotenv, secrets, values
  *   errors.ts, reporter.ts, clock.ts: the error tree and the Reporter and Clock ports, used by every layer
  *   gateway/     the gateway helper and its CLI (apart: shares nothing with the workflow)
@@ -26,6 +27,7 @@ export { teardown } from './workflow/teardown.js';
 export { prune } from './workflow/prune.js';
 
 export type { ChangeRequests, ChangeRequestState, CoreDeps } from './workflow/deps.js';
+export type { CodesphereApi, CodesphereApiFactory, CodesphereConnection } from './codesphere/api.js';
 export { defaultDeps, CORE_VERSION } from './workflow/deps.js';
 export type { Reporter } from './reporter.js';
 export { systemClock } from './clock.js';

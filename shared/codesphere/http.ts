@@ -37,7 +37,7 @@ export interface Operation<T> {
   sensitiveResponse?: boolean;
   /**
    * This operation's per-request timeout (ms) when shorter than the client's: a create leaves
-   * time to check, by name, whether a create that got no answer happened (apply.ts).
+   * time to check, by name, whether a create that got no answer happened (workflow/apply/).
    */
   timeoutMs?: number;
 }

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
+import type { CodesphereApiFactory } from '../codesphere/api.js';
 
 /**
  * The core's ports besides the Reporter: time, identity and the change request's state on its
@@ -9,6 +10,11 @@ import { systemClock, type Clock } from '../clock.js';
 export interface CoreDeps {
   /** Every wait and deadline of the job (shared/clock.ts); systemClock by default. */
   clock: Clock;
+  /**
+   * Builds the job's Codesphere API from its connection (URL, token, clock, deadline): the HTTP
+   * client by default (codesphere/client.ts connectCodesphere); tests pass an in-memory fake.
+   */
+  codesphere?: CodesphereApiFactory | undefined;
   /** Sent as User-Agent on every request, e.g. "codesphere-deploy-github/0.1.0". */
   userAgent: string;
   /**

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { CoreDeps } from './deps.js';
 import { HealthCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
@@ -99,7 +99,7 @@ function judge(replica: number, output: string, error: string): ReplicaHealth {
  */
 export async function runHealthCheck(
   options: {
-    client: CodesphereClient;
+    client: CodesphereApi;
     reporter: Reporter;
     deps: Pick<CoreDeps, 'clock'>;
     deadline: number;

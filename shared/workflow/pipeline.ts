@@ -1,4 +1,4 @@
-import type { CodesphereClient, PipelineStage } from '../codesphere/client.js';
+import type { CodesphereApi, PipelineStage } from '../codesphere/api.js';
 import type { StageReplica } from '../codesphere/schemas.js';
 import type { CoreDeps } from './deps.js';
 import { ApiError, StageFailedError, WorkspaceGoneError } from '../errors.js';
@@ -11,7 +11,7 @@ import type { Reporter } from '../reporter.js';
  */
 
 export interface WaitContext {
-  client: CodesphereClient;
+  client: CodesphereApi;
   reporter: Reporter;
   deps: Pick<CoreDeps, 'clock'>;
   deadline: number;

@@ -10,7 +10,7 @@
  * On a failed stage the failing step's last 50 lines join the error message, and a
  * `StageLogTail` rides on the error for the change request's comment (which shows the last 15).
  */
-import type { PipelineStage } from '../codesphere/client.js';
+import type { PipelineStage } from '../codesphere/api.js';
 import type { LogEntry } from '../codesphere/log-stream.js';
 import type { StageReplica } from '../codesphere/schemas.js';
 import { errorMessage, StageFailedError, StageFailedWithLogError } from '../errors.js';

@@ -1,4 +1,4 @@
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { CoreDeps } from './deps.js';
 import { VpnCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
@@ -32,7 +32,7 @@ export interface VpnCheckOutcome {
 
 export async function runVpnCheck(
   options: {
-    client: CodesphereClient;
+    client: CodesphereApi;
     reporter: Reporter;
     deps: Pick<CoreDeps, 'clock'>;
     deadline: number;
