@@ -51,7 +51,7 @@ export async function openSession(
   request.secrets.forEach(mask);
 
   // One deadline for everything the job does: polls (pipeline.ts), and every request and retry
-  // wait of the HTTP layer (http-retry.ts).
+  // wait of the HTTP layer (codesphere/retry.ts).
   const deadline = startedAt + request.timeoutMs;
   const http = {
     apiUrl: request.apiUrl,
