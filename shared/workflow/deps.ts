@@ -3,6 +3,8 @@
  * platform. Injected so unit tests neither wait nor depend on the wall clock (`sleep` can resolve
  * at once while `now` advances), and so the core never talks to a CI platform itself.
  */
+import { VERSION } from '../version.js';
+
 export interface CoreDeps {
   sleep(ms: number): Promise<void>;
   now(): number;
@@ -46,7 +48,8 @@ export interface ChangeRequests {
   branchExists?(branch: string): Promise<boolean>;
 }
 
-export const CORE_VERSION = '0.1.0';
+/** The core's version (package.json's, see ../version.ts). */
+export const CORE_VERSION = VERSION;
 
 export const defaultDeps: CoreDeps = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
