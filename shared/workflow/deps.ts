@@ -7,6 +7,8 @@ import type { CodesphereApiFactory } from '../codesphere/api.js';
  * `sleep` resolves at once while its `now` advances), and so the core never talks to a CI
  * platform itself.
  */
+import { VERSION } from '../version.js';
+
 export interface CoreDeps {
   /** Every wait and deadline of the job (shared/clock.ts); systemClock by default. */
   clock: Clock;
@@ -55,7 +57,8 @@ export interface ChangeRequests {
   branchExists?(branch: string): Promise<boolean>;
 }
 
-export const CORE_VERSION = '0.1.0';
+/** The core's version (package.json's, see ../version.ts). */
+export const CORE_VERSION = VERSION;
 
 export const defaultDeps: CoreDeps = {
   clock: systemClock,
