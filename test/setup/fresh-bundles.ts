@@ -171,3 +171,26 @@ export default async function freshBundles(): Promise<void> {
     console.log(`fresh-bundles: ${adapter} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 }
+
+/**
+ * `tsx test/setup/fresh-bundles.ts --stamp`, run by `npm run build` right after it built every
+ * bundle from the sources in the work tree: records their stamps, so the next test run does not
+ * build them again (CI builds once, checks dist against the commit, then tests).
+ */
+function stampAll(): void {
+  const stamps = readStamps();
+  for (const adapter of ADAPTERS) {
+    const dist = distHash(adapter);
+    if (dist) stamps[adapter] = { inputs: inputsHash(adapter), dist };
+  }
+  mkdirSync(path.dirname(stampFile), { recursive: true });
+  writeFileSync(stampFile, `${JSON.stringify(stamps, null, 2)}\n`);
+}
+
+if (
+  process.argv.includes('--stamp') &&
+  process.argv[1] &&
+  fileURLToPath(import.meta.url) === path.resolve(process.argv[1])
+) {
+  stampAll();
+}
