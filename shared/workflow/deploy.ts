@@ -5,7 +5,9 @@ import {
   DeployCancelledError,
   stateCheckCapMs,
 } from './change-request.js';
-import { createWorkspace, updateWorkspace, type Applied } from './apply/apply.js';
+import { createWorkspace } from './apply/create.js';
+import { changesOf, planApply, type Applied, type ApplyTarget } from './apply/plan.js';
+import { updateWorkspace } from './apply/update.js';
 import type { Plan, Team, Workspace } from '../codesphere/schemas.js';
 import type { JobInput } from '../request/job-input.js';
 import type { DeployResult, Timings } from './results.js';
@@ -25,13 +27,8 @@ import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { deleteByName } from './teardown.js';
-import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
-import {
-  settleInterruptedSwitch,
-  wantsZeroDowntimeSwitch,
-  zeroDowntimeSwitch,
-  type SwitchOutcome,
-} from './apply/zero-downtime.js';
+import { runVpnCheck, VPN_CHECK_NOT_ASKED, type VpnCheckOutcome } from './vpn-check.js';
+import { settleInterruptedSwitch, zeroDowntimeSwitch } from './apply/zero-downtime.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
@@ -63,30 +60,36 @@ export async function deploy(
   );
   await stopIfClosed(session, team, 'start');
 
-  let switched: SwitchOutcome | undefined;
   const applied = await clock.phase('apply', () =>
-    reporter.group(`Create or update workspace "${request.workspaceName}"`, async () => {
+    reporter.group(`Create or update workspace "${request.workspaceName}"`, async (): Promise<Applied> => {
       // First what an interrupted zero-downtime switch left: adopted or removed, never a third workspace.
       const existing = await settleInterruptedSwitch(session, team, await client.listWorkspaces(team.id));
-      if (!existing) return createWorkspace(client, request, team, plan, reporter);
-      if (wantsZeroDowntimeSwitch(session, existing)) {
-        switched = await zeroDowntimeSwitch(session, team, plan, existing);
-        return switched.applied;
-      }
-      try {
-        return await updateWorkspace(client, request, team, plan, existing, reporter);
-      } catch (err: unknown) {
-        if (err instanceof ConfigError) throw err; // nothing was changed: an input error, not a half deploy
-        throw leftBehind(err, { workspaceId: existing.id, name: existing.name, teamName: team.name });
+      const target: ApplyTarget = { name: request.workspaceName, team, plan };
+      const step = planApply(request, existing);
+      switch (step.kind) {
+        case 'create':
+          return createWorkspace(client, request, target, reporter);
+        case 'switch':
+          return zeroDowntimeSwitch(session, team, plan, step.existing);
+        case 'update':
+          try {
+            return await updateWorkspace(client, request, target, step.existing, reporter);
+          } catch (err: unknown) {
+            if (err instanceof ConfigError) throw err; // nothing was changed: an input error, not a half deploy
+            const { id, name } = step.existing;
+            throw leftBehind(err, { workspaceId: id, name, teamName: team.name });
+          }
       }
     }),
   );
 
   const workspace = applied.workspace;
+  const action = applied.kind === 'created' ? 'created' : 'updated';
   const left: LeftWorkspace = { workspaceId: workspace.id, name: workspace.name, teamName: team.name };
   try {
     // A zero-downtime switch already brought the new workspace up and checked it.
-    const vpnCheck = switched ? switched.vpnCheck : await finishDeployment(session, applied, clock);
+    const vpnCheck =
+      applied.kind === 'switched' ? applied.vpnCheck : await finishDeployment(session, applied, clock);
     const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
     const final = await reporter.group('Confirm the workspace', () => confirm(session, team, workspace));
     // After the last look and before anything reports the preview ready: a close that landed
@@ -95,16 +98,16 @@ export async function deploy(
     timings.total = session.deps.now() - session.startedAt;
     const url = final.devDomain ? `https://${final.devDomain}` : '';
     reporter.info(
-      `Preview ${applied.action}: ${url || `workspace ${final.id}`} (${Math.round(timings.total / 100) / 10} s).`,
+      `Preview ${action}: ${url || `workspace ${final.id}`} (${Math.round(timings.total / 100) / 10} s).`,
     );
     return {
       workspaceId: final.id,
       name: final.name,
       url,
       vpnConfig: request.vpnConfig,
-      action: applied.action,
-      changes: applied.changes,
-      ...(vpnCheck ? { vpnCheck } : {}),
+      action,
+      changes: changesOf(applied),
+      vpnCheck,
       ...(healthCheck ? { healthCheck } : {}),
       timings,
     };
@@ -235,11 +238,16 @@ async function resolveTeamAndPlan(session: Session): Promise<{ team: Team; plan:
   return { team: team.value, plan: plan.value };
 }
 
+/**
+ * Brings a created or updated workspace up: waits until it runs; after an update pulls the branch
+ * (skipped when nothing changed and the commit already runs); runs prepare, then run; then the
+ * VPN check.
+ */
 async function finishDeployment(
   session: Session,
-  applied: Applied,
+  applied: Exclude<Applied, { kind: 'switched' }>,
   clock: Stopwatch,
-): Promise<VpnCheckOutcome | undefined> {
+): Promise<VpnCheckOutcome> {
   const { client, request, reporter, deps, deadline } = session;
   const id = applied.workspace.id;
   const ctx: WaitContext = { client, reporter, deps, deadline };
@@ -251,11 +259,11 @@ async function finishDeployment(
     }),
   );
 
-  if (applied.action === 'updated') {
+  if (applied.kind !== 'created') {
     const upToDate = await clock.phase('pull', () =>
       reporter.group(`Update the code (${request.branch ?? 'default branch'})`, async () => {
         if (
-          applied.changes.length === 0 &&
+          applied.kind === 'unchanged' &&
           request.commit &&
           (await alreadyDeployed(ctx, id, request.commit))
         ) {
@@ -269,7 +277,7 @@ async function finishDeployment(
         return false;
       }),
     );
-    if (upToDate) return vpnCheckPhase(session, applied, clock);
+    if (upToDate) return vpnCheckPhase(session, id, clock);
   }
 
   // No outer group: each prepare step's log is its own group (GitHub groups do not nest).
@@ -284,7 +292,7 @@ async function finishDeployment(
       reporter.info('run is running on every replica.');
     }),
   );
-  return vpnCheckPhase(session, applied, clock);
+  return vpnCheckPhase(session, id, clock);
 }
 
 async function alreadyDeployed(ctx: WaitContext, id: number, commit: string): Promise<boolean> {
@@ -296,12 +304,12 @@ async function alreadyDeployed(ctx: WaitContext, id: number, commit: string): Pr
 
 async function vpnCheckPhase(
   session: Session,
-  applied: Applied,
+  workspaceId: number,
   clock: Stopwatch,
-): Promise<VpnCheckOutcome | undefined> {
+): Promise<VpnCheckOutcome> {
   const { request, reporter, client, deps, deadline } = session;
   const target = request.vpnCheck;
-  if (!target) return undefined;
+  if (!target) return VPN_CHECK_NOT_ASKED;
   return clock.phase('vpnCheck', () =>
     reporter.group(`VPN check: ${target.label}`, () =>
       runVpnCheck(
@@ -310,7 +318,7 @@ async function vpnCheckPhase(
           reporter,
           deps,
           deadline,
-          workspaceId: applied.workspace.id,
+          workspaceId,
           replicas: request.replicas,
           vpnConfig: request.vpnConfig,
         },

@@ -28,12 +28,27 @@ export function probeCommand(target: VpnCheckTarget): string {
     : `nc -z -w 3 ${target.host} ${target.port}`;
 }
 
-export interface VpnCheckOutcome {
-  target: string;
-  ok: boolean;
-  output: string;
-}
+/**
+ * What became of the VPN check, as the deploy's result reports it. A failed check is no outcome:
+ * it fails the deploy (VpnCheckFailedError, with the probe's output), since a preview that cannot
+ * reach the private network is not ready.
+ * - passed: every replica reached `target` (its label as written); `output` holds the probes' output;
+ * - skipped: no check ran; `reason` says why (no vpnCheck target was given).
+ */
+export type VpnCheckOutcome =
+  { status: 'passed'; target: string; output: string } | { status: 'skipped'; reason: string };
 
+/** The outcome when the request names no target. */
+export const VPN_CHECK_NOT_ASKED: VpnCheckOutcome = {
+  status: 'skipped',
+  reason: 'no vpnCheck target was given',
+};
+
+/**
+ * Probes `target` from every replica of the workspace until each reaches it or the probe window
+ * (at most the deadline) ends. Returns the passed outcome; throws VpnCheckFailedError naming the
+ * replica, the VPN config and the probe's output, or WorkspaceGoneError when the workspace vanished.
+ */
 export async function runVpnCheck(
   options: {
     client: CodesphereClient;
@@ -77,5 +92,5 @@ export async function runVpnCheck(
       await deps.sleep(PROBE_INTERVAL_MS);
     }
   }
-  return { target: target.label, ok: true, output: outputs.join('\n') };
+  return { status: 'passed', target: target.label, output: outputs.join('\n') };
 }
