@@ -12,8 +12,10 @@
  *                platform HTTP, the change-request note (its own door: ci/index.ts)
  *   workflow/    deploy, teardown, prune and their steps: session, resolve, naming, wait,
  *                apply/ (create, update, zero-downtime switch), VPN check, health check
- *   codesphere/  the Public API client: HTTP, retry, schemas, sign-in, log stream
- *   request/     the job input: schema, fields, dotenv, secrets, values
+ *   codesphere/  the Public API client: HTTP, retry, schemas, sign-in, log stream, problems (what
+ *                Codesphere's error texts mean)
+ *   request/     the job input: schema, fields, dotenv, secrets, values, urls (the bottom layer:
+ *                imports only ../errors.js; the workflow derives the workspace name)
  *   errors.ts, reporter.ts: the error tree and the Reporter port, used by every layer
  *   gateway/     the gateway helper and its CLI (apart: shares nothing with the workflow)
  *
@@ -38,6 +40,13 @@ export type { ApiErrorDetails, FieldIssue, LeftWorkspace } from './errors.js';
 export { describeError, errorMessage } from './errors.js';
 export { BOOLEAN_WORDS, isBlank, parseBoolean, quoteGiven } from './request/values.js';
 export { MIN_SUBSTRING_LENGTH, SecretSet } from './request/secrets.js';
-export { parseRequest, secretsOf, DEFAULT_API_URL, DEFAULT_PLAN } from './request/request.js';
-export type { DeployRequest } from './request/request.js';
+export {
+  parseRequest,
+  secretsOf,
+  DEFAULT_API_URL,
+  DEFAULT_PLAN,
+  DEFAULT_TIMEOUT_SECONDS,
+} from './request/schema.js';
+export { isLoopbackHost, withoutCredentials } from './request/urls.js';
+export type { DeployRequest } from './request/schema.js';
 export { parseChangeNumber, repositoryShortName, workspaceName } from './workflow/naming.js';

@@ -61,10 +61,10 @@ export async function deploy(
   await stopIfClosed(session, team, 'start');
 
   const applied = await clock.phase('apply', () =>
-    reporter.group(`Create or update workspace "${request.workspaceName}"`, async (): Promise<Applied> => {
+    reporter.group(`Create or update workspace "${session.workspaceName}"`, async (): Promise<Applied> => {
       // First what an interrupted zero-downtime switch left: adopted or removed, never a third workspace.
       const existing = await settleInterruptedSwitch(session, team, await client.listWorkspaces(team.id));
-      const target: ApplyTarget = { name: request.workspaceName, team, plan };
+      const target: ApplyTarget = { name: session.workspaceName, team, plan };
       const step = planApply(request, existing);
       switch (step.kind) {
         case 'create':
@@ -155,7 +155,7 @@ async function stopIfClosed(
   const cap = stateCheckCapMs(session.deadline, deps.now());
   const state = await askChangeRequestState(deps, reporter, label, number, cap);
   if (state !== 'closed') return;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   const deletedId = await deleteByName(client, team.id, name, reporter);
   const removed = {
     name,
@@ -199,7 +199,7 @@ async function stopIfBranchDeleted(
     return;
   }
   if (exists) return;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   const deletedId = await deleteByName(client, team.id, name, reporter);
   const removed = {
     name,
@@ -349,9 +349,9 @@ async function healthCheckPhase(
  * of its name (should a race ever produce two, every run keeps the lowest id and removes its own).
  */
 async function confirm(session: Session, team: Team, workspace: Workspace): Promise<Workspace> {
-  const { client, reporter, request } = session;
+  const { client, reporter } = session;
   const sameName = (await client.listWorkspaces(team.id))
-    .filter((w) => w.name === request.workspaceName)
+    .filter((w) => w.name === session.workspaceName)
     .sort((a, b) => a.id - b.id);
   const mine = sameName.find((w) => w.id === workspace.id);
   if (!mine)

@@ -2,7 +2,7 @@ import type { CodesphereClient } from '../codesphere/client.js';
 import type { Plan, Team } from '../codesphere/schemas.js';
 import { ConfigError } from '../errors.js';
 import { missingVpnConfig } from '../codesphere/problems.js';
-import type { PlanRef, TeamRef } from '../request/request.js';
+import type { PlanRef, TeamRef } from '../request/schema.js';
 
 /** A name as Codesphere's names are compared here: Unicode NFC (precomposed `É` equals `E` + U+0301). */
 export function canonicalName(name: string): string {

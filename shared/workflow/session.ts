@@ -4,7 +4,8 @@ import type { JobInput, JobKind } from '../request/job-input.js';
 import type { CoreDeps } from './deps.js';
 import { withDefaults } from './deps.js';
 import type { Reporter } from '../reporter.js';
-import { parseRequest, secretsOf, type DeployRequest } from '../request/request.js';
+import { parseRequest, secretsOf, type DeployRequest } from '../request/schema.js';
+import { workspaceName } from './naming.js';
 
 /**
  * What must remain of the budget for a workspace to be created: half the job's budget, at most
@@ -17,9 +18,17 @@ export function createReserveMs(timeoutMs: number): number {
   return Math.min(30_000, Math.floor(timeoutMs / 2));
 }
 
-/** What every job kind starts with: a validated request, masked secrets, an authenticated client. */
+/**
+ * What every job kind starts with: a validated request, masked secrets, an authenticated client,
+ * and the preview's workspace name.
+ */
 export interface Session {
   request: DeployRequest;
+  /**
+   * The preview's deterministic workspace name (naming.ts): from the change number, else the
+   * branch. Empty for prune, which matches a pattern instead.
+   */
+  workspaceName: string;
   client: CodesphereClient;
   reporter: Reporter;
   deps: CoreDeps;
@@ -50,7 +59,7 @@ export async function openSession(
   request.secrets.forEach(mask);
 
   // One deadline for everything the job does: polls (pipeline.ts), and every request and retry
-  // wait of the HTTP layer (http-retry.ts).
+  // wait of the HTTP layer (codesphere/retry.ts).
   const deadline = startedAt + request.timeoutMs;
   const http = {
     apiUrl: request.apiUrl,
@@ -70,5 +79,12 @@ export async function openSession(
     );
     client.setToken(token);
   }
-  return { request, client, reporter, deps, startedAt, deadline };
+  return { request, workspaceName: previewName(request), client, reporter, deps, startedAt, deadline };
+}
+
+/** The request's preview name, or '' when it names no single preview (prune). */
+function previewName(request: DeployRequest): string {
+  const { kind, platform, repository, changeNumber, branch } = request;
+  if (kind === 'prune' || (changeNumber === undefined && branch === undefined)) return '';
+  return workspaceName({ platform, repository, changeNumber, branch });
 }

@@ -3,7 +3,7 @@ import type { CoreDeps } from './deps.js';
 import { CodesphereDeployError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
-import type { VpnCheckTarget } from '../request/request.js';
+import type { VpnCheckTarget } from '../request/schema.js';
 
 /**
  * Proves the preview really reaches the private network: a probe run inside the workspace

@@ -3,7 +3,7 @@ import { isNameTaken } from '../../codesphere/problems.js';
 import type { Workspace } from '../../codesphere/schemas.js';
 import { ApiError, CodesphereDeployError, describeError } from '../../errors.js';
 import type { Reporter } from '../../reporter.js';
-import type { DeployRequest, EnvVar } from '../../request/request.js';
+import type { DeployRequest, EnvVar } from '../../request/schema.js';
 import { envForCreate } from '../managed-env.js';
 import { rewriteVpnConfigError } from '../resolve.js';
 import { findByName, type Applied, type ApplyTarget } from './plan.js';

@@ -1,5 +1,5 @@
 import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
-import type { DeployRequest } from '../../request/request.js';
+import type { DeployRequest } from '../../request/schema.js';
 import type { VpnCheckOutcome } from '../vpn-check.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { CodesphereClient, UpdateWorkspaceBody } from '../../codesphere/client.js';
 import type { Workspace } from '../../codesphere/schemas.js';
 import type { Reporter } from '../../reporter.js';
-import type { DeployRequest } from '../../request/request.js';
+import type { DeployRequest } from '../../request/schema.js';
 import { syncManagedEnv } from '../managed-env.js';
 import { onWorkspace } from '../pipeline.js';
 import { rewriteVpnConfigError } from '../resolve.js';

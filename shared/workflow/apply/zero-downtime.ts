@@ -61,7 +61,7 @@ export async function settleInterruptedSwitch(
   listed: Workspace[],
 ): Promise<Workspace | undefined> {
   const { client, reporter, request } = session;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   const preview = findByName(listed, name);
   const switching = findByName(listed, switchingName(name));
   const retiring = findByName(listed, retiringName(name));
@@ -133,7 +133,7 @@ export async function zeroDowntimeSwitch(
   current: Workspace,
 ): Promise<Extract<Applied, { kind: 'switched' }>> {
   const { client, request, reporter, deps, deadline } = session;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   const tempName = switchingName(name);
   const from = vpnLabel(vpnOf(current));
   const to = vpnLabel(request.vpnConfig);
@@ -246,7 +246,7 @@ async function handOverName(
   next: Workspace,
 ): Promise<Handover> {
   const { client, reporter, request } = session;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   // A run that joined another's replacement finds the handover possibly done already.
   const before = findByName(await client.listWorkspaces(team.id), name);
   if (before && before.id === next.id) return { by: 'other', holder: { ...next, name } };
@@ -295,8 +295,8 @@ async function failedSwitch(
   reason: string,
   cause: unknown,
 ): Promise<Error> {
-  const { client, reporter, request } = session;
-  const name = request.workspaceName;
+  const { client, reporter } = session;
+  const name = session.workspaceName;
   let listed: Workspace[];
   try {
     listed = await client.listWorkspaces(team.id);
