@@ -8,19 +8,12 @@ import {
 import { createWorkspace } from './apply/create.js';
 import { changesOf, planApply, type Applied, type ApplyTarget } from './apply/plan.js';
 import { updateWorkspace } from './apply/update.js';
-import type { Plan, Team, Workspace } from '../codesphere/schemas.js';
+import type { Plan, Team } from '../codesphere/schemas.js';
 import type { JobInput } from '../request/job-input.js';
 import type { DeployResult, Timings } from './results.js';
 import type { CoreDeps } from './deps.js';
 import { ConfigError, DeploymentError, type LeftWorkspace } from '../errors.js';
-import {
-  DELETED_BY,
-  runStage,
-  waitUntilRunning,
-  WorkspaceGoneError,
-  onWorkspace,
-  type WaitContext,
-} from './pipeline.js';
+import { runStage, waitUntilRunning, WorkspaceGoneError, onWorkspace, type WaitContext } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 import { runStageWithLogs } from './stage-logs.js';
 import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
@@ -33,13 +26,13 @@ import { settleInterruptedSwitch, zeroDowntimeSwitch } from './apply/zero-downti
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
  * pipeline run, optionally its VPN verified from inside. Phases (each a Reporter group):
- * resolve -> apply (create | update) -> wait -> prepare -> run -> VPN check.
- * Input errors surface before anything is created. After the workspace exists, failures are
+ * resolve -> apply (plan: create | update | switch) -> wait -> prepare -> run -> VPN check ->
+ * health check. Input errors surface before anything is created. After the workspace exists, failures are
  * DeploymentErrors that say which workspace is left and what happens to it.
  *
  * A close of the change request can race the deploy (teardown runs while the create is still in
  * flight, or after it). With the adapter's ChangeRequests port the deploy asks the platform twice:
- * before it creates anything and after the last look at its workspace, right before it reports
+ * before it creates anything and after the last call on its workspace, right before it reports
  * success (and once more if its workspace vanished or the deploy failed after creating it). A
  * closed change request then ends the deploy with a DeployCancelledError after it deleted the
  * preview's workspaces: the end state is no workspace, and nothing reports the preview ready. Without the port (no platform token) the
@@ -91,9 +84,12 @@ export async function deploy(
     const vpnCheck =
       applied.kind === 'switched' ? applied.vpnCheck : await finishDeployment(session, applied, clock);
     const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
-    const final = await reporter.group('Confirm the workspace', () => confirm(session, team, workspace));
-    // After the last look and before anything reports the preview ready: a close that landed
-    // while we worked (its teardown may have found nothing yet) is settled here.
+    // No re-read of the team's workspaces here: every call above went to this workspace and a
+    // 404 from any of them is WorkspaceGoneError (pipeline.ts onWorkspace), names are unique per
+    // team (createWorkspace refuses a taken one), and the URL came with the workspace. After the
+    // last call and before anything reports the preview ready: a close that landed while we
+    // worked (its teardown may have found nothing yet) is settled here.
+    const final = workspace;
     await stopIfClosed(session, team, 'end');
     timings.total = session.deps.now() - session.startedAt;
     const url = final.devDomain ? `https://${final.devDomain}` : '';
@@ -342,31 +338,6 @@ async function healthCheckPhase(
       runHealthCheck({ client, reporter, deps, deadline, workspaceId, replicas: request.replicas }, target),
     ),
   );
-}
-
-/**
- * The last look: the workspace still exists (a teardown may have raced us) and is the only one
- * of its name (should a race ever produce two, every run keeps the lowest id and removes its own).
- */
-async function confirm(session: Session, team: Team, workspace: Workspace): Promise<Workspace> {
-  const { client, reporter } = session;
-  const sameName = (await client.listWorkspaces(team.id))
-    .filter((w) => w.name === session.workspaceName)
-    .sort((a, b) => a.id - b.id);
-  const mine = sameName.find((w) => w.id === workspace.id);
-  if (!mine)
-    throw new WorkspaceGoneError(
-      `Workspace ${workspace.id} was deleted while this deploy was running (${DELETED_BY}); nothing is left behind.`,
-    );
-  const keeper = sameName[0];
-  if (keeper && keeper.id !== mine.id) {
-    reporter.warning(
-      `Two workspaces are named "${mine.name}" (ids ${keeper.id}, ${mine.id}): keeping ${keeper.id}, deleting ${mine.id}.`,
-    );
-    await client.deleteWorkspace(mine.id);
-    return keeper;
-  }
-  return { ...mine, devDomain: mine.devDomain ?? workspace.devDomain };
 }
 
 function leftBehind(err: unknown, left: LeftWorkspace): unknown {

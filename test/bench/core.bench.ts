@@ -45,6 +45,8 @@ interface PathCalls {
   polls: number;
   /** Calls besides polls. */
   fixed: number;
+  /** Of those, the prepare steps' log streams (one GET per step, read while the stage runs). */
+  streams: number;
   /** Every call but the polls, in order ("GET /teams", "POST /workspaces", ...), ids as {id}. */
   list: string[];
 }
@@ -56,7 +58,8 @@ function callsSince(em: RunningEmulator, seq: number): PathCalls {
   const list = calls
     .filter((c) => !isPoll(c))
     .map((c) => `${c.method} ${c.path.slice('/api'.length).replace(/\/\d+(?=\/|$)/g, '/{id}')}`);
-  return { total: calls.length, polls, fixed: calls.length - polls, list };
+  const streams = calls.filter((c) => c.method === 'GET' && /\/logs\//.test(c.path)).length;
+  return { total: calls.length, polls, fixed: calls.length - polls, streams, list };
 }
 
 const lastSeq = (em: RunningEmulator) => em.requestLog().at(-1)?.seq ?? 0;
@@ -114,13 +117,15 @@ async function callCounts(): Promise<void> {
     await teardown(input(em, 1), silent);
     rows.push(['teardown (already gone)', callsSince(em, seq)]);
 
-    console.log('\nAPI calls per path (provisioning 300 ms, stages 300 ms; polls = status/pipeline GETs):');
     console.log(
-      `  ${'path'.padEnd(42)} ${'besides polls'.padStart(13)} ${'polls'.padStart(6)} ${'total'.padStart(6)}`,
+      '\nAPI calls per path (provisioning 300 ms, stages 300 ms; polls = status/pipeline GETs; log streams = one GET per prepare step):',
+    );
+    console.log(
+      `  ${'path'.padEnd(42)} ${'besides polls'.padStart(13)} ${'of them log streams'.padStart(19)} ${'polls'.padStart(6)} ${'total'.padStart(6)}`,
     );
     for (const [name, c] of rows)
       console.log(
-        `  ${name.padEnd(42)} ${String(c.fixed).padStart(13)} ${String(c.polls).padStart(6)} ${String(c.total).padStart(6)}`,
+        `  ${name.padEnd(42)} ${String(c.fixed).padStart(13)} ${String(c.streams).padStart(19)} ${String(c.polls).padStart(6)} ${String(c.total).padStart(6)}`,
       );
     console.log('\nCalls besides polls, per path:');
     for (const [name, c] of rows) console.log(`  ${name}: ${folded(c.list)}`);

@@ -70,7 +70,6 @@ describe('deploy', () => {
       'prepare: step 2 of 2 (log)',
       'Pipeline: run',
       'VPN check: 10.250.0.7:5432',
-      'Confirm the workspace',
     ]);
   });
 
@@ -150,7 +149,6 @@ describe('deploy', () => {
         'GET /api/workspaces/N/status',
         'GET /api/workspaces/N/git/head',
         'GET /api/workspaces/N/pipeline/run',
-        'GET /api/workspaces/team/N',
       ].sort(),
     );
     expect(reporter.shown()).toContain('no restart needed');
