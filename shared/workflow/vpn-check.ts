@@ -12,7 +12,7 @@ import type { VpnCheckTarget } from '../request/schema.js';
  * host:port gets a TCP connect (`nc -z -w 3 <host> <port>`). The command exited 0 exactly when
  * the answer's `error` is empty. Right after a create or a VPN switch the tunnels are still
  * negotiating, so a failing probe is repeated for up to `PROBE_WINDOW_MS` before it counts.
- * The target was validated strictly (request.ts), so it is safe inside a command line.
+ * The target was validated strictly (request/fields.ts), so it is safe inside a command line.
  */
 
 export const PROBE_WINDOW_MS = 15_000;
