@@ -157,7 +157,7 @@ describe('deploy and teardown against the in-memory API', () => {
       deps(),
     );
     expect(result.changes).toEqual(['vpnConfig: office -> lab']);
-    expect(result.vpnCheck).toMatchObject({ target: '10.0.0.5', ok: true });
+    expect(result.vpnCheck).toMatchObject({ status: 'passed', target: '10.0.0.5' });
     expect(fake.callsOf('updateWorkspace')).toEqual([[before?.id, { vpnConfig: 'lab' }]]);
     expect(fake.list()).toEqual([{ ...before, vpnConfig: 'lab' }]);
   });
