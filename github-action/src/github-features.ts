@@ -18,10 +18,8 @@ import {
   type Deadline,
   formatRunOrder,
   isPreviewNote,
-  noteMarker,
   type NoteStore,
   parseRunOrder,
-  runMarkerLines,
   type RunOrder,
   seconds,
   syncNote,
@@ -61,11 +59,6 @@ export function boundRequests(octokit: Octokit, deadline: Deadline): void {
     }
   });
 }
-
-/** The hidden marker's id: our comment's first line (kept from earlier versions, so their comments are adopted). */
-const COMMENT_MARKER_ID = 'codesphere-deploy';
-/** Hidden marker that identifies our comment among all of a pull request's comments. */
-export const COMMENT_MARKER = noteMarker('html-comment', COMMENT_MARKER_ID);
 
 /** Where a deployment's payload records the run that created it (see `settleActiveDeployment`). */
 const PAYLOAD_KEY = 'codesphere-deploy';
@@ -258,14 +251,15 @@ export class GitHubFeatures {
   /**
    * Writes our comment on the pull request: one comment per pull request whatever the concurrency,
    * never overwriting a newer run's (shared `syncNote`; `order` is this run's order plus the phase,
-   * a teardown being newer than the deploys before it).
+   * a teardown being newer than the deploys before it). `body` is the shared note rendered with
+   * that order (renderNote, HTML-comment markers); a comment an earlier version wrote with its
+   * own marker is recognised (isPreviewNote) and rewritten, never joined by a second one.
    */
   async upsertComment(pullNumber: number, body: string, order: RunOrder): Promise<void> {
-    const fullBody = [COMMENT_MARKER, ...runMarkerLines(order, 'html-comment'), body].join('\n');
     await this.guard('comment', `update the comment on #${pullNumber}`, async (octokit) => {
       const synced = await syncNote(
         this.comments(octokit, pullNumber),
-        { body: fullBody, order, isOurs: (text) => isPreviewNote(text, 'html-comment', COMMENT_MARKER_ID) },
+        { body, order, isOurs: (text) => isPreviewNote(text, 'html-comment') },
         { sleep, now: Date.now },
       );
       if (synced.outcome === 'newer-kept') {

@@ -1,11 +1,14 @@
 /**
- * The core's Reporter port on top of @actions/core.
+ * The core's Reporter port on top of @actions/core: the log (info, warning, debug, group) and the
+ * masking of secrets, which is what the core uses; plus the log lines only the adapter writes
+ * (notice, the failure). Outputs and the job summary are not the core's: StepWriter (outputs.ts)
+ * writes them.
  *
  * The runner masks every value registered with `core.setSecret` in the log, but not in files:
  * the job summary (GITHUB_STEP_SUMMARY) and the PR comment are written verbatim. So this
  * reporter keeps its own set of secrets and redacts everything people read, logs included
- * (defence in depth for runners that do not process `::add-mask::`). Outputs (GITHUB_OUTPUT) are
- * read by later steps and never redacted: one that would hold a secret is not set at all.
+ * (defence in depth for runners that do not process `::add-mask::`); StepWriter and the comment
+ * use its `redact` and `holdsSecret`.
  *
  * Every line written to the log is also made inert as a workflow command: the runner reads any
  * line that starts with `::` (after leading whitespace) as a command, and `##[` anywhere in a
@@ -33,7 +36,6 @@ export function inertLogText(text: string): string {
 
 export class ActionsReporter implements Reporter {
   private readonly secrets = new SecretSet();
-  private readonly summaryParts: string[] = [];
   private groupDepth = 0;
 
   mask(secret: string): void {
@@ -62,10 +64,6 @@ export class ActionsReporter implements Reporter {
     core.warning(this.clean(message));
   }
 
-  error(message: string): void {
-    core.error(this.clean(message));
-  }
-
   notice(message: string): void {
     core.notice(this.clean(message));
   }
@@ -88,24 +86,9 @@ export class ActionsReporter implements Reporter {
     }
   }
 
-  /** Sets a step output, unless its value holds a secret (then a warning names the output). */
-  output(name: string, value: string): void {
-    if (this.holdsSecret(value)) {
-      this.warning(
-        `Output ${name} is not set: its value holds a masked secret (an env value or credential that also occurs there); outputs are never redacted.`,
-      );
-      return;
-    }
-    core.setOutput(name, value);
-  }
-
-  summary(markdown: string): void {
-    this.summaryParts.push(this.redact(markdown));
-  }
-
-  /** Markdown the core asked to add to the summary; the adapter appends it to its own. */
-  collectedSummary(): string[] {
-    return [...this.summaryParts];
+  /** Fails the step (exit code 1) with one error annotation: the failure handler's, once. */
+  fail(message: string): void {
+    core.setFailed(this.clean(message));
   }
 
   /** Redacted, then inert as a workflow command (also what the failure handler writes). */
