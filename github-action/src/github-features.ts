@@ -28,6 +28,12 @@ import type { GitHubRun } from './github-context.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
 
+/**
+ * The run's Octokit, made on the first GitHub call (main.ts): @actions/github is loaded only when
+ * a GitHub call is made, off the start-up path. Undefined when there is no token.
+ */
+export type LazyOctokit = () => Promise<Octokit>;
+
 /** Per-request timeout of GitHub API calls (ms), cut further to what remains of the job's budget. */
 export const GITHUB_TIMEOUT_MS = 10_000;
 
@@ -100,7 +106,7 @@ export class GitHubFeatures {
   private readonly disabled = new Set<Feature>();
 
   constructor(
-    private readonly octokit: Octokit | undefined,
+    private readonly octokit: LazyOctokit | undefined,
     private readonly run: GitHubRun,
     private readonly log: FeatureLog,
   ) {}
@@ -314,7 +320,8 @@ export class GitHubFeatures {
       );
     }
     try {
-      const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, {
+      const octokit = await this.octokit();
+      const pulls = await octokit.paginate(octokit.rest.pulls.list, {
         owner: this.run.owner,
         repo: this.run.repo,
         state: 'open',
@@ -337,7 +344,7 @@ export class GitHubFeatures {
   ): Promise<T | undefined> {
     if (this.octokit === undefined || this.disabled.has(feature)) return undefined;
     try {
-      return await call(this.octokit);
+      return await call(await this.octokit());
     } catch (error) {
       const status = statusOf(error);
       this.disabled.add(feature);

@@ -39,7 +39,7 @@ import {
   type PullRequestTrigger,
   readGitHubContext,
 } from './github-context.js';
-import { boundRequests, GitHubFeatures, type Octokit } from './github-features.js';
+import { boundRequests, GitHubFeatures, type LazyOctokit, type Octokit } from './github-features.js';
 import { type ActionInputs, type RunnerEnv, secretInputValues } from './inputs.js';
 import { OUTPUT, StepWriter } from './outputs.js';
 import { pickJob } from './pick-job.js';
@@ -100,6 +100,9 @@ export async function run(overrides: Partial<RunDeps> = {}): Promise<void> {
   } catch (error) {
     failJob(reporter, error);
   }
+  // The log is written in order once @actions/core is loaded (reporter.ts): all of it is out
+  // before run() returns, and index.ts exits.
+  await reporter.flushed();
 }
 
 /** Where one job writes: the log (also the core's port), outputs and summary, GitHub's API, the comment. */
@@ -143,10 +146,13 @@ async function runJob(deps: RunDeps, reporter: ActionsReporter, context: GitHubC
   }
   reporter.info(`Job: ${job.kind} (${job.why}).`);
 
-  const octokit =
+  // Made on the first GitHub call, once: loading @actions/github and building Octokit is not
+  // what the core's first request waits for.
+  let made: Promise<Octokit> | undefined;
+  const octokit: LazyOctokit | undefined =
     inputs.githubToken === ''
       ? undefined
-      : await deps.createOctokit(inputs.githubToken, github.apiUrl, deadline);
+      : () => (made ??= deps.createOctokit(inputs.githubToken, github.apiUrl, deadline));
   const features = new GitHubFeatures(octokit, github, reporter);
   const jobInput = toJobInput(inputs, github);
   const page = new ResultPage(reporter, writer, github, inputs.comment ? features : undefined);
@@ -190,6 +196,9 @@ async function runDeploy(
   // core's first requests instead of before them: it never throws, and nothing in the deploy
   // depends on it. Every later GitHub call waits for it, so the calls stay in order.
   const announce = async (): Promise<number | undefined> => {
+    // The core's first request goes out first (it is sent in the turn deploy() starts): the
+    // GitHub side loads Octokit and calls GitHub while the core waits for Codesphere's answer.
+    await nextTurn();
     const id = await features.createDeployment(
       environment,
       commit || input.branch,
@@ -354,6 +363,11 @@ class ResultPage {
 export function failJob(reporter: ActionsReporter, error: unknown): void {
   if (error instanceof Error && error.stack !== undefined) reporter.debug(error.stack);
   reporter.fail(failureMessage(error));
+}
+
+/** Resolves in the event loop's next turn, after the I/O this one started has been sent. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The core's wording for any thrown value: its own errors as they are, anything else described. */
