@@ -4,9 +4,11 @@
  * Reporter, machine-read outputs and their files, platform HTTP, and the change-request note.
  * Adapters import only this module and shared/index.ts (eslint.config.mjs enforces it).
  */
+// The error classes ci/ throws live in the core's one error module (shared/errors.ts).
+export { CiVariableError, OutputWriteError, PlatformApiError } from '../index.js';
 export { ConsoleReporter } from './console-reporter.js';
 export type { ConsoleReporterOptions, SectionStyle, TextSink } from './console-reporter.js';
-export { PlatformApiError, PLATFORM_TIMEOUT_MS, requestJson } from './http.js';
+export { PLATFORM_TIMEOUT_MS, requestJson } from './http.js';
 export type { HttpDeps, JsonRequest, JsonResponse } from './http.js';
 export { runCiJob } from './job.js';
 export type { CiCoreDeps, CiJob, CiPlatform, CoreApi, NoteChannel, OpenChangeRequests } from './job.js';
@@ -37,12 +39,11 @@ export type {
   RunOrder,
   StoredNote,
 } from './note.js';
-export { checkOutputFiles, outputFileProblem, OutputWriteError } from './output-path.js';
+export { checkOutputFiles, outputFileProblem } from './output-path.js';
 export type { OutputFile } from './output-path.js';
 export { formatOutputLines, secretFreeOutputs, withheldWarning } from './outputs.js';
 export { formatHealthCheck, formatTimings } from './timings.js';
 export {
-  CiVariableError,
   COMMON_VARIABLES,
   inVariableTerms,
   PASS_THROUGH_VARIABLES,

@@ -23,7 +23,6 @@ import {
   type RunOrder,
 } from './note.js';
 import {
-  CiVariableError,
   inVariableTerms,
   platformSecrets,
   readCiVariables,
@@ -32,13 +31,13 @@ import {
   type Env,
 } from './variables.js';
 import type { ConsoleReporter } from './console-reporter.js';
-import { DeployCancelledError } from '../workflow/change-request.js';
+import { CiVariableError, DeployCancelledError, OutputWriteError } from '../index.js';
 import type { JobInput, JobKind } from '../request/job-input.js';
 import type { DeployResult, PruneResult, TeardownResult } from '../workflow/results.js';
 import type { ChangeRequests } from '../workflow/deps.js';
 import { describeError } from '../errors.js';
 import type { Deadline } from '../codesphere/retry.js';
-import { checkOutputFiles, OutputWriteError, type OutputFile } from './output-path.js';
+import { checkOutputFiles, type OutputFile } from './output-path.js';
 import type { Reporter } from '../reporter.js';
 import { secretsOf } from '../request/request.js';
 

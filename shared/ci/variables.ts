@@ -11,24 +11,12 @@
  */
 import type { JobInput, JobKind } from '../request/job-input.js';
 import { ConfigError } from '../errors.js';
+import { CiVariableError } from '../index.js';
 import { DEFAULT_TIMEOUT_SECONDS } from '../request/request.js';
 import { BOOLEAN_WORDS, parseBoolean, parseId, quoteGiven } from '../request/values.js';
 
 /** A process environment, or a literal in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * A variable the user set wrongly. A ConfigError like the core's own, so it prints the same way:
- * `Invalid input "ACTION": got "deploi"; expected deploy, teardown or prune`.
- */
-export class CiVariableError extends ConfigError {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super([{ field: variable, message }]);
-  }
-}
 
 /** The JobInput fields that come from the user's variables or action inputs (the rest is platform context). */
 export type CommonJobInput = Omit<

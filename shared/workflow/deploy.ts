@@ -2,7 +2,6 @@ import { errorMessage } from '../errors.js';
 import {
   askChangeRequestState,
   changeRequestLabel,
-  DeployCancelledError,
   stateCheckCapMs,
 } from './change-request.js';
 import { createWorkspace, updateWorkspace, type Applied } from './apply/apply.js';
@@ -10,12 +9,17 @@ import type { Plan, Team, Workspace } from '../codesphere/schemas.js';
 import type { JobInput } from '../request/job-input.js';
 import type { DeployResult, Timings } from './results.js';
 import type { CoreDeps } from './deps.js';
-import { ConfigError, DeploymentError, type LeftWorkspace } from '../errors.js';
+import {
+  ConfigError,
+  DeployCancelledError,
+  DeploymentError,
+  WorkspaceGoneError,
+  type LeftWorkspace,
+} from '../errors.js';
 import {
   DELETED_BY,
   runStage,
   waitUntilRunning,
-  WorkspaceGoneError,
   onWorkspace,
   type WaitContext,
 } from './pipeline.js';

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
+import type { CodesphereApiFactory } from '../codesphere/api.js';
 
 /**
  * The core's ports besides the Reporter: time, identity and the change request's state on its
@@ -6,9 +7,16 @@ import { systemClock, type Clock } from '../clock.js';
  * `sleep` resolves at once while its `now` advances), and so the core never talks to a CI
  * platform itself.
  */
+import { VERSION } from '../version.js';
+
 export interface CoreDeps {
   /** Every wait and deadline of the job (shared/clock.ts); systemClock by default. */
   clock: Clock;
+  /**
+   * Builds the job's Codesphere API from its connection (URL, token, clock, deadline): the HTTP
+   * client by default (codesphere/client.ts connectCodesphere); tests pass an in-memory fake.
+   */
+  codesphere?: CodesphereApiFactory | undefined;
   /** Sent as User-Agent on every request, e.g. "codesphere-deploy-github/0.1.0". */
   userAgent: string;
   /**
@@ -49,7 +57,8 @@ export interface ChangeRequests {
   branchExists?(branch: string): Promise<boolean>;
 }
 
-export const CORE_VERSION = '0.1.0';
+/** The core's version (package.json's, see ../version.ts). */
+export const CORE_VERSION = VERSION;
 
 export const defaultDeps: CoreDeps = {
   clock: systemClock,

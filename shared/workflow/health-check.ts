@@ -8,9 +8,9 @@
  */
 import { z } from 'zod';
 
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { CoreDeps } from './deps.js';
-import { CodesphereDeployError } from '../errors.js';
+import { HealthCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 
@@ -45,16 +45,6 @@ export interface HealthCheckOutcome {
   replicas: ReplicaHealth[];
   /** Milliseconds until every replica passed (or until the check gave up). */
   elapsedMs: number;
-}
-
-export class HealthCheckFailedError extends CodesphereDeployError {
-  override readonly name = 'HealthCheckFailedError';
-  constructor(
-    message: string,
-    readonly outcome: HealthCheckOutcome,
-  ) {
-    super(message);
-  }
 }
 
 const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/%?=&+:@!,;]*$/;
@@ -109,7 +99,7 @@ function judge(replica: number, output: string, error: string): ReplicaHealth {
  */
 export async function runHealthCheck(
   options: {
-    client: CodesphereClient;
+    client: CodesphereApi;
     reporter: Reporter;
     deps: Pick<CoreDeps, 'clock'>;
     deadline: number;

@@ -1,4 +1,5 @@
-import { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
+import { connectCodesphere } from '../codesphere/client.js';
 import { signIn } from '../codesphere/sign-in.js';
 import type { JobInput, JobKind } from '../request/job-input.js';
 import type { CoreDeps } from './deps.js';
@@ -20,7 +21,7 @@ export function createReserveMs(timeoutMs: number): number {
 /** What every job kind starts with: a validated request, masked secrets, an authenticated client. */
 export interface Session {
   request: DeployRequest;
-  client: CodesphereClient;
+  client: CodesphereApi;
   reporter: Reporter;
   deps: CoreDeps;
   startedAt: number;
@@ -50,7 +51,7 @@ export async function openSession(
   request.secrets.forEach(mask);
 
   // One deadline for everything the job does: polls (pipeline.ts), and every request and retry
-  // wait of the HTTP layer (http-retry.ts).
+  // wait of the HTTP layer (codesphere/retry.ts).
   const deadline = startedAt + request.timeoutMs;
   const http = {
     apiUrl: request.apiUrl,
@@ -60,15 +61,22 @@ export async function openSession(
     debug: (message: string) => reporter.debug(message),
     secrets: [...masked],
   };
-  const client = new CodesphereClient({ ...http, createReserveMs: createReserveMs(request.timeoutMs) });
+  let token: string;
   if (request.credentials.kind === 'token') {
-    client.setToken(request.credentials.apiToken);
+    token = request.credentials.apiToken;
   } else {
     const { email, password } = request.credentials;
-    const token = await reporter.group(`Sign in to Codesphere as ${email}`, () =>
+    token = await reporter.group(`Sign in to Codesphere as ${email}`, () =>
       signIn({ ...http, email, password }, mask),
     );
-    client.setToken(token);
   }
+  // The API port (codesphere/api.ts): HTTP by default, a fake in tests. Sign-in is not part of it.
+  const connect = deps.codesphere ?? connectCodesphere;
+  const client = connect({
+    ...http,
+    token,
+    secrets: [...masked],
+    createReserveMs: createReserveMs(request.timeoutMs),
+  });
   return { request, client, reporter, deps, startedAt, deadline };
 }

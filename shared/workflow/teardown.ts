@@ -1,4 +1,4 @@
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { JobInput } from '../request/job-input.js';
 import type { TeardownResult } from './results.js';
 import type { CoreDeps } from './deps.js';
@@ -61,7 +61,7 @@ export async function teardown(
  * that finds its change request closed (shared/workflow/deploy.ts).
  */
 export async function deleteByName(
-  client: CodesphereClient,
+  client: CodesphereApi,
   teamId: number,
   name: string,
   reporter: Reporter,
@@ -82,7 +82,7 @@ export async function deleteByName(
  * DELETE that treats 404 as done: a retried or concurrent delete already removed it.
  * Returns true when this call deleted it, false when it was already gone.
  */
-export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<boolean> {
+export async function deleteWorkspace(client: CodesphereApi, id: number): Promise<boolean> {
   try {
     await client.deleteWorkspace(id);
     return true;

@@ -1,6 +1,6 @@
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { CoreDeps } from './deps.js';
-import { CodesphereDeployError } from '../errors.js';
+import { VpnCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 import type { VpnCheckTarget } from '../request/request.js';
@@ -18,10 +18,6 @@ import type { VpnCheckTarget } from '../request/request.js';
 export const PROBE_WINDOW_MS = 15_000;
 const PROBE_INTERVAL_MS = 500;
 
-export class VpnCheckFailedError extends CodesphereDeployError {
-  override readonly name = 'VpnCheckFailedError';
-}
-
 export function probeCommand(target: VpnCheckTarget): string {
   return target.port === undefined
     ? `ping -c 3 -W 2 ${target.host}`
@@ -36,7 +32,7 @@ export interface VpnCheckOutcome {
 
 export async function runVpnCheck(
   options: {
-    client: CodesphereClient;
+    client: CodesphereApi;
     reporter: Reporter;
     deps: Pick<CoreDeps, 'clock'>;
     deadline: number;

@@ -1,7 +1,6 @@
 import type { Clock } from '../clock.js';
-import { BUDGET_NAME, DeadlineExceededError } from '../codesphere/retry.js';
-
-export { DeadlineExceededError };
+import { DeadlineExceededError } from '../errors.js';
+import { BUDGET_NAME } from '../codesphere/retry.js';
 
 /**
  * Readiness polling. Codesphere has no push channel for workspace or pipeline state, so the

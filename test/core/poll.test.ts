@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { CodesphereDeployError, ConfigError } from '../../shared/errors.js';
 import { describeError } from '../../shared/errors.js';
-import { DEFAULT_SCHEDULE, DeadlineExceededError, pollUntil } from '../../shared/workflow/wait.js';
+import { DeadlineExceededError } from '../../shared/errors.js';
+import { DEFAULT_SCHEDULE, pollUntil } from '../../shared/workflow/wait.js';
 import { parseBoolean } from '../../shared/request/values.js';
 
 /** A fake clock: sleep advances time instantly, so schedules are tested without waiting. */

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deploy } from '../../shared/index.js';
-import { WorkspaceGoneError } from '../../shared/workflow/pipeline.js';
+import { WorkspaceGoneError } from '../../shared/errors.js';
 import {
   baseInput,
   DEMO_TOKEN,

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { GitLabApi } from '../../gitlab-image/src/gitlab-api.js';
-import { PlatformApiError } from '../../shared/ci/http.js';
+import { PlatformApiError } from '../../shared/errors.js';
 import {
   startGitLabDouble,
   type GitLabDouble,
