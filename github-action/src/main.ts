@@ -21,6 +21,7 @@ import {
   systemClock,
   teardown,
   type TeardownResult,
+  VERSION,
   workspaceName,
 } from '../../shared/index.js';
 import {
@@ -65,7 +66,8 @@ export interface RunDeps {
   createOctokit(token: string, baseUrl: string, deadline: Deadline): Promise<Octokit>;
 }
 
-const USER_AGENT = 'codesphere-deploy-github-action/0.1';
+/** The action's User-Agent, with the suite's one version (package.json, shared/version.ts). */
+const USER_AGENT = `codesphere-deploy-github-action/${VERSION}`;
 
 const defaultDeps: RunDeps = {
   jobs: { deploy, teardown, prune },
