@@ -13,8 +13,10 @@
  *   workflow/    deploy, teardown, prune and their steps: session, resolve, naming, wait,
  *                apply/ (create, update, zero-downtime switch), VPN check, health check
  *   codesphere/  the Public API: its port (api.ts, CodesphereApi) and the HTTP client that
- *                implements it: HTTP, retry, schemas, sign-in, log stream
- *   request/     the job input: schema, fields, dotenv, secrets, values
+ *                implements it: HTTP, retry, schemas, sign-in, log stream, problems (what
+ *                Codesphere's error texts mean)
+ *   request/     the job input: schema, fields, dotenv, secrets, values, urls (the bottom layer:
+ *                imports only ../errors.js; the workflow derives the workspace name)
  *   errors.ts, reporter.ts, clock.ts: the error tree and the Reporter and Clock ports, used by every layer
  *   gateway/     the gateway helper and its CLI (apart: shares nothing with the workflow)
  *
@@ -58,6 +60,13 @@ export type { ApiErrorDetails, FieldIssue, LeftWorkspace, RedirectRefusal } from
 export { describeError, errorMessage } from './errors.js';
 export { BOOLEAN_WORDS, isBlank, parseBoolean, quoteGiven } from './request/values.js';
 export { MIN_SUBSTRING_LENGTH, SecretSet } from './request/secrets.js';
-export { parseRequest, secretsOf, DEFAULT_API_URL, DEFAULT_PLAN } from './request/request.js';
-export type { DeployRequest } from './request/request.js';
+export {
+  parseRequest,
+  secretsOf,
+  DEFAULT_API_URL,
+  DEFAULT_PLAN,
+  DEFAULT_TIMEOUT_SECONDS,
+} from './request/schema.js';
+export { isLoopbackHost, withoutCredentials } from './request/urls.js';
+export type { DeployRequest } from './request/schema.js';
 export { parseChangeNumber, repositoryShortName, workspaceName } from './workflow/naming.js';

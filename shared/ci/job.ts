@@ -39,7 +39,7 @@ import { describeError } from '../errors.js';
 import type { Deadline } from '../codesphere/retry.js';
 import { checkOutputFiles, type OutputFile } from './output-path.js';
 import type { Reporter } from '../reporter.js';
-import { secretsOf } from '../request/request.js';
+import { secretsOf } from '../index.js';
 
 /** The ports an adapter passes to the core (a subset of shared/workflow/deps.ts CoreDeps). */
 export interface CiCoreDeps {

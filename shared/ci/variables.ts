@@ -11,8 +11,7 @@
  */
 import type { JobInput, JobKind } from '../request/job-input.js';
 import { ConfigError } from '../errors.js';
-import { CiVariableError } from '../index.js';
-import { DEFAULT_TIMEOUT_SECONDS } from '../request/request.js';
+import { CiVariableError, DEFAULT_TIMEOUT_SECONDS } from '../index.js';
 import { BOOLEAN_WORDS, parseBoolean, parseId, quoteGiven } from '../request/values.js';
 
 /** A process environment, or a literal in tests. */
@@ -236,18 +235,8 @@ export function urlCredentials(url: string | undefined): string[] {
   }
 }
 
-/** A clone URL with any user or password removed, for the workspace and for logs. */
-export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    // Not a URL: drop everything up to an "@" in the authority so no token survives.
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-  }
-}
+/** One stripper for the core and the adapters (shared/request/urls.ts). */
+export { withoutCredentials } from '../index.js';
 
 /** The core names JobInput fields; users of these platforms set variables. */
 const FIELD_TO_VARIABLE: Readonly<Record<string, string>> = {
