@@ -1,5 +1,8 @@
 /**
- * The GitHub side of a run, read once: which repository, which event, which pull request or branch.
+ * The GitHub platform of one run, read once into one typed `GitHubContext`: the inputs
+ * (INPUT_*), the GITHUB_* variables, the event payload file and the runner's files for outputs and
+ * the summary. Built from a plain env object, as danger-js builds its CI providers, so tests pass
+ * an object; nothing after `readGitHubContext` reads process.env or @actions/core's getInput.
  *
  * The event payload is external input, so it is parsed with zod at this boundary: a payload that
  * lacks what we rely on fails with the event name and the missing field, not with "cannot read
@@ -9,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { CodesphereDeployError } from '../../shared/index.js';
 import { type RunOrder, runOrderOf } from '../../shared/ci/index.js';
+import { type ActionInputs, readInputs, type RunnerEnv } from './inputs.js';
 
 const repositorySchema = z.object({
   full_name: z.string(),
@@ -104,13 +108,42 @@ export interface GitHubRun {
   runOrder: RunOrder;
 }
 
+/** The runner's files for this step (absent outside a runner: nothing is written there). */
+export interface RunnerFiles {
+  /** GITHUB_OUTPUT: step outputs, read by later steps. */
+  output: string | undefined;
+  /** GITHUB_STEP_SUMMARY: the job summary's Markdown. */
+  summary: string | undefined;
+}
+
+/** Everything the action reads of its platform, once, at the start of the run. */
+export interface GitHubContext {
+  inputs: ActionInputs;
+  run: GitHubRun;
+  files: RunnerFiles;
+}
+
+/**
+ * Reads the whole context from the runner's environment. Throws a ConfigError for an invalid
+ * input and a ContextError for a context that is not GitHub's (no repository, an unreadable or
+ * malformed payload). Mask `secretInputValues(env)` first: these errors are printed.
+ */
+export function readGitHubContext(env: RunnerEnv): GitHubContext {
+  const inputs = readInputs(env);
+  return {
+    inputs,
+    run: readGitHubRun(env),
+    files: { output: env['GITHUB_OUTPUT'] || undefined, summary: env['GITHUB_STEP_SUMMARY'] || undefined },
+  };
+}
+
 /** The run's GitHub context is not what the action needs (user-facing, like the core's errors). */
 export class ContextError extends CodesphereDeployError {
   override readonly name = 'ContextError';
 }
 
 /** Reads the runner's GITHUB_* variables and the event payload file. */
-export function readGitHubRun(env: NodeJS.ProcessEnv): GitHubRun {
+export function readGitHubRun(env: RunnerEnv): GitHubRun {
   const repository = env['GITHUB_REPOSITORY'] ?? '';
   const [owner, repo, ...rest] = repository.split('/');
   if (owner === undefined || owner === '' || repo === undefined || repo === '' || rest.length > 0) {
@@ -180,7 +213,7 @@ function repositoryPrivacy(payload: unknown): boolean | undefined {
   return parsed.success ? parsed.data.repository.private : undefined;
 }
 
-function toTrigger(event: string, payload: unknown, env: NodeJS.ProcessEnv, defaultGitUrl: string): Trigger {
+function toTrigger(event: string, payload: unknown, env: RunnerEnv, defaultGitUrl: string): Trigger {
   if (event === 'pull_request' || event === 'pull_request_target') {
     const parsed = pullRequestEventSchema.safeParse(payload);
     if (!parsed.success) {

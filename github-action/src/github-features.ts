@@ -18,10 +18,8 @@ import {
   type Deadline,
   formatRunOrder,
   isPreviewNote,
-  noteMarker,
   type NoteStore,
   parseRunOrder,
-  runMarkerLines,
   type RunOrder,
   seconds,
   syncNote,
@@ -29,6 +27,12 @@ import {
 import type { GitHubRun } from './github-context.js';
 
 export type Octokit = ReturnType<typeof getOctokit>;
+
+/**
+ * The run's Octokit, made on the first GitHub call (main.ts): @actions/github is loaded only when
+ * a GitHub call is made, off the start-up path. Undefined when there is no token.
+ */
+export type LazyOctokit = () => Promise<Octokit>;
 
 /** Per-request timeout of GitHub API calls (ms), cut further to what remains of the job's budget. */
 export const GITHUB_TIMEOUT_MS = 10_000;
@@ -61,11 +65,6 @@ export function boundRequests(octokit: Octokit, deadline: Deadline): void {
     }
   });
 }
-
-/** The hidden marker's id: our comment's first line (kept from earlier versions, so their comments are adopted). */
-const COMMENT_MARKER_ID = 'codesphere-deploy';
-/** Hidden marker that identifies our comment among all of a pull request's comments. */
-export const COMMENT_MARKER = noteMarker('html-comment', COMMENT_MARKER_ID);
 
 /** Where a deployment's payload records the run that created it (see `settleActiveDeployment`). */
 const PAYLOAD_KEY = 'codesphere-deploy';
@@ -107,7 +106,7 @@ export class GitHubFeatures {
   private readonly disabled = new Set<Feature>();
 
   constructor(
-    private readonly octokit: Octokit | undefined,
+    private readonly octokit: LazyOctokit | undefined,
     private readonly run: GitHubRun,
     private readonly log: FeatureLog,
   ) {}
@@ -258,14 +257,15 @@ export class GitHubFeatures {
   /**
    * Writes our comment on the pull request: one comment per pull request whatever the concurrency,
    * never overwriting a newer run's (shared `syncNote`; `order` is this run's order plus the phase,
-   * a teardown being newer than the deploys before it).
+   * a teardown being newer than the deploys before it). `body` is the shared note rendered with
+   * that order (renderNote, HTML-comment markers); a comment an earlier version wrote with its
+   * own marker is recognised (isPreviewNote) and rewritten, never joined by a second one.
    */
   async upsertComment(pullNumber: number, body: string, order: RunOrder): Promise<void> {
-    const fullBody = [COMMENT_MARKER, ...runMarkerLines(order, 'html-comment'), body].join('\n');
     await this.guard('comment', `update the comment on #${pullNumber}`, async (octokit) => {
       const synced = await syncNote(
         this.comments(octokit, pullNumber),
-        { body: fullBody, order, isOurs: (text) => isPreviewNote(text, 'html-comment', COMMENT_MARKER_ID) },
+        { body, order, isOurs: (text) => isPreviewNote(text, 'html-comment') },
         { sleep, now: Date.now },
       );
       if (synced.outcome === 'newer-kept') {
@@ -320,7 +320,8 @@ export class GitHubFeatures {
       );
     }
     try {
-      const pulls = await this.octokit.paginate(this.octokit.rest.pulls.list, {
+      const octokit = await this.octokit();
+      const pulls = await octokit.paginate(octokit.rest.pulls.list, {
         owner: this.run.owner,
         repo: this.run.repo,
         state: 'open',
@@ -343,7 +344,7 @@ export class GitHubFeatures {
   ): Promise<T | undefined> {
     if (this.octokit === undefined || this.disabled.has(feature)) return undefined;
     try {
-      return await call(this.octokit);
+      return await call(await this.octokit());
     } catch (error) {
       const status = statusOf(error);
       this.disabled.add(feature);

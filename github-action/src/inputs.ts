@@ -1,12 +1,14 @@
 /**
- * Every input of action.yml, read once into one typed object.
+ * Every input of action.yml, read once into one typed object from the runner's environment (a
+ * plain object, so tests pass one): the runner hands input `name` to the step as the variable
+ * INPUT_<NAME> (spaces to `_`, upper-cased, dashes kept), the rule @actions/core's getInput reads
+ * by; its value trimmed, except where noted.
  *
  * Values the core understands are passed on as the strings the user typed: the core's request
  * schema validates, coerces and reports them all at once, with the same wording on every
  * platform. Only the inputs that exist for GitHub alone (`action`, `comment`, `github-token`)
  * are checked here.
  */
-import * as core from '@actions/core';
 import { BOOLEAN_WORDS, ConfigError, parseBoolean, quoteGiven } from '../../shared/index.js';
 import type { CommonJobInput } from '../../shared/ci/index.js';
 
@@ -55,16 +57,30 @@ export interface ActionInputs {
   githubToken: string;
 }
 
-/** Registers every credential input with the runner's log masking. Call first, before any output. */
-export function maskSecretInputs(mask: (secret: string) => void): void {
-  for (const name of SECRET_INPUTS) {
-    const value = core.getInput(name);
-    if (value !== '') mask(value);
-  }
+/** The runner's environment as adapters read it: variable name to value. */
+export type RunnerEnv = Readonly<Record<string, string | undefined>>;
+
+/** The variable the runner sets for input `name` (github.com/actions/runner; @actions/core getInput). */
+export function inputVariable(name: string): string {
+  return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }
 
-export function readInputs(): ActionInputs {
-  const text = (name: string): string | undefined => core.getInput(name) || undefined;
+/** Input `name` as given, trimmed at both ends ('' when absent), as getInput returns it. */
+function inputOf(env: RunnerEnv, name: string): string {
+  return (env[inputVariable(name)] ?? '').trim();
+}
+
+/**
+ * The credential inputs' values, to register with the log masking before anything else happens
+ * (reading every other input may fail, and its error is printed). Never throws.
+ */
+export function secretInputValues(env: RunnerEnv): string[] {
+  return SECRET_INPUTS.map((name) => inputOf(env, name)).filter((value) => value !== '');
+}
+
+/** Reads every input; throws a ConfigError naming `action` or `comment` when they are invalid. */
+export function readInputs(env: RunnerEnv): ActionInputs {
+  const text = (name: string): string | undefined => inputOf(env, name) || undefined;
   const settings: CoreSettings = {
     apiToken: text(INPUT.apiToken),
     email: text(INPUT.email),
@@ -74,8 +90,8 @@ export function readInputs(): ActionInputs {
     plan: text(INPUT.plan),
     onDemand: text(INPUT.onDemand),
     vpnConfig: text(INPUT.vpnConfig),
-    // Multi-line dotenv text: keep inner whitespace, the core parses the lines.
-    env: core.getInput(INPUT.env, { trimWhitespace: false }).trim() || undefined,
+    // Multi-line dotenv text: trimmed at its ends only, the core parses the lines.
+    env: inputOf(env, INPUT.env) || undefined,
     restricted: text(INPUT.restricted),
     cloneDepth: text(INPUT.cloneDepth),
     replicas: text(INPUT.replicas),
@@ -89,9 +105,9 @@ export function readInputs(): ActionInputs {
   };
   return {
     core: settings,
-    action: parseChoice(INPUT.action, core.getInput(INPUT.action) || 'auto', ACTIONS),
-    comment: readBoolean(INPUT.comment, core.getInput(INPUT.comment), true),
-    githubToken: core.getInput(INPUT.githubToken),
+    action: parseChoice(INPUT.action, inputOf(env, INPUT.action) || 'auto', ACTIONS),
+    comment: readBoolean(INPUT.comment, inputOf(env, INPUT.comment), true),
+    githubToken: inputOf(env, INPUT.githubToken),
   };
 }
 

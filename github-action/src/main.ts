@@ -1,11 +1,11 @@
 /**
- * The GitHub Action: inputs and the GitHub context in, one core job, GitHub features out.
+ * The GitHub Action: its context in (read once, github-context.ts), one core job, GitHub features
+ * out (deployments, the pull request comment, outputs and the job summary through StepWriter).
  *
  * `run()` never throws and never exits the process: every failure, whatever was thrown, ends in
- * `failJob`, which calls `core.setFailed` exactly once. Tests import `run` and pass their own
- * `deps`; `index.ts` only calls it.
+ * `failJob`, which fails the step exactly once. Tests import `run` and pass their own `deps`
+ * (an env object among them); `index.ts` only calls it.
  */
-import * as core from '@actions/core';
 import {
   type CoreDeps,
   deploy,
@@ -20,24 +20,32 @@ import {
   systemClock,
   teardown,
   type TeardownResult,
+  VERSION,
   workspaceName,
 } from '../../shared/index.js';
 import {
   checkOutputFiles,
   type Deadline,
   failureForComment,
+  type NoteState,
   OutputWriteError,
+  renderNote,
   timeoutMsOf,
   withPhase,
 } from '../../shared/ci/index.js';
-import { readGitHubRun, type GitHubRun, type PullRequestTrigger } from './github-context.js';
-import { boundRequests, GitHubFeatures, type Octokit } from './github-features.js';
-import { maskSecretInputs, readInputs, type ActionInputs } from './inputs.js';
-import { renderOutcome, type Outcome } from './markdown.js';
-import { OUTPUT } from './outputs.js';
+import {
+  type GitHubContext,
+  type GitHubRun,
+  type PullRequestTrigger,
+  readGitHubContext,
+} from './github-context.js';
+import { boundRequests, GitHubFeatures, type LazyOctokit, type Octokit } from './github-features.js';
+import { type ActionInputs, type RunnerEnv, secretInputValues } from './inputs.js';
+import { OUTPUT, StepWriter } from './outputs.js';
 import { pickJob } from './pick-job.js';
 import { pullRequestStates } from './pull-state.js';
 import { ActionsReporter } from './reporter.js';
+import { renderPruneSummary } from './summary.js';
 
 /** The core's entry points (shared/index.ts), as the brief agreed them. */
 export interface CoreJobs {
@@ -51,13 +59,14 @@ export interface RunDeps {
   jobs: CoreJobs;
   /** Clock, sleep and user agent for the core. */
   coreDeps: Partial<CoreDeps>;
-  /** The runner's environment: GITHUB_* variables. Inputs are read by @actions/core from process.env. */
-  env: NodeJS.ProcessEnv;
+  /** The runner's environment (INPUT_*, GITHUB_*), read once by readGitHubContext. */
+  env: RunnerEnv;
   /** An Octokit whose every request is bounded by the job's deadline (github-features.ts boundRequests). */
   createOctokit(token: string, baseUrl: string, deadline: Deadline): Promise<Octokit>;
 }
 
-const USER_AGENT = 'codesphere-deploy-github-action/0.1';
+/** The action's User-Agent, with the suite's one version (package.json, shared/version.ts). */
+const USER_AGENT = `codesphere-deploy-github-action/${VERSION}`;
 
 const defaultDeps: RunDeps = {
   jobs: { deploy, teardown, prune },
@@ -79,38 +88,49 @@ export async function run(overrides: Partial<RunDeps> = {}): Promise<void> {
   const reporter = new ActionsReporter();
   try {
     // Before anything is printed or requested: the runner masks these in the log from here on.
-    maskSecretInputs((secret) => reporter.mask(secret));
-    const inputs = readInputs();
+    for (const secret of secretInputValues(deps.env)) reporter.mask(secret);
+    const context = readGitHubContext(deps.env);
+    const { inputs } = context;
     // Values of secret-looking names in `env` (TOKEN, PASSWORD, ...), as the core defines them.
     for (const secret of secretsOf(inputs.core)) reporter.mask(secret);
     // The job's deadline (timeoutSeconds from now) bounds the GitHub API calls too; the core
     // keeps its own, from the same input.
     const now = () => (deps.coreDeps.clock ?? systemClock).now();
     const deadline: Deadline = { at: now() + timeoutMsOf(inputs.core.timeoutSeconds), now };
-    const github = readGitHubRun(deps.env);
-    await runJob(deps, reporter, inputs, github, deadline);
+    await runJob(deps, reporter, context, deadline);
   } catch (error) {
     failJob(reporter, error);
   }
+  // The log is written in order once @actions/core is loaded (reporter.ts): all of it is out
+  // before run() returns, and index.ts exits.
+  await reporter.flushed();
 }
 
-async function runJob(
-  deps: RunDeps,
-  reporter: ActionsReporter,
-  inputs: ActionInputs,
-  github: GitHubRun,
-  deadline: Deadline,
-) {
+/** Where one job writes: the log (also the core's port), outputs and summary, GitHub's API, the comment. */
+interface Channels {
+  reporter: ActionsReporter;
+  writer: StepWriter;
+  features: GitHubFeatures;
+  page: ResultPage;
+}
+
+async function runJob(deps: RunDeps, reporter: ActionsReporter, context: GitHubContext, deadline: Deadline) {
+  const { inputs, run: github, files } = context;
   const job = pickJob(github.trigger, inputs.action);
   // Before anything is created: the runner's files for outputs and the summary must be writable.
   checkOutputFiles([
-    { variable: 'GITHUB_OUTPUT', path: deps.env['GITHUB_OUTPUT'] },
-    { variable: 'GITHUB_STEP_SUMMARY', path: deps.env['GITHUB_STEP_SUMMARY'] },
+    { variable: 'GITHUB_OUTPUT', path: files.output },
+    { variable: 'GITHUB_STEP_SUMMARY', path: files.summary },
   ]);
+  const writer = new StepWriter(files, reporter);
+  const setOutputs = (entries: Record<string, string>): void => {
+    const failed = writer.outputs(entries);
+    if (failed !== undefined) throw failed;
+  };
   const { trigger } = github;
   if (job.kind === 'skip') {
     reporter.notice(`Nothing to do: ${job.why}.`);
-    reporter.output(OUTPUT.result, 'skipped');
+    setOutputs({ [OUTPUT.result]: 'skipped' });
     return;
   }
   if (trigger.kind === 'pull_request' && job.kind !== 'prune' && lacksCredentials(inputs)) {
@@ -121,19 +141,23 @@ async function runJob(
         `Skipping the Codesphere preview of #${trigger.number}: pull requests from ${who} get no secrets, ` +
           'so no Codesphere credentials are available. A maintainer can run the workflow on the branch instead.',
       );
-      reporter.output(OUTPUT.result, 'skipped');
+      setOutputs({ [OUTPUT.result]: 'skipped' });
       return;
     }
   }
   reporter.info(`Job: ${job.kind} (${job.why}).`);
 
-  const octokit =
+  // Made on the first GitHub call, once: loading @actions/github and building Octokit is not
+  // what the core's first request waits for.
+  let made: Promise<Octokit> | undefined;
+  const octokit: LazyOctokit | undefined =
     inputs.githubToken === ''
       ? undefined
-      : await deps.createOctokit(inputs.githubToken, github.apiUrl, deadline);
+      : () => (made ??= deps.createOctokit(inputs.githubToken, github.apiUrl, deadline));
   const features = new GitHubFeatures(octokit, github, reporter);
   const jobInput = toJobInput(inputs, github);
-  const page = new ResultPage(reporter, github, inputs.comment ? features : undefined);
+  const page = new ResultPage(reporter, writer, github, inputs.comment ? features : undefined);
+  const channels: Channels = { reporter, writer, features, page };
   // Deploy and prune ask GitHub whether a pull request is still open where a close may race them.
   const coreDeps: Partial<CoreDeps> = {
     ...deps.coreDeps,
@@ -142,16 +166,18 @@ async function runJob(
 
   switch (job.kind) {
     case 'deploy':
-      return runDeploy({ ...deps, coreDeps }, reporter, features, page, jobInput, github);
+      return runDeploy({ ...deps, coreDeps }, channels, jobInput, context);
     case 'teardown':
-      return runTeardown(deps, reporter, features, page, jobInput, github);
+      return runTeardown(deps, channels, jobInput, github);
     case 'prune': {
       const openChangeNumbers = await features.openPullNumbers();
       reporter.info(`Open pull requests: ${openChangeNumbers.map((n) => `#${n}`).join(', ') || 'none'}.`);
       const result = await deps.jobs.prune({ ...jobInput, openChangeNumbers }, reporter, coreDeps);
-      reporter.output(OUTPUT.result, 'pruned');
-      reporter.output(OUTPUT.pruned, JSON.stringify(result.pruned.map((item) => item.name)));
-      await page.publish({ kind: 'pruned', result }, undefined);
+      setOutputs({
+        [OUTPUT.result]: 'pruned',
+        [OUTPUT.pruned]: JSON.stringify(result.pruned.map((item) => item.name)),
+      });
+      writer.summary(renderPruneSummary(result, github.runUrl));
       return;
     }
   }
@@ -159,11 +185,9 @@ async function runJob(
 
 async function runDeploy(
   deps: RunDeps,
-  reporter: ActionsReporter,
-  features: GitHubFeatures,
-  page: ResultPage,
+  { reporter, writer, features, page }: Channels,
   input: JobInput,
-  github: GitHubRun,
+  { run: github, files }: GitHubContext,
 ): Promise<void> {
   const { trigger } = github;
   const environment = environmentName(github);
@@ -173,6 +197,9 @@ async function runDeploy(
   // core's first requests instead of before them: it never throws, and nothing in the deploy
   // depends on it. Every later GitHub call waits for it, so the calls stay in order.
   const announce = async (): Promise<number | undefined> => {
+    // The core's first request goes out first (it is sent in the turn deploy() starts): the
+    // GitHub side loads Octokit and calls GitHub while the core waits for Codesphere's answer.
+    await nextTurn();
     const id = await features.createDeployment(
       environment,
       commit || input.branch,
@@ -191,6 +218,7 @@ async function runDeploy(
       }),
       vpnConfig: input.vpnConfig,
       commit,
+      jobUrl: github.runUrl,
     });
     return id;
   };
@@ -201,16 +229,16 @@ async function runDeploy(
     result = await deps.jobs.deploy(input, reporter, deps.coreDeps);
   } catch (error) {
     if (error instanceof DeployCancelledError)
-      return reportCancelled(error, reporter, features, page, announced, pullNumber);
+      return reportCancelled(error, { reporter, writer, features, page }, announced, pullNumber);
     // Report the failure where people look (deployment, comment, summary), then let the one
     // failure handler fail the job. These calls never throw, so the original error survives.
     const message = reporter.redact(failureMessage(error));
     const failedId = await announced;
     // The deploy's own failure is what the job reports; a failing output file adds nothing to it.
-    if (failedId !== undefined) writeOutputs(reporter, { [OUTPUT.githubDeploymentId]: String(failedId) });
+    if (failedId !== undefined) writer.outputs({ [OUTPUT.githubDeploymentId]: String(failedId) });
     await features.setDeploymentStatus(failedId, 'failure', { description: message });
     await page.publish(
-      { kind: 'failed', ...failureForComment(error, message), vpnConfig: input.vpnConfig, commit },
+      { kind: 'failed', ...failureForComment(error, message), commit, jobUrl: github.runUrl },
       pullNumber,
     );
     throw error;
@@ -226,20 +254,15 @@ async function runDeploy(
   // A failed VPN check fails the deploy (the core throws): a result's check passed or was skipped.
   if (result.vpnCheck.status === 'passed') outputs[OUTPUT.vpnCheck] = 'ok';
   if (result.healthCheck !== undefined) outputs[OUTPUT.healthCheck] = result.healthCheck.ok ? 'ok' : 'failed';
-  const failedWrite = writeOutputs(reporter, outputs);
+  const failedWrite = writer.outputs(outputs);
   const deploymentId = await announced;
   const idWrite =
     deploymentId === undefined
       ? undefined
-      : writeOutputs(reporter, { [OUTPUT.githubDeploymentId]: String(deploymentId) });
+      : writer.outputs({ [OUTPUT.githubDeploymentId]: String(deploymentId) });
   const outputError =
     (failedWrite ?? idWrite)
-      ? new OutputWriteError(
-          'GITHUB_OUTPUT',
-          deps.env['GITHUB_OUTPUT'] ?? '',
-          result.url,
-          failedWrite ?? idWrite,
-        )
+      ? new OutputWriteError('GITHUB_OUTPUT', files.output ?? '', result.url, failedWrite ?? idWrite)
       : undefined;
 
   await features.setDeploymentStatus(deploymentId, 'success', {
@@ -252,7 +275,7 @@ async function runDeploy(
       `A newer run's deployment of "${environment}" is already active; this one is marked inactive.`,
     );
   }
-  await page.publish({ kind: 'deployed', result, commit }, pullNumber);
+  await page.publish({ kind: 'deployed', result, commit, jobUrl: github.runUrl }, pullNumber);
   if (outputError) throw outputError;
 }
 
@@ -263,9 +286,7 @@ async function runDeploy(
  */
 async function reportCancelled(
   cancelled: DeployCancelledError,
-  reporter: ActionsReporter,
-  features: GitHubFeatures,
-  page: ResultPage,
+  { reporter, writer, features, page }: Channels,
   announced: Promise<number | undefined>,
   pullNumber: number | undefined,
 ): Promise<void> {
@@ -273,17 +294,18 @@ async function reportCancelled(
   await features.setDeploymentStatus(deploymentId, 'inactive', {
     description: `${cancelled.changeRequest} was ${cancelled.changeRequest.startsWith('branch') ? 'deleted' : 'closed'}: preview removed`,
   });
-  reporter.output(OUTPUT.workspaceName, cancelled.removed.name);
-  reporter.output(OUTPUT.result, 'cancelled');
+  const failedWrite = writer.outputs({
+    [OUTPUT.workspaceName]: cancelled.removed.name,
+    [OUTPUT.result]: 'cancelled',
+  });
   await page.publish({ kind: 'deleted', result: cancelled.removed }, pullNumber);
+  if (failedWrite !== undefined) throw failedWrite;
   reporter.notice(cancelled.message);
 }
 
 async function runTeardown(
   deps: RunDeps,
-  reporter: ActionsReporter,
-  features: GitHubFeatures,
-  page: ResultPage,
+  { reporter, writer, features, page }: Channels,
   input: JobInput,
   github: GitHubRun,
 ): Promise<void> {
@@ -291,72 +313,51 @@ async function runTeardown(
   const environment = environmentName(github);
   const deactivated = await features.deactivateEnvironment(environment);
   if (deactivated > 0) reporter.info(`Marked ${deactivated} deployment(s) of "${environment}" inactive.`);
-  reporter.output(OUTPUT.workspaceName, result.name);
-  if (result.workspaceId !== undefined) reporter.output(OUTPUT.workspaceId, String(result.workspaceId));
-  reporter.output(OUTPUT.result, result.deleted ? 'deleted' : 'nothing-to-delete');
+  const failedWrite = writer.outputs({
+    [OUTPUT.workspaceName]: result.name,
+    ...(result.workspaceId === undefined ? {} : { [OUTPUT.workspaceId]: String(result.workspaceId) }),
+    [OUTPUT.result]: result.deleted ? 'deleted' : 'nothing-to-delete',
+  });
   const pullNumber = github.trigger.kind === 'pull_request' ? github.trigger.number : undefined;
-  await page.publish({ kind: 'deleted', result }, pullNumber);
+  await page.publish({ kind: 'deleted', result, jobUrl: github.runUrl }, pullNumber);
+  if (failedWrite !== undefined) throw failedWrite;
 }
 
 /**
- * Writes step outputs (GITHUB_OUTPUT); returns the error of the first write that failed instead
- * of throwing, so the caller reports it as what it is (the preview exists by then).
+ * The pull request comment and the job summary, both the shared note (shared/ci/note.ts), so
+ * GitHub says what GitLab's and Bitbucket's notes say, in the same layout. Redacted before
+ * anything is written.
  */
-function writeOutputs(reporter: ActionsReporter, outputs: Record<string, string>): unknown {
-  try {
-    // Through the reporter: a value holding a masked secret is withheld, never redacted.
-    for (const [name, value] of Object.entries(outputs)) reporter.output(name, value);
-    return undefined;
-  } catch (error) {
-    return error ?? new Error('unknown error');
-  }
-}
-
-/** The job summary and the pull request comment, both from one rendered outcome. */
 class ResultPage {
   constructor(
     private readonly reporter: ActionsReporter,
+    private readonly writer: StepWriter,
     private readonly github: GitHubRun,
     private readonly commenter: GitHubFeatures | undefined,
   ) {}
 
-  async comment(pullNumber: number | undefined, outcome: Outcome): Promise<void> {
+  async comment(pullNumber: number | undefined, state: NoteState): Promise<void> {
     if (pullNumber === undefined || this.commenter === undefined) return;
-    const order = withPhase(this.github.runOrder, outcome.kind === 'deleted' ? 'teardown' : 'deploy');
-    await this.commenter.upsertComment(pullNumber, this.render(outcome), order);
+    const order = withPhase(this.github.runOrder, state.kind === 'deleted' ? 'teardown' : 'deploy');
+    const body = this.reporter.redact(renderNote(state, 'html-comment', order));
+    await this.commenter.upsertComment(pullNumber, body, order);
   }
 
-  async publish(outcome: Outcome, pullNumber: number | undefined): Promise<void> {
-    await this.comment(pullNumber, outcome);
-    const parts = [this.render(outcome), ...this.reporter.collectedSummary()];
-    await writeSummary(this.reporter, parts.join('\n\n'));
-  }
-
-  private render(outcome: Outcome): string {
-    const forPullRequest = this.github.trigger.kind === 'pull_request';
-    return this.reporter.redact(renderOutcome(outcome, { runUrl: this.github.runUrl, forPullRequest }));
+  async publish(state: NoteState, pullNumber: number | undefined): Promise<void> {
+    await this.comment(pullNumber, state);
+    this.writer.summary(renderNote(state, 'html-comment'));
   }
 }
 
-async function writeSummary(reporter: ActionsReporter, markdown: string): Promise<void> {
-  const file = process.env['GITHUB_STEP_SUMMARY'];
-  try {
-    await core.summary.addRaw(reporter.redact(markdown), true).write();
-  } catch (error) {
-    // Outside the runner there is no GITHUB_STEP_SUMMARY: a missing summary fails nothing. One
-    // that the runner named but that cannot be written (checked before the job) is worth a warning.
-    if (file === undefined || file === '') reporter.debug(`No job summary written: ${failureMessage(error)}`);
-    else
-      reporter.warning(
-        `The job summary could not be written to GITHUB_STEP_SUMMARY="${file}" (${(error as NodeJS.ErrnoException).code ?? failureMessage(error)}); the preview itself is not affected.`,
-      );
-  }
-}
-
-/** The one failure handler: any thrown value, one `setFailed`, secrets redacted. */
+/** The one failure handler: any thrown value, one failed step, secrets redacted. */
 export function failJob(reporter: ActionsReporter, error: unknown): void {
   if (error instanceof Error && error.stack !== undefined) reporter.debug(error.stack);
-  core.setFailed(reporter.clean(failureMessage(error)));
+  reporter.fail(failureMessage(error));
+}
+
+/** Resolves in the event loop's next turn, after the I/O this one started has been sent. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The core's wording for any thrown value: its own errors as they are, anything else described. */

@@ -7,13 +7,17 @@
  */
 import { type ChangeRequests, type ChangeRequestState, CodesphereDeployError } from '../../shared/index.js';
 import type { GitHubRun } from './github-context.js';
-import { describeGitHubError, type Octokit } from './github-features.js';
+import { describeGitHubError, type LazyOctokit } from './github-features.js';
 
 /** `open` -> open; `closed` (merged or not) -> closed. Throws a secret-free error when GitHub refuses. */
-export function pullRequestStates(octokit: Octokit, run: Pick<GitHubRun, 'owner' | 'repo'>): ChangeRequests {
+export function pullRequestStates(
+  octokitOf: LazyOctokit,
+  run: Pick<GitHubRun, 'owner' | 'repo'>,
+): ChangeRequests {
   return {
     async state(number: number): Promise<ChangeRequestState> {
       try {
+        const octokit = await octokitOf();
         const { data } = await octokit.rest.pulls.get({
           owner: run.owner,
           repo: run.repo,
@@ -34,6 +38,7 @@ export function pullRequestStates(octokit: Octokit, run: Pick<GitHubRun, 'owner'
     // 404 is the one answer that means deleted; "contents: read" (the default token has it).
     async branchExists(branch: string): Promise<boolean> {
       try {
+        const octokit = await octokitOf();
         await octokit.rest.repos.getBranch({ owner: run.owner, repo: run.repo, branch });
         return true;
       } catch (cause) {

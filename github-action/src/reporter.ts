@@ -1,19 +1,30 @@
 /**
- * The core's Reporter port on top of @actions/core.
+ * The core's Reporter port on top of @actions/core: the log (info, warning, debug, group) and the
+ * masking of secrets, which is what the core uses; plus the log lines only the adapter writes
+ * (notice, the failure). Outputs and the job summary are not the core's: StepWriter (outputs.ts)
+ * writes them.
  *
  * The runner masks every value registered with `core.setSecret` in the log, but not in files:
  * the job summary (GITHUB_STEP_SUMMARY) and the PR comment are written verbatim. So this
  * reporter keeps its own set of secrets and redacts everything people read, logs included
- * (defence in depth for runners that do not process `::add-mask::`). Outputs (GITHUB_OUTPUT) are
- * read by later steps and never redacted: one that would hold a secret is not set at all.
+ * (defence in depth for runners that do not process `::add-mask::`); StepWriter and the comment
+ * use its `redact` and `holdsSecret`.
  *
  * Every line written to the log is also made inert as a workflow command: the runner reads any
  * line that starts with `::` (after leading whitespace) as a command, and `##[` anywhere in a
  * line as a legacy one, so a value such as a VPN config `office\n::warning::x` could otherwise
  * issue commands (github.com/actions/runner, ActionCommand.TryParseV2 / TryParse).
+ *
+ * @actions/core is loaded in the event loop's next turn, not at start-up: with its HTTP client
+ * (undici, for OIDC tokens) and @actions/exec it is half the bundle, and the core's first
+ * Codesphere request needs none of it. Until it is loaded, log lines wait in order in a queue
+ * (so every `::add-mask::` still precedes every line that could hold its secret); `flushed()`
+ * resolves when all are written, and run() awaits it before returning.
  */
-import * as core from '@actions/core';
+import type * as ActionsCore from '@actions/core';
 import { MIN_SUBSTRING_LENGTH, type Reporter, SecretSet } from '../../shared/index.js';
+
+type Core = typeof ActionsCore;
 
 /**
  * Text for the runner's log that cannot issue a workflow command. The runner splits its input at
@@ -31,16 +42,63 @@ export function inertLogText(text: string): string {
     .join('\n');
 }
 
+/**
+ * Calls into @actions/core in the order they were made, once it is loaded (see the header).
+ * `load` is the import; tests of the reporter may pass their own.
+ */
+export class CoreLog {
+  private core: Core | undefined;
+  private readonly queue: Array<(core: Core) => void> = [];
+  private loading: Promise<void> | undefined;
+
+  constructor(private readonly load: () => Promise<Core> = () => import('@actions/core')) {}
+
+  /** Runs `call` with @actions/core now if it is loaded and nothing waits, else after what waits. */
+  write(call: (core: Core) => void): void {
+    if (this.core !== undefined && this.queue.length === 0) {
+      call(this.core);
+      return;
+    }
+    this.queue.push(call);
+    this.loading ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.load())
+      .then(
+        (core) => {
+          this.core = core;
+          for (const waiting of this.queue.splice(0)) waiting(core);
+        },
+        (error: unknown) => {
+          // Cannot happen with the bundle (the chunk ships beside it); if it does, say so where
+          // the runner shows it and fail the step, rather than end silently green.
+          this.queue.length = 0;
+          process.stderr.write(`The action's log could not be written: ${String(error)}\n`);
+          process.exitCode = 1;
+        },
+      );
+  }
+
+  /** Resolves when every call made so far has been written. */
+  async flushed(): Promise<void> {
+    while (this.queue.length > 0 && this.loading !== undefined) await this.loading;
+  }
+}
+
 export class ActionsReporter implements Reporter {
   private readonly secrets = new SecretSet();
-  private readonly summaryParts: string[] = [];
   private groupDepth = 0;
+
+  constructor(private readonly log: CoreLog = new CoreLog()) {}
+
+  /** Resolves when every line written so far is out (run() awaits it before it returns). */
+  flushed(): Promise<void> {
+    return this.log.flushed();
+  }
 
   mask(secret: string): void {
     for (const piece of this.secrets.add(secret)) {
       // The runner masks substrings: a short piece would star out every line holding those
       // characters (shared/request/secrets.ts); our own redaction masks short ones as whole words.
-      if (piece.length >= MIN_SUBSTRING_LENGTH) core.setSecret(piece);
+      if (piece.length >= MIN_SUBSTRING_LENGTH) this.log.write((core) => core.setSecret(piece));
     }
   }
 
@@ -55,57 +113,46 @@ export class ActionsReporter implements Reporter {
   }
 
   info(message: string): void {
-    core.info(this.clean(message));
+    const text = this.clean(message);
+    this.log.write((core) => core.info(text));
   }
 
   warning(message: string): void {
-    core.warning(this.clean(message));
-  }
-
-  error(message: string): void {
-    core.error(this.clean(message));
+    const text = this.clean(message);
+    this.log.write((core) => core.warning(text));
   }
 
   notice(message: string): void {
-    core.notice(this.clean(message));
+    const text = this.clean(message);
+    this.log.write((core) => core.notice(text));
   }
 
   debug(message: string): void {
-    core.debug(this.clean(message));
+    const text = this.clean(message);
+    this.log.write((core) => core.debug(text));
   }
 
   async group<T>(name: string, fn: () => Promise<T>): Promise<T> {
     // The runner's log has no nested groups: an inner ::group:: would close the outer one.
     if (this.groupDepth > 0) {
-      core.info(this.clean(`-- ${name}`));
+      this.info(`-- ${name}`);
       return fn();
     }
     this.groupDepth += 1;
+    const title = this.clean(name);
+    this.log.write((core) => core.startGroup(title));
     try {
-      return await core.group(this.clean(name), fn);
+      return await fn();
     } finally {
+      this.log.write((core) => core.endGroup());
       this.groupDepth -= 1;
     }
   }
 
-  /** Sets a step output, unless its value holds a secret (then a warning names the output). */
-  output(name: string, value: string): void {
-    if (this.holdsSecret(value)) {
-      this.warning(
-        `Output ${name} is not set: its value holds a masked secret (an env value or credential that also occurs there); outputs are never redacted.`,
-      );
-      return;
-    }
-    core.setOutput(name, value);
-  }
-
-  summary(markdown: string): void {
-    this.summaryParts.push(this.redact(markdown));
-  }
-
-  /** Markdown the core asked to add to the summary; the adapter appends it to its own. */
-  collectedSummary(): string[] {
-    return [...this.summaryParts];
+  /** Fails the step (exit code 1) with one error annotation: the failure handler's, once. */
+  fail(message: string): void {
+    const text = this.clean(message);
+    this.log.write((core) => core.setFailed(text));
   }
 
   /** Redacted, then inert as a workflow command (also what the failure handler writes). */

@@ -20,6 +20,8 @@ export {
   isPreviewNote,
   noteMarker,
   noteRunOrder,
+  COMMIT_LENGTH,
+  LEGACY_NOTE_MARKER_IDS,
   NOTE_MARKER_ID,
   parseRunOrder,
   renderNote,

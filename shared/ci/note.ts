@@ -1,10 +1,10 @@
 /**
  * The change request note every adapter keeps: one note (GitLab MR note, Bitbucket PR comment,
  * GitHub PR comment), found again by a hidden marker and edited in place, so a busy change request
- * does not collect a comment per push. The GitLab and Bitbucket text is rendered here; GitHub
- * renders its own. Only the marker differs between platforms, because GitLab and GitHub render an
- * HTML comment invisibly while Bitbucket's Markdown shows it, and a link-reference definition
- * (`[//]: # (...)`) is invisible in all of them.
+ * does not collect a comment per push. All three platforms' notes are rendered here, with one
+ * marker, one layout and one commit length. Only the marker's style differs between platforms,
+ * because GitLab and GitHub render an HTML comment invisibly while Bitbucket's Markdown shows it,
+ * and a link-reference definition (`[//]: # (...)`) is invisible in all of them.
  *
  * Concurrent runs of one change request: see `syncNote`.
  */
@@ -13,6 +13,12 @@ import { formatHealthCheck, formatTimings } from './timings.js';
 import type { DeployResult, TeardownResult } from '../workflow/results.js';
 
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
+/**
+ * Marker ids earlier versions wrote, recognised when reading so their notes are adopted (edited
+ * into the current layout) instead of joined by a second one: GitHub's comments began with
+ * `<!-- codesphere-deploy -->` until issue 11 gave every platform one renderer.
+ */
+export const LEGACY_NOTE_MARKER_IDS: readonly string[] = ['codesphere-deploy'];
 /** The second hidden line: which run wrote the note (`syncNote`). */
 const RUN_MARKER_ID = 'codesphere-deploy:run';
 
@@ -22,12 +28,24 @@ function hidden(text: string, style: NoteMarkerStyle): string {
   return style === 'html-comment' ? `<!-- ${text} -->` : `[//]: # (${text})`;
 }
 
-/** The note's first line. `id` is NOTE_MARKER_ID unless a platform keeps an older one (GitHub). */
+/** The note's first line (a marker of an earlier version with `id`, to recognise old notes). */
 export function noteMarker(style: NoteMarkerStyle, id: string = NOTE_MARKER_ID): string {
   return hidden(id, style);
 }
 
+/**
+ * What the note shows. `commit` is the change's head commit (shown as its first COMMIT_LENGTH
+ * characters), `jobUrl` the CI job or workflow run that wrote it (its "Job" row).
+ */
 export type NoteState =
+  /** A deploy has started (GitHub writes this before the core's first answer). */
+  | {
+      kind: 'deploying';
+      workspaceName: string;
+      vpnConfig?: string | undefined;
+      commit?: string | undefined;
+      jobUrl?: string | undefined;
+    }
   | { kind: 'deployed'; result: DeployResult; commit?: string | undefined; jobUrl?: string | undefined }
   | { kind: 'deleted'; result: TeardownResult; jobUrl?: string | undefined }
   | {
@@ -35,7 +53,7 @@ export type NoteState =
       message: string;
       commit?: string | undefined;
       jobUrl?: string | undefined;
-      /** The failing pipeline step's last lines (ci-log-tail.ts). */
+      /** The failing pipeline step's last lines (log-tail.ts). */
       logTail?: CommentLogTail | undefined;
     };
 
@@ -44,15 +62,30 @@ function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\r?\n\s*/g, ' ');
 }
 
+/** Characters of a commit id the note shows (GitLab's short SHA length for large projects). */
+export const COMMIT_LENGTH = 12;
+
 function shortSha(commit: string | undefined): string | undefined {
-  return commit ? commit.slice(0, 12) : undefined;
+  return commit ? commit.slice(0, COMMIT_LENGTH) : undefined;
 }
 
-/** Renders the GitLab/Bitbucket note; `order` is the writing run's place (see `syncNote`). */
+/**
+ * Renders the note of every platform: the marker, the run marker (`syncNote`), a headline, a
+ * table of what people look for, and for a failed stage its log tail. `order` is the writing
+ * run's place (see `syncNote`). Pure: the caller redacts secrets before it is posted.
+ */
 export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunOrder = []): string {
   const rows: Array<[string, string]> = [];
   let headline: string;
   switch (state.kind) {
+    case 'deploying': {
+      headline = `⏳ Preview deploying: workspace ${state.workspaceName}`;
+      rows.push(['Workspace', state.workspaceName]);
+      rows.push(['VPN config', state.vpnConfig || 'none']);
+      const sha = shortSha(state.commit);
+      if (sha) rows.push(['Commit', sha]);
+      break;
+    }
     case 'deployed': {
       const { result } = state;
       headline = `✅ Preview ${result.action === 'created' ? 'deployed' : 'updated'}: ${result.url}`;
@@ -94,11 +127,18 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
 }
 
 /**
- * Whether a note is one of ours: it starts with the marker. A person's note that merely quotes the
- * marker somewhere is not, so `syncNote` never edits or deletes it.
+ * Whether a note is one of ours: it starts with the marker, or with a marker an earlier version
+ * wrote (LEGACY_NOTE_MARKER_IDS), which `syncNote` then rewrites in the current layout. A person's
+ * note that merely quotes a marker somewhere is not, so `syncNote` never edits or deletes it.
  */
-export function isPreviewNote(body: string, style: NoteMarkerStyle, id: string = NOTE_MARKER_ID): boolean {
-  return body.trimStart().startsWith(noteMarker(style, id));
+export function isPreviewNote(body: string, style: NoteMarkerStyle): boolean {
+  const start = body.trimStart();
+  return [NOTE_MARKER_ID, ...LEGACY_NOTE_MARKER_IDS].some((id) => {
+    const marker = noteMarker(style, id);
+    // The whole marker and then the line's end: `<!-- codesphere-deploy -->` is not a prefix of
+    // another id's marker, but a line that goes on after it is text, not our marker.
+    return start.startsWith(marker) && /^[ \t]*(\r?\n|$)/.test(start.slice(marker.length));
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,18 +1,29 @@
 /**
- * GitHub Action figures (printed, never asserted): the committed bundle's size, and its cold
- * start, i.e. from spawning `node github-action/dist/index.js` (as the runner does) to the first
- * request it makes: to GitHub (the deployment) and to Codesphere (the emulator's first logged
- * request). A bare `node -e 0` start is printed alongside, since it is part of every figure and
- * varies a lot between machines. Targets from the issue: bundle < 1 MB, cold start < 100 ms.
+ * GitHub Action figures (printed, never asserted), against the bundle in github-action/dist
+ * (build it first: `npm run build:github-action`):
+ * - its size: dist/index.js and every chunk ncc split off (loaded only by a dynamic `import()`),
+ *   in bytes and gzipped;
+ * - its cold start: from spawning `node github-action/dist/index.js` (as the runner does) to the
+ *   first Codesphere request (the emulator's first logged request) and to the first GitHub API
+ *   request, next to a bare `node -e 0` (spawn to exit) measured in the same run with the same
+ *   node binary, interleaved run by run so both see the same machine load; medians, and the ratio
+ *   cold start / bare node.
+ * Targets from issue 11: dist/index.js ≤ 1.0 MB, cold start ≤ 2× bare node.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { adapterNode } from '../platform-doubles/run-entry.js';
 import { startFixtureEmulator, startGitHubDouble } from '../github-action/fixture.js';
 import { actionEntry, DEMO_TOKEN, runAction } from '../github-action/harness.js';
 import { pullRequestPayload } from '../github-action/payloads.js';
 
-const RUNS = 7;
+/** Runs of each kind (the issue asks for at least 7); odd, so the median is one run's figure. */
+const RUNS = 9;
+/** The issue's bundle target: 1.0 MB (decimal megabyte, as `ls` and GitHub show sizes). */
+const BUNDLE_TARGET_BYTES = 1_000_000;
+const RATIO_TARGET = 2;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -22,21 +33,39 @@ function median(values: number[]): number {
 async function bareNodeStartMs(): Promise<number> {
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    const child = spawn(adapterNode, ['-e', '0'], { stdio: 'ignore' });
     child.on('error', reject);
     child.on('close', () => resolve());
   });
   return performance.now() - started;
 }
 
-async function main(): Promise<void> {
-  const bytes = statSync(actionEntry).size;
-  const gzipped = gzipSync(readFileSync(actionEntry)).length;
-  console.log('github-action bundle');
+function printBundle(): void {
+  const dist = path.dirname(actionEntry);
+  const files = readdirSync(dist)
+    .filter((name) => name.endsWith('.js'))
+    .sort((a, b) => (a === 'index.js' ? -1 : b === 'index.js' ? 1 : a.localeCompare(b)));
+  console.log('github-action bundle (github-action/dist)');
+  let total = 0;
+  for (const name of files) {
+    const file = path.join(dist, name);
+    const bytes = statSync(file).size;
+    const gzipped = gzipSync(readFileSync(file)).length;
+    total += bytes;
+    const role = name === 'index.js' ? 'entry, loaded at start' : 'chunk, loaded by a dynamic import()';
+    console.log(
+      `  ${name.padEnd(14)} ${String(bytes).padStart(9)} bytes (gzip ${String(gzipped).padStart(7)})  ${role}`,
+    );
+  }
+  const entry = statSync(actionEntry).size;
+  console.log(`  all chunks     ${String(total).padStart(9)} bytes`);
   console.log(
-    `  dist/index.js: ${(bytes / 1024).toFixed(0)} KiB (${bytes} bytes; gzip ${(gzipped / 1024).toFixed(0)} KiB)`,
+    `  entry target ≤ ${BUNDLE_TARGET_BYTES} bytes: ${entry <= BUNDLE_TARGET_BYTES ? 'met' : 'NOT met'}`,
   );
+}
 
+async function main(): Promise<void> {
+  printBundle();
   const emulator = await startFixtureEmulator();
   const github = await startGitHubDouble();
   const firstGitHub: number[] = [];
@@ -80,11 +109,17 @@ async function main(): Promise<void> {
     await github.close();
     await emulator.close();
   }
-  console.log(`github-action cold start (median of ${RUNS} PR-opened runs, emulator timing fast)`);
-  console.log(`  bare "node -e 0" start:                     ${median(bare).toFixed(0)} ms`);
-  console.log(`  spawn -> first GitHub API request:          ${median(firstGitHub)} ms`);
-  console.log(`  spawn -> first Codesphere API request:      ${median(firstCodesphere)} ms`);
-  console.log(`  whole run (deploy, pipeline, GitHub calls): ${median(total)} ms`);
+  const bareMs = median(bare);
+  const coldMs = median(firstCodesphere);
+  const ratio = coldMs / bareMs;
+  console.log(`github-action cold start (median of ${RUNS} PR-opened runs each, emulator timing fast)`);
+  console.log(`  bare "node -e 0", spawn -> exit:             ${bareMs.toFixed(0)} ms`);
+  console.log(`  spawn -> first Codesphere API request:       ${coldMs.toFixed(0)} ms`);
+  console.log(
+    `  ratio (cold start / bare node):              ${ratio.toFixed(2)}× (target ≤ ${RATIO_TARGET}×: ${ratio <= RATIO_TARGET ? 'met' : 'NOT met'})`,
+  );
+  console.log(`  spawn -> first GitHub API request:           ${median(firstGitHub).toFixed(0)} ms`);
+  console.log(`  whole run (deploy, pipeline, GitHub calls):  ${median(total).toFixed(0)} ms`);
 }
 
 await main();

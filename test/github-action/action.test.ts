@@ -21,7 +21,10 @@ import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
 import { workspaceName } from '../../shared/workflow/naming.js';
 import { CLONE_URL, OWNER, REPO, pullRequestPayload, pushPayload, schedulePayload } from './payloads.js';
 
-const MARKER = '<!-- codesphere-deploy -->';
+/** The shared note's marker (shared/ci/note.ts), the same on GitHub as on GitLab. */
+const MARKER = '<!-- codesphere-deploy:preview -->';
+/** The marker GitHub comments carried before issue 11: still recognised, then rewritten. */
+const OLD_MARKER = '<!-- codesphere-deploy -->';
 
 let emulator: RunningEmulator;
 let github: GitHubDouble;
@@ -91,12 +94,54 @@ describe('pull_request opened', () => {
     expect(github.comments).toHaveLength(1);
     const body = github.comments[0]?.body ?? '';
     expect(body.startsWith(MARKER)).toBe(true);
-    for (const expected of [url, '`office`', '`shop-#12`', sha(12).slice(0, 7), 'created']) {
+    expect(body).toContain(`**Codesphere preview** · ✅ Preview deployed: ${url}`);
+    for (const expected of [
+      `| URL | ${url} |`,
+      `| Workspace | shop-#12 (id ${w?.id}) |`,
+      '| VPN config | office |',
+      // One commit length on every platform: 12 characters.
+      `| Commit | ${sha(12).slice(0, 12)} |`,
+      '| Job | https://github.com/acme/shop/actions/runs/4242 |',
+    ]) {
       expect(body).toContain(expected);
     }
     expect(run.summary).toContain(url);
-    expect(run.summary).toContain('`office`');
+    expect(run.summary).toContain('| VPN config | office |');
     expect(errorLines(run.stdout)).toEqual([]);
+  });
+
+  it("adopts the comment an earlier version wrote with GitHub's old marker: updated in place, no second one", async () => {
+    // What the action wrote before every platform shared one note: its own marker and layout.
+    const oldBody = [
+      OLD_MARKER,
+      '<!-- codesphere-deploy:run 4000.1.0 -->',
+      '### ✅ Codesphere preview ready',
+      '',
+      '| | |',
+      '| --- | --- |',
+      '| **URL** | https://old.example.test |',
+    ].join('\n');
+    // A person quoting the old marker: not ours, never touched.
+    const quote = `> the bot wrote ${OLD_MARKER} above\nthanks!`;
+    github.comments.push(
+      { id: 1, issue: 14, body: oldBody, user: 'github-actions[bot]' },
+      { id: 2, issue: 14, body: quote, user: 'octocat' },
+    );
+    const run = await runPullRequest({ emulator, github }, { action: 'opened', number: 14, sha: sha(14) });
+    expect(run.code, describeRun(run)).toBe(0);
+    const url = run.outputs['deployment-url'] ?? '';
+    expect(url).not.toBe('');
+
+    const comments = github.comments.filter((c) => c.issue === 14);
+    expect(comments.map((c) => c.id)).toEqual([1, 2]);
+    expect(comments[0]?.body.startsWith(MARKER), comments[0]?.body).toBe(true);
+    expect(comments[0]?.body).toContain(`✅ Preview deployed: ${url}`);
+    expect(comments[0]?.body).not.toContain('old.example.test');
+    expect(comments[1]?.body).toBe(quote);
+    expect(
+      github.calls.filter((c) => c.method === 'POST' && c.path.endsWith('/issues/14/comments')),
+      'no second comment',
+    ).toEqual([]);
   });
 
   it('deploys for pull_request_target the same way', async () => {
@@ -176,7 +221,7 @@ describe('pull_request synchronize', () => {
     expect(patches).toHaveLength(1);
     const w = await waitFor(() => allTunnelsUp('shop-#22'), 'the tunnel on lab to be up');
     expect(w.tunnels.every((t) => t.vpnConfig === 'lab')).toBe(true);
-    expect(github.comments[0]?.body).toContain('`lab`');
+    expect(github.comments[0]?.body).toContain('| VPN config | lab |');
   });
   it('switches with vpnSwitch: zero-downtime, ending with one workspace of the same name on lab', async () => {
     const first = await runPullRequest({ emulator, github }, { action: 'opened', number: 23 });
@@ -226,7 +271,7 @@ describe('pull_request closed', () => {
     });
     expect(github.deployments.map((d) => d.statuses.at(-1)?.state)).toEqual(['inactive']);
     expect(github.comments).toHaveLength(1);
-    expect(github.comments[0]?.body).toContain('deleted');
+    expect(github.comments[0]?.body).toContain('🗑️ Preview deleted: workspace shop-#31');
   });
 
   it('succeeds when there is nothing to delete', async () => {
@@ -234,7 +279,7 @@ describe('pull_request closed', () => {
     expect(closed.code, describeRun(closed)).toBe(0);
     expect(closed.outputs['result']).toBe('nothing-to-delete');
     expect(apiRequests().filter((c) => c.method === 'DELETE')).toEqual([]);
-    expect(github.comments[0]?.body).toContain('nothing to delete');
+    expect(github.comments[0]?.body).toContain('Preview already gone: no workspace shop-#32');
   });
 });
 
@@ -396,7 +441,7 @@ describe('branch previews (push, workflow_dispatch)', () => {
       ['Codesphere Preview release/2.0', commit],
     ]);
     expect(github.comments, 'no pull request, no comment').toEqual([]);
-    expect(run.summary).toContain('deleted when the branch is deleted');
+    expect(run.summary).toContain(`✅ Preview deployed: ${run.outputs['deployment-url']}`);
 
     const deleted = await branchRun('push', pushPayload('release/2.0', commit, { deleted: true }));
     expect(deleted.code, describeRun(deleted)).toBe(0);

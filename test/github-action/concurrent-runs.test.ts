@@ -67,7 +67,7 @@ describe('concurrent runs of one pull request', () => {
     expect(emulator.state().workspaces.map((w) => w.name)).toEqual(['shop-#41']);
     const comments = github.comments.filter((c) => c.issue === 41);
     expect(comments, JSON.stringify(comments, null, 2)).toHaveLength(1);
-    expect(comments[0]?.body).toContain('Codesphere preview ready');
+    expect(comments[0]?.body).toContain('✅ Preview');
     expect(activeDeployments('Codesphere Preview #41')).toHaveLength(1);
   });
 
@@ -86,7 +86,7 @@ describe('concurrent runs of one pull request', () => {
     const comments = github.comments.filter((c) => c.issue === 42);
     expect(comments).toHaveLength(1);
     const body = comments[0]?.body ?? '';
-    expect(body).toContain('Codesphere preview ready');
+    expect(body).toContain('✅ Preview');
     expect(body).toContain(commit(5).slice(0, 7));
     for (const n of [1, 2, 3, 4]) expect(body).not.toContain(commit(n).slice(0, 7));
     const active = activeDeployments('Codesphere Preview #42');
@@ -107,13 +107,13 @@ describe('concurrent runs of one pull request', () => {
     await runAs(7002, { action: 'synchronize', number: 43, sha: commit(2) });
     const comment = () => github.comments.filter((c) => c.issue === 43);
     expect(comment()).toHaveLength(1);
-    expect(comment()[0]?.body).toContain('preview removed');
+    expect(comment()[0]?.body).toContain('Preview deleted');
 
     github.openPulls.push(43);
     const reopened = await runAs(7004, { action: 'reopened', number: 43, sha: commit(4) });
     expect(reopened.code, describeRun(reopened)).toBe(0);
     expect(comment()).toHaveLength(1);
-    expect(comment()[0]?.body).toContain('Codesphere preview ready');
+    expect(comment()[0]?.body).toContain('✅ Preview');
     expect(comment()[0]?.body).toContain(commit(4).slice(0, 7));
     expect(activeDeployments('Codesphere Preview #43').map((d) => d.sha)).toEqual([commit(4)]);
   });

@@ -12,7 +12,8 @@ import { pullRequestPayload } from './payloads.js';
 import { DEMO_TOKEN, inputVariable } from './harness.js';
 
 let written: string[];
-let env: NodeJS.ProcessEnv;
+/** The whole context as one plain object: run() reads nothing else (no process.env stubs). */
+let env: Record<string, string>;
 
 beforeEach(() => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gh-failure-'));
@@ -24,6 +25,8 @@ beforeEach(() => {
     GITHUB_EVENT_PATH: eventPath,
     GITHUB_REPOSITORY: 'acme/shop',
     GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_OUTPUT: path.join(dir, 'out'),
+    GITHUB_STEP_SUMMARY: '',
   };
   for (const [name, value] of Object.entries({
     apiToken: DEMO_TOKEN,
@@ -32,10 +35,8 @@ beforeEach(() => {
     comment: 'true',
     'github-token': '',
   })) {
-    vi.stubEnv(inputVariable(name), value);
+    env[inputVariable(name)] = value;
   }
-  vi.stubEnv('GITHUB_OUTPUT', path.join(dir, 'out'));
-  vi.stubEnv('GITHUB_STEP_SUMMARY', '');
   written = [];
   vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     written.push(String(chunk));
@@ -45,7 +46,6 @@ beforeEach(() => {
 
 afterEach(() => {
   vi.restoreAllMocks();
-  vi.unstubAllEnvs();
   process.exitCode = 0;
 });
 

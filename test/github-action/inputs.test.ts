@@ -134,7 +134,9 @@ describe('issue 10 on the GitHub Action', () => {
     expect(run.outputs['deployment-url']).toBeUndefined();
     expect(run.outputs['workspace-name']).toBe('shop-#35');
     expect(JSON.stringify(run.outputs)).not.toContain('***');
-    expect(run.stdout).toMatch(/::warning::Output deployment-url is not set/);
+    expect(run.stdout).toMatch(
+      /::warning::Not written to the step outputs \(GITHUB_OUTPUT\): deployment-url\. Its value holds a masked secret/,
+    );
   });
 
   it('case 4: WIN_PATH="C:\\\\new\\\\table" reaches the workspace as C:\\new\\table', async () => {

@@ -74,8 +74,8 @@ describe('a pull request closed while its deploy runs', () => {
     expect(names()).toEqual([]);
     const comments = github.comments.filter((c) => c.issue === 11);
     expect(comments).toHaveLength(1);
-    expect(comments[0]?.body).not.toContain('preview ready');
-    expect(comments[0]?.body).toContain('Codesphere preview removed');
+    expect(comments[0]?.body).not.toContain('✅ Preview');
+    expect(comments[0]?.body).toContain('🗑️ Preview deleted');
     for (const deployment of github.deployments) {
       expect(deployment.statuses.at(-1)?.state, `deployment ${deployment.id}`).toBe('inactive');
     }

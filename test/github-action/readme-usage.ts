@@ -1,6 +1,6 @@
 /**
  * The README's GitHub inputs and outputs tables, generated from github-action/action.yml so the
- * docs cannot drift from the metadata (readme.test.ts fails when they differ).
+ * docs cannot drift from the metadata (metadata.test.ts fails when they differ).
  *
  *   npx tsx test/github-action/readme-usage.ts   # rewrites README.md between the markers
  */
