@@ -302,9 +302,10 @@ function printGitHub(github: GitHubDouble): void {
     `  GitHub:     environment "${latest?.environment ?? '-'}", deployments ${states.join(', ') || '-'}`,
   );
   const comment = github.comments[0];
-  const heading = comment?.body.split('\n').find((l) => l.startsWith('###'));
+  // The shared note's headline line (shared/ci/note.ts renderNote): "**Codesphere preview** · …".
+  const heading = comment?.body.split('\n').find((l) => l.startsWith('**Codesphere preview**'));
   console.log(
-    `              ${github.comments.length} PR comment(s)${heading ? `: "${heading.replace(/^#+\s*/, '')}"` : ''}`,
+    `              ${github.comments.length} PR comment(s)${heading ? `: "${heading.replace(/^\*\*Codesphere preview\*\* · /, '')}"` : ''}`,
   );
 }
 
