@@ -41,3 +41,13 @@ export { MIN_SUBSTRING_LENGTH, SecretSet } from './request/secrets.js';
 export { parseRequest, secretsOf, DEFAULT_API_URL, DEFAULT_PLAN } from './request/request.js';
 export type { DeployRequest } from './request/request.js';
 export { parseChangeNumber, repositoryShortName, workspaceName } from './workflow/naming.js';
+
+// What shared/ci/ needs beyond the above, which may only import this door (eslint.config.mjs):
+// - the one retry policy and job budget, so platform API calls retry and time out like the core's;
+export { attemptTimeoutMs, BUDGET_NAME, decideRetry, DEFAULT_RETRY, seconds } from './codesphere/retry.js';
+export type { Deadline, RetryPolicy } from './codesphere/retry.js';
+// - the id rule (digits only) and TIMEOUT's default, so CI variables read like the core's fields;
+export { parseId } from './request/values.js';
+export { DEFAULT_TIMEOUT_SECONDS } from './request/request.js';
+// - the failing step's log tail, which the change-request note quotes.
+export { NOTE_TAIL_LINES, stageLogTailOf } from './workflow/stage-logs.js';

@@ -9,8 +9,7 @@
  * Outputs and summaries are collected rather than printed: each adapter turns them into its
  * platform's feature (a GitLab dotenv report, Bitbucket pipe output variables, an MR note).
  */
-import type { Reporter } from '../reporter.js';
-import { SecretSet } from '../request/secrets.js';
+import { type Reporter, SecretSet } from '../index.js';
 
 /** The part of a Writable this reporter needs; tests pass an in-memory sink. */
 export interface TextSink {

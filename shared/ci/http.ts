@@ -10,19 +10,18 @@
  * by the job's deadline, response bodies parsed with zod, and errors that name the operation but
  * never carry a header, so a token cannot ride along into a log.
  */
-import { errorMessage } from '../errors.js';
 import type { z } from 'zod';
-
-import { CodesphereDeployError } from '../errors.js';
 import {
   attemptTimeoutMs,
   BUDGET_NAME,
+  CodesphereDeployError,
   decideRetry,
   DEFAULT_RETRY,
+  errorMessage,
   seconds,
   type Deadline,
   type RetryPolicy,
-} from '../codesphere/retry.js';
+} from '../index.js';
 
 export interface HttpDeps {
   sleep: (ms: number) => Promise<void>;

@@ -55,5 +55,5 @@ export {
   withoutCredentials,
 } from './variables.js';
 export type { CiVariables, CommonJobInput, Env } from './variables.js';
-export { attemptTimeoutMs, BUDGET_NAME, seconds } from '../codesphere/retry.js';
-export type { Deadline } from '../codesphere/retry.js';
+export { attemptTimeoutMs, BUDGET_NAME, seconds } from '../index.js';
+export type { Deadline } from '../index.js';

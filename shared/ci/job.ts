@@ -32,15 +32,20 @@ import {
   type Env,
 } from './variables.js';
 import type { ConsoleReporter } from './console-reporter.js';
-import { DeployCancelledError } from '../workflow/change-request.js';
-import type { JobInput, JobKind } from '../request/job-input.js';
-import type { DeployResult, PruneResult, TeardownResult } from '../workflow/results.js';
-import type { ChangeRequests } from '../workflow/deps.js';
-import { describeError } from '../errors.js';
-import type { Deadline } from '../codesphere/retry.js';
 import { checkOutputFiles, OutputWriteError, type OutputFile } from './output-path.js';
-import type { Reporter } from '../reporter.js';
-import { secretsOf } from '../request/request.js';
+import {
+  type ChangeRequests,
+  type Deadline,
+  DeployCancelledError,
+  type DeployResult,
+  describeError,
+  type JobInput,
+  type JobKind,
+  type PruneResult,
+  type Reporter,
+  secretsOf,
+  type TeardownResult,
+} from '../index.js';
 
 /** The ports an adapter passes to the core (a subset of shared/workflow/deps.ts CoreDeps). */
 export interface CiCoreDeps {

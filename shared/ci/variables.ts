@@ -9,10 +9,16 @@
  * decide which variable means what, and catch mix-ups the core cannot see, such as a platform
  * token put where a Codesphere credential belongs.
  */
-import type { JobInput, JobKind } from '../request/job-input.js';
-import { ConfigError } from '../errors.js';
-import { DEFAULT_TIMEOUT_SECONDS } from '../request/request.js';
-import { BOOLEAN_WORDS, parseBoolean, parseId, quoteGiven } from '../request/values.js';
+import {
+  BOOLEAN_WORDS,
+  ConfigError,
+  DEFAULT_TIMEOUT_SECONDS,
+  type JobInput,
+  type JobKind,
+  parseBoolean,
+  parseId,
+  quoteGiven,
+} from '../index.js';
 
 /** A process environment, or a literal in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
