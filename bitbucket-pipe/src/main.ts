@@ -9,7 +9,7 @@
  * whatever was thrown, becomes one `✖` line and exit code 1.
  */
 import { appendFile } from 'node:fs/promises';
-import { type DeployResult, type JobInput, parseBoolean } from '../../shared/index.js';
+import { type DeployResult, type JobInput, parseBoolean, VERSION } from '../../shared/index.js';
 import {
   type CiJob,
   CiVariableError,
@@ -30,7 +30,7 @@ import { BITBUCKET_SECRET_VARIABLES, readBitbucketContext } from './bitbucket-co
 
 export type { CoreApi };
 
-export const USER_AGENT = 'codesphere-deploy-bitbucket/0.1.0';
+export const USER_AGENT = `codesphere-deploy-bitbucket/${VERSION}`;
 
 /** Variables only the pipe reads, beyond the common ones (shared/ci/variables.ts); pipe.yml lists both. */
 export const PIPE_VARIABLES = ['ACCESS_TOKEN_USERNAME'] as const;

@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { type DeployResult, type JobInput, parseBoolean } from '../../shared/index.js';
+import { type DeployResult, type JobInput, parseBoolean, VERSION } from '../../shared/index.js';
 import {
   type CiJob,
   CiVariableError,
@@ -33,7 +33,7 @@ import {
 
 export type { CoreApi };
 
-export const USER_AGENT = 'codesphere-deploy-gitlab/0.1.0';
+export const USER_AGENT = `codesphere-deploy-gitlab/${VERSION}`;
 
 export interface RunDeps {
   core: CoreApi;
