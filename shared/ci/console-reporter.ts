@@ -6,8 +6,8 @@
  * So this writer redacts every registered secret from every line before it reaches a stream:
  * the one place output leaves the process, so nothing the core or the adapter says can bypass it.
  *
- * Outputs and summaries are collected rather than printed: each adapter turns them into its
- * platform's feature (a GitLab dotenv report, Bitbucket pipe output variables, an MR note).
+ * Outputs and notes are not the reporter's: each adapter builds them from the core's result (a
+ * GitLab dotenv report, Bitbucket pipe output variables, the change-request note).
  */
 import { type Reporter, SecretSet } from '../index.js';
 
@@ -65,10 +65,6 @@ export class ConsoleReporter implements Reporter {
   private readonly color: boolean;
   private readonly now: () => number;
   private sectionCounter = 0;
-  /** Named results, in the order given; the adapter writes them where its platform reads them. */
-  readonly outputs = new Map<string, string>();
-  /** Markdown the core asked to publish; GitLab and Bitbucket show it in an MR/PR comment. */
-  readonly summaries: string[] = [];
 
   constructor(options: ConsoleReporterOptions) {
     this.stdout = options.stdout;
@@ -148,14 +144,13 @@ export class ConsoleReporter implements Reporter {
     return fn();
   }
 
+  // The core never calls output() or summary() (its outputs come from the result); they remain only
+  // while the Reporter port still lists them, and keep nothing.
   output(name: string, value: string): void {
-    this.outputs.set(name, value);
     this.debug(`output ${name}=${value}`);
   }
 
-  summary(markdown: string): void {
-    this.summaries.push(markdown);
-  }
+  summary(_markdown: string): void {}
 
   private paint(text: string, code: string): string {
     return this.color ? `${code}${text}${ANSI.reset}` : text;
