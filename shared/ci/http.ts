@@ -23,6 +23,9 @@ import {
   type RetryPolicy,
 } from '../index.js';
 
+/** What one attempt ended in, as the retry policy reads it. */
+type AttemptOutcome = Parameters<typeof decideRetry>[0]['outcome'];
+
 export interface HttpDeps {
   sleep: (ms: number) => Promise<void>;
   /** Defaults to the global fetch (Node 20+). */
@@ -105,6 +108,8 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
     `${got}${wantedMs > 0 ? ` and a retry would have to wait ${seconds(wantedMs)}` : ''}, but the job's time budget (${BUDGET_NAME}) is used up`;
 
   for (let attempt = 0; ; attempt++) {
+    const decide = (outcome: AttemptOutcome) =>
+      decideRetry({ outcome, idempotent, attempt, policy, deadline: deps.deadline });
     const timeoutMs = attemptTimeoutMs(request.timeoutMs ?? PLATFORM_TIMEOUT_MS, deps.deadline);
     if (timeoutMs <= 0) throw fail(undefined, `not sent: the job's time budget (${BUDGET_NAME}) is used up`);
     const signal = AbortSignal.timeout(timeoutMs);
@@ -126,13 +131,7 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
       text = await response.text();
     } catch (error) {
       const reason = signal.aborted ? `no answer within ${seconds(timeoutMs)}` : errorMessage(error);
-      const decision = decideRetry({
-        outcome: { kind: 'network' },
-        idempotent,
-        attempt,
-        policy,
-        deadline: deps.deadline,
-      });
+      const decision = decide({ kind: 'network' });
       if (decision.retry) {
         await deps.sleep(decision.delayMs);
         continue;
@@ -142,12 +141,10 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
     }
 
     if (!response.ok) {
-      const decision = decideRetry({
-        outcome: { kind: 'status', status: response.status, retryAfter: response.headers.get('retry-after') },
-        idempotent,
-        attempt,
-        policy,
-        deadline: deps.deadline,
+      const decision = decide({
+        kind: 'status',
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
       });
       if (decision.retry) {
         await deps.sleep(decision.delayMs);
