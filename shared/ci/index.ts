@@ -8,6 +8,7 @@ export { ConsoleReporter } from './console-reporter.js';
 export type { ConsoleReporterOptions, SectionStyle, TextSink } from './console-reporter.js';
 export { PlatformApiError, PLATFORM_TIMEOUT_MS, requestJson } from './http.js';
 export type { HttpDeps, JsonRequest, JsonResponse } from './http.js';
+export { settle, sleep } from './entry.js';
 export { runCiJob } from './job.js';
 export type { CiCoreDeps, CiJob, CiPlatform, CoreApi, NoteChannel, OpenChangeRequests } from './job.js';
 export { failureForComment, renderLogTail } from './log-tail.js';
