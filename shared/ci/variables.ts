@@ -123,6 +123,17 @@ export function readVariable(env: Env, name: string): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value;
 }
 
+/**
+ * A variable the platform sets in every job (CI_PROJECT_PATH, BITBUCKET_WORKSPACE), trimmed.
+ * Unset or blank means the entry runs outside that platform: a CiVariableError naming the
+ * variable with `missing`, the platform's words on how to run it.
+ */
+export function readRequired(env: Env, name: string, missing: string): string {
+  const value = readVariable(env, name);
+  if (value === undefined) throw new CiVariableError(name, missing);
+  return value.trim();
+}
+
 /** A yes/no variable such as DEBUG, by the one boolean rule (values.ts); anything else is an error naming the variable. */
 export function readFlag(env: Env, name: string, fallback: boolean): boolean {
   const parsed = parseBoolean(env[name]);
@@ -265,6 +276,18 @@ export function withoutCredentials(url: string): string {
     // Not a URL: drop everything up to an "@" in the authority so no token survives.
     return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
   }
+}
+
+/**
+ * The clone URL a workspace gets from a platform's project URL: credentials removed, trailing
+ * slashes dropped, `.git` appended once. `https` upgrades a plain `http://` origin (Bitbucket's
+ * BITBUCKET_GIT_HTTP_ORIGIN is http; bitbucket.org serves git over https only).
+ */
+export function cloneUrlOf(projectUrl: string, options: { https?: boolean } = {}): string {
+  let bare = withoutCredentials(projectUrl.trim());
+  if (options.https) bare = bare.replace(/^http:\/\//i, 'https://');
+  bare = bare.replace(/\/+$/, '');
+  return bare.endsWith('.git') ? bare : `${bare}.git`;
 }
 
 /** The core names JobInput fields; users of these platforms set variables. */
