@@ -28,7 +28,6 @@ export { prune } from './workflow/prune.js';
 export type { ChangeRequests, ChangeRequestState, CoreDeps } from './workflow/deps.js';
 export { DeployCancelledError } from './workflow/change-request.js';
 export { defaultDeps, CORE_VERSION } from './workflow/deps.js';
-/** package.json's version, inlined by the bundler: the one version every User-Agent names. */
 export { VERSION } from './version.js';
 export type { Reporter } from './reporter.js';
 export { redact } from './request/secrets.js';
