@@ -1,12 +1,36 @@
 /**
- * Errors the core throws. Every `.message` is complete, user-facing and secret-free: adapters
- * print it as is and fail the job once. Subclasses say whose fault it is:
- * - ConfigError: the user's input (fix the CI configuration), with one entry per bad field;
- * - ApiError: a Codesphere API call failed (operation, status, title, detail, traceId);
- * - DeploymentError: something failed after the preview workspace exists; says what is left.
+ * Every error the core (request/, codesphere/, workflow/) and ci/ throw: one tree, one module.
+ * Every `.message` is complete, user-facing and secret-free: adapters print it as is and fail the
+ * job once (describeError below). Where an error wraps another, the other is its ES2022 `cause`,
+ * except for transport errors of the HTTP clients, which carry the request (and its token):
+ * those are quoted by code and message only.
+ *
+ *   CodesphereDeployError            anything this project throws on purpose
+ *   ├─ ConfigError                   the user's input (fix the CI configuration), one entry per field
+ *   │  └─ CiVariableError            a GitLab/Bitbucket variable set wrongly (ci/variables.ts)
+ *   ├─ ApiError                      a Codesphere API call failed: operation, status, title, detail, traceId
+ *   ├─ RedirectRefusedError          an API answered with a redirect that was not followed (to plain
+ *   │                                http, or too many hops): the credentials were not sent there
+ *   ├─ PlatformApiError              a CI platform's API call failed (ci/http.ts: notes, prune's list)
+ *   ├─ DeadlineExceededError         the job's time budget (timeoutSeconds / TIMEOUT) is used up
+ *   ├─ DeploymentError               a failure after the preview workspace exists; says what is left
+ *   ├─ DeployCancelledError          the change request was closed (or its branch deleted) during a
+ *   │                                deploy: the preview was removed; a notice, not a failure
+ *   ├─ WorkspaceGoneError            the workspace vanished under a running deploy
+ *   ├─ StageFailedError              a pipeline stage failed on some replica
+ *   │  └─ StageFailedWithLogError    ... with the failing step's log tail
+ *   ├─ VpnCheckFailedError           the VPN probe did not reach its target from some replica
+ *   ├─ HealthCheckFailedError        the app did not answer 2xx/3xx on some replica in time
+ *   └─ OutputWriteError              deployed, but the adapter's output file could not be written
+ *
+ * The payload types some errors carry (what a teardown removed, a health check's outcome, a
+ * stage's log tail) belong to the workflow and are imported here as types only.
  */
 
 import { redact } from './request/secrets.js';
+import type { HealthCheckOutcome } from './workflow/health-check.js';
+import type { TeardownResult } from './workflow/results.js';
+import type { StageLogTail } from './workflow/stage-logs.js';
 
 export class CodesphereDeployError extends Error {
   override readonly name: string = 'CodesphereDeployError';
@@ -60,8 +84,8 @@ export class ApiError extends CodesphereDeployError {
   readonly traceId: string | undefined;
   readonly kind: ApiErrorDetails['kind'];
 
-  constructor(details: ApiErrorDetails, message?: string) {
-    super(message ?? ApiError.format(details));
+  constructor(details: ApiErrorDetails, message?: string, options?: ErrorOptions) {
+    super(message ?? ApiError.format(details), options);
     this.operation = details.operation;
     this.status = details.status;
     this.title = details.title;
@@ -77,6 +101,55 @@ export class ApiError extends CodesphereDeployError {
     const trace = d.traceId ? ` (traceId ${d.traceId})` : '';
     return `Codesphere API call ${d.operation} failed (${status})${what ? `: ${what}` : ''}${trace}.${hint}`;
   }
+}
+
+/** Why a redirect was not followed. */
+export type RedirectRefusal = 'insecure' | 'too-many' | 'not-followed';
+
+/**
+ * An API answered with a redirect that was not followed, so the credentials the request carried
+ * were not sent on: to plain http on a non-loopback host or past the hop limit (the Codesphere
+ * client, codesphere/http.ts), or at all (the CI platforms' helper, ci/http.ts, which sends
+ * tokens in custom headers and follows no redirect). Carries the target's origin only (scheme
+ * and host: no user info, path or query, where a token could ride along).
+ */
+export class RedirectRefusedError extends CodesphereDeployError {
+  override readonly name = 'RedirectRefusedError';
+  readonly operation: string;
+  /** The redirect's HTTP status (301, 302, 303, 307, 308). */
+  readonly status: number;
+  /** `protocol//host` of the refused target, e.g. "http://evil.example:8080". */
+  readonly target: string;
+  readonly refusal: RedirectRefusal;
+
+  constructor(
+    details: { operation: string; status: number; target: string; refusal: RedirectRefusal },
+    message: string,
+  ) {
+    super(message);
+    this.operation = details.operation;
+    this.status = details.status;
+    this.target = details.target;
+    this.refusal = details.refusal;
+  }
+}
+
+/** A CI platform API call that failed (ci/http.ts); the message is complete and safe to print. */
+export class PlatformApiError extends CodesphereDeployError {
+  override readonly name = 'PlatformApiError';
+  constructor(
+    readonly operation: string,
+    readonly status: number | undefined,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The job's time budget is used up: a clear, user-facing message that names what was cut short. */
+export class DeadlineExceededError extends CodesphereDeployError {
+  override readonly name = 'DeadlineExceededError';
 }
 
 /** Where a failed deployment left things, so the user knows what exists and what happens next. */
@@ -101,6 +174,97 @@ export class DeploymentError extends CodesphereDeployError {
       options,
     );
     this.workspace = workspace;
+  }
+}
+
+/**
+ * A deploy that stopped because its change request is closed: not a failure (the close is what the
+ * user asked for last), and not "ready" either. Adapters report it as a notice, exit 0, and write
+ * no "ready" note or deployment status. `removed` says what the deploy deleted of the preview.
+ */
+export class DeployCancelledError extends CodesphereDeployError {
+  override readonly name = 'DeployCancelledError';
+
+  constructor(
+    message: string,
+    /** The change request as the platform writes it ("pull request #11"). */
+    readonly changeRequest: string,
+    /** The preview's name and what this run deleted of it (deleted: false when nothing existed). */
+    readonly removed: TeardownResult,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The workspace vanished mid-deploy: most often a teardown (change request closed) raced this run,
+ * but prune past its TTL or a person in Codesphere deletes workspaces too, so messages name them all.
+ */
+export class WorkspaceGoneError extends CodesphereDeployError {
+  override readonly name = 'WorkspaceGoneError';
+}
+
+/** A pipeline stage ended in failure or aborted on at least one replica. */
+export class StageFailedError extends CodesphereDeployError {
+  override readonly name = 'StageFailedError';
+}
+
+/** A failed stage whose failing step's log tail is known (workflow/stage-logs.ts). */
+export class StageFailedWithLogError extends StageFailedError {
+  /** The tail, and the exact block quoted in the message (so a comment can show a shorter one instead). */
+  constructor(
+    message: string,
+    readonly tail: StageLogTail,
+    readonly quoted: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** The VPN probe (workflow/vpn-check.ts) did not reach its target from a replica within its window. */
+export class VpnCheckFailedError extends CodesphereDeployError {
+  override readonly name = 'VpnCheckFailedError';
+}
+
+/** The app did not answer 2xx/3xx on every replica within the budget (workflow/health-check.ts). */
+export class HealthCheckFailedError extends CodesphereDeployError {
+  override readonly name = 'HealthCheckFailedError';
+  constructor(
+    message: string,
+    readonly outcome: HealthCheckOutcome,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A variable the user set wrongly (ci/variables.ts). A ConfigError like the core's own, so it
+ * prints the same way: `Invalid input "ACTION": got "deploi"; expected deploy, teardown or prune`.
+ */
+export class CiVariableError extends ConfigError {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super([{ field: variable, message }]);
+  }
+}
+
+/**
+ * An output file could not be written after the preview was deployed: says that the preview
+ * exists (and where), which variable's file failed, and why, without calling the deploy failed.
+ */
+export class OutputWriteError extends CodesphereDeployError {
+  override readonly name = 'OutputWriteError';
+  constructor(variable: string, filePath: string, deployed: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    super(
+      `The preview is deployed (${deployed}), but its outputs could not be written to ${variable}="${filePath}"` +
+        `${code ? ` (${code})` : ''}: later steps that read them will not find them. Fix ${variable} and rerun; the next run reuses the workspace.`,
+      { cause },
+    );
   }
 }
 

@@ -12,9 +12,10 @@
  *                platform HTTP, the change-request note (its own door: ci/index.ts)
  *   workflow/    deploy, teardown, prune and their steps: session, resolve, naming, wait,
  *                apply/ (create, update, zero-downtime switch), VPN check, health check
- *   codesphere/  the Public API client: HTTP, retry, schemas, sign-in, log stream
+ *   codesphere/  the Public API: its port (api.ts, CodesphereApi) and the HTTP client that
+ *                implements it: HTTP, retry, schemas, sign-in, log stream
  *   request/     the job input: schema, fields, dotenv, secrets, values
- *   errors.ts, reporter.ts: the error tree and the Reporter port, used by every layer
+ *   errors.ts, reporter.ts, clock.ts: the error tree and the Reporter and Clock ports, used by every layer
  *   gateway/     the gateway helper and its CLI (apart: shares nothing with the workflow)
  *
  * Everything thrown is a CodesphereDeployError whose message is complete and secret-free (or,
@@ -26,16 +27,34 @@ export { teardown } from './workflow/teardown.js';
 export { prune } from './workflow/prune.js';
 
 export type { ChangeRequests, ChangeRequestState, CoreDeps } from './workflow/deps.js';
-export { DeployCancelledError } from './workflow/change-request.js';
+export type { CodesphereApi, CodesphereApiFactory, CodesphereConnection } from './codesphere/api.js';
 export { defaultDeps, CORE_VERSION } from './workflow/deps.js';
 export { VERSION } from './version.js';
 export type { Reporter } from './reporter.js';
+export { systemClock } from './clock.js';
+export type { Clock } from './clock.js';
 export { redact } from './request/secrets.js';
 export type { JobInput, JobKind, Platform } from './request/job-input.js';
 export type { DeployResult, PruneResult, TeardownResult, Timings } from './workflow/results.js';
 
-export { ApiError, CodesphereDeployError, ConfigError, DeploymentError } from './errors.js';
-export type { ApiErrorDetails, FieldIssue, LeftWorkspace } from './errors.js';
+export {
+  ApiError,
+  CiVariableError,
+  CodesphereDeployError,
+  ConfigError,
+  DeadlineExceededError,
+  DeployCancelledError,
+  DeploymentError,
+  HealthCheckFailedError,
+  OutputWriteError,
+  PlatformApiError,
+  RedirectRefusedError,
+  StageFailedError,
+  StageFailedWithLogError,
+  VpnCheckFailedError,
+  WorkspaceGoneError,
+} from './errors.js';
+export type { ApiErrorDetails, FieldIssue, LeftWorkspace, RedirectRefusal } from './errors.js';
 export { describeError, errorMessage } from './errors.js';
 export { BOOLEAN_WORDS, isBlank, parseBoolean, quoteGiven } from './request/values.js';
 export { MIN_SUBSTRING_LENGTH, SecretSet } from './request/secrets.js';

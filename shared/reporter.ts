@@ -1,18 +1,20 @@
 /**
- * The Reporter port: everything the core says to the outside world goes through here.
- * Each adapter implements it with its platform's features (GitHub: @actions/core log
- * commands, outputs and job summary; GitLab and Bitbucket: masked stdout lines, dotenv
- * files). The core never writes to stdout itself, so tests can capture every word and
- * assert that no secret reached any of them.
+ * The Reporter port: everything the core says to the outside world goes through here, and it
+ * holds exactly what the core uses (info, warning, debug, group, mask). The core never writes
+ * to stdout itself, so tests can capture every word and assert that no secret reached any of
+ * them. Each adapter implements it with its platform's log features (GitHub: @actions/core log
+ * commands; GitLab and Bitbucket: masked stdout lines, shared/ci/console-reporter.ts) and may
+ * extend it with its own channels: failure lines, outputs and summaries are the adapter's,
+ * built from the result the core returns, so they are not part of the port.
  */
 
 export interface Reporter {
   info(message: string): void;
+  /** Something the user should look at; the job goes on (cleanup problems, unconfirmable states). */
   warning(message: string): void;
-  error(message: string): void;
-  /** Shown only when the user asked for debug output. */
+  /** Shown only when the user asked for debug output (retries, redirects). */
   debug(message: string): void;
-  /** A collapsible phase of the log ("Resolve team, plan and VPN config"). */
+  /** A collapsible phase of the log ("Resolve team, plan and VPN config"); never nested by the core. */
   group<T>(name: string, fn: () => Promise<T>): Promise<T>;
   /**
    * Registers a secret. Called before the first request for every credential; from then on
@@ -20,11 +22,4 @@ export interface Reporter {
    * A multi-line secret is masked line by line (shared/request/secrets.ts has the rule).
    */
   mask(secret: string): void;
-  /**
-   * A named result for later steps (GitHub output, dotenv line, pipe variable). Machine-read, so
-   * never redacted: a value that holds a registered secret is not written at all (with a warning).
-   */
-  output(name: string, value: string): void;
-  /** Markdown appended to the run's summary, where the platform has one. */
-  summary(markdown: string): void;
 }

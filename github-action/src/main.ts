@@ -18,6 +18,7 @@ import {
   type PruneResult,
   type Reporter,
   secretsOf,
+  systemClock,
   teardown,
   type TeardownResult,
   workspaceName,
@@ -85,7 +86,7 @@ export async function run(overrides: Partial<RunDeps> = {}): Promise<void> {
     for (const secret of secretsOf(inputs.core)) reporter.mask(secret);
     // The job's deadline (timeoutSeconds from now) bounds the GitHub API calls too; the core
     // keeps its own, from the same input.
-    const now = deps.coreDeps.now ?? Date.now;
+    const now = () => (deps.coreDeps.clock ?? systemClock).now();
     const deadline: Deadline = { at: now() + timeoutMsOf(inputs.core.timeoutSeconds), now };
     const github = readGitHubRun(deps.env);
     await runJob(deps, reporter, inputs, github, deadline);

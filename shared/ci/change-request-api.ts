@@ -5,9 +5,9 @@
  * differs: URLs, auth headers, field names, state words, and their pagination.
  */
 import { z } from 'zod';
-import { PlatformApiError, requestJson, type HttpDeps, type JsonRequest } from './http.js';
+import { requestJson, type HttpDeps, type JsonRequest } from './http.js';
 import type { NoteStore, StoredNote } from './note.js';
-import type { ChangeRequestState } from '../index.js';
+import { PlatformApiError, type ChangeRequestState } from '../index.js';
 
 /** What the job runner asks of a platform's API (job.ts); present when a platform token allows it. */
 export interface ChangeRequestApi {

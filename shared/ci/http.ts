@@ -14,10 +14,11 @@ import type { z } from 'zod';
 import {
   attemptTimeoutMs,
   BUDGET_NAME,
-  CodesphereDeployError,
   decideRetry,
   DEFAULT_RETRY,
   errorMessage,
+  PlatformApiError,
+  RedirectRefusedError,
   seconds,
   type Deadline,
   type RetryPolicy,
@@ -59,17 +60,30 @@ export interface JsonResponse<T> {
   data: T;
 }
 
-/** A platform API call that failed; the message is complete and safe to print. */
-export class PlatformApiError extends CodesphereDeployError {
-  override readonly name = 'PlatformApiError';
-  constructor(
-    readonly operation: string,
-    readonly status: number | undefined,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** A redirect not followed; only the target's origin is named (its path or query may hold a token). */
+function refusedRedirect(
+  request: JsonRequest<unknown>,
+  where: string,
+  response: Response,
+): RedirectRefusedError {
+  const { operation } = request;
+  const location = response.headers.get('location');
+  let target = '(no location)';
+  try {
+    if (location) {
+      const next = new URL(location, request.url);
+      target = `${next.protocol}//${next.host}`;
+    }
+  } catch {
+    target = '(an invalid location)';
   }
+  return new RedirectRefusedError(
+    { operation, status: response.status, target, refusal: 'not-followed' },
+    `${operation} failed (${where}): the platform redirected (HTTP ${response.status}) to ${target}; ` +
+      'not followed, so the token is not sent there. Check the API URL.',
+  );
 }
 
 /** The URL without its query string: queries can carry tokens on some platforms, paths do not. */
@@ -140,6 +154,8 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
       throw fail(undefined, reason, error);
     }
 
+    // Never followed (redirect: 'manual' above): a refused redirect of its own kind, naming the target's origin only.
+    if (REDIRECT_STATUSES.has(response.status)) throw refusedRedirect(request, where, response);
     if (!response.ok) {
       const decision = decide({
         kind: 'status',

@@ -6,9 +6,11 @@
  * a platform's REST routes (change-request-api.ts), and the change-request note.
  * Adapters import only this module and shared/index.ts (eslint.config.mjs enforces it).
  */
+// The error classes ci/ throws live in the core's one error module (shared/errors.ts).
+export { CiVariableError, OutputWriteError, PlatformApiError } from '../index.js';
 export { ConsoleReporter } from './console-reporter.js';
 export type { ConsoleReporterOptions, SectionStyle, TextSink } from './console-reporter.js';
-export { PlatformApiError, PLATFORM_TIMEOUT_MS, requestJson } from './http.js';
+export { PLATFORM_TIMEOUT_MS, requestJson } from './http.js';
 export type { HttpDeps, JsonRequest, JsonResponse } from './http.js';
 export { settle, sleep } from './entry.js';
 export { runCiJob } from './job.js';
@@ -42,12 +44,11 @@ export type {
   RunOrder,
   StoredNote,
 } from './note.js';
-export { checkOutputFiles, outputFileProblem, OutputWriteError } from './output-path.js';
+export { checkOutputFiles, outputFileProblem } from './output-path.js';
 export type { OutputFile } from './output-path.js';
 export { formatOutputLines, secretFreeOutputs, withheldWarning, writeOutputLines } from './outputs.js';
 export { formatHealthCheck, formatTimings } from './timings.js';
 export {
-  CiVariableError,
   cloneUrlOf,
   COMMON_VARIABLES,
   inVariableTerms,

@@ -23,18 +23,20 @@ import {
   type NoteSyncDeps,
   type RunOrder,
 } from './note.js';
-import { CiVariableError, inVariableTerms } from './variables.js';
+import { inVariableTerms } from './variables.js';
 import { ConsoleReporter, type SectionStyle, type TextSink } from './console-reporter.js';
 import type { ChangeRequestApi } from './change-request-api.js';
 import type { CiContext, CiJobContext } from './context.js';
-import { checkOutputFiles, OutputWriteError, type OutputFile } from './output-path.js';
+import { checkOutputFiles, type OutputFile } from './output-path.js';
 import {
   type ChangeRequests,
+  CiVariableError,
   type Deadline,
   DeployCancelledError,
   type DeployResult,
   describeError,
   type JobInput,
+  OutputWriteError,
   type PruneResult,
   type Reporter,
   type TeardownResult,

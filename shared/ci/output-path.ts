@@ -9,7 +9,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { CodesphereDeployError, ConfigError, type FieldIssue } from '../index.js';
+import { ConfigError, type FieldIssue } from '../index.js';
 
 /** One output file the job will write: the variable that names it and its path (absent: not written). */
 export interface OutputFile {
@@ -76,20 +76,4 @@ export function checkOutputFiles(files: readonly OutputFile[]): void {
     }
   }
   if (issues.length > 0) throw new ConfigError(issues);
-}
-
-/**
- * An output file could not be written after the preview was deployed: says that the preview
- * exists (and where), which variable's file failed, and why, without calling the deploy failed.
- */
-export class OutputWriteError extends CodesphereDeployError {
-  override readonly name = 'OutputWriteError';
-  constructor(variable: string, filePath: string, deployed: string, cause: unknown) {
-    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-    super(
-      `The preview is deployed (${deployed}), but its outputs could not be written to ${variable}="${filePath}"` +
-        `${code ? ` (${code})` : ''}: later steps that read them will not find them. Fix ${variable} and rerun; the next run reuses the workspace.`,
-      { cause },
-    );
-  }
 }

@@ -11,6 +11,7 @@
  */
 import {
   BOOLEAN_WORDS,
+  CiVariableError,
   ConfigError,
   DEFAULT_TIMEOUT_SECONDS,
   type JobInput,
@@ -22,19 +23,6 @@ import {
 
 /** A process environment, or a literal in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
-
-/**
- * A variable the user set wrongly. A ConfigError like the core's own, so it prints the same way:
- * `Invalid input "ACTION": got "deploi"; expected deploy, teardown or prune`.
- */
-export class CiVariableError extends ConfigError {
-  constructor(
-    readonly variable: string,
-    message: string,
-  ) {
-    super([{ field: variable, message }]);
-  }
-}
 
 /** The JobInput fields that come from the user's variables or action inputs (the rest is platform context). */
 export type CommonJobInput = Omit<

@@ -1,7 +1,15 @@
 import { z } from 'zod';
 
-import { BUDGET_NAME, DeadlineExceededError, remainingMs, seconds } from './retry.js';
+import { DeadlineExceededError } from '../errors.js';
+import { BUDGET_NAME, remainingMs, seconds } from './retry.js';
 import { HttpClient, type HttpClientOptions, type Operation } from './http.js';
+import type {
+  CodesphereApi,
+  CodesphereApiFactory,
+  CreateWorkspaceBody,
+  PipelineStage,
+  UpdateWorkspaceBody,
+} from './api.js';
 import { followLogStream, type LogEventHandlers, type StreamEnd } from './log-stream.js';
 import {
   envVarSchema,
@@ -19,41 +27,6 @@ import {
   type Workspace,
 } from './schemas.js';
 
-/** Body of POST /workspaces (codesphere-openapi.json, workspaces-createWorkspace). */
-export interface CreateWorkspaceBody {
-  teamId: number;
-  name: string;
-  planId: number;
-  isPrivateRepo: boolean;
-  replicas: number;
-  gitUrl?: string;
-  initialBranch?: string;
-  cloneDepth?: number;
-  baseImage?: string;
-  vpnConfig?: string;
-  restricted?: boolean;
-  env?: Array<{ name: string; value: string }>;
-}
-
-/** Body of PATCH /workspaces/{id}: only the fields that change. */
-export interface UpdateWorkspaceBody {
-  /** Only the zero-downtime VPN switch renames (its new workspace takes the canonical name). */
-  name?: string;
-  planId?: number;
-  replicas?: number;
-  baseImage?: string;
-  vpnConfig?: string | null;
-  restricted?: boolean;
-}
-
-export type PipelineStage = 'prepare' | 'test' | 'run';
-
-/**
- * The typed Public API surface the core uses, one method per operation. Paths and bodies follow
- * codesphere-openapi.json; `idempotent` marks what may be repeated after a lost response.
- * Creating a workspace is the one call that is not: its callers settle a lost create by
- * looking the name up (see deploy/create.ts).
- */
 /**
  * What a create leaves of the budget for settling a create that got no answer (one list of the
  * team's workspaces): a quarter of the create reserve, at most 5 s (ms).
@@ -62,7 +35,14 @@ export function settleMarginMs(createReserveMs: number): number {
   return Math.min(5_000, Math.floor(createReserveMs / 4));
 }
 
-export class CodesphereClient {
+export type { CreateWorkspaceBody, PipelineStage, UpdateWorkspaceBody } from './api.js';
+
+/**
+ * The CodesphereApi over HTTP: one method per operation, each an `Operation` (path, body,
+ * response schema, whether it may be repeated) run by HttpClient with auth, retries within the
+ * job's deadline and zod-checked answers. Paths and bodies follow codesphere-openapi.json.
+ */
+export class CodesphereClient implements CodesphereApi {
   readonly http: HttpClient;
   private readonly createReserveMs: number;
   private readonly deadline: HttpClientOptions['deadline'];
@@ -189,7 +169,7 @@ export class CodesphereClient {
       response: workspaceSchema,
       idempotent: false,
       // A create that gets no answer may still have happened: its wait ends a settle margin
-      // before the deadline, so the check by name (apply.ts) can still be sent.
+      // before the deadline, so the check by name (workflow/apply/) can still be sent.
       ...(Number.isFinite(left)
         ? { timeoutMs: Math.max(1, left - settleMarginMs(this.createReserveMs)) }
         : {}),
@@ -312,3 +292,16 @@ export class CodesphereClient {
     });
   }
 }
+
+/** The default CodesphereApiFactory: a CodesphereClient for the connection, token set. */
+export const connectCodesphere: CodesphereApiFactory = (connection) =>
+  new CodesphereClient({
+    apiUrl: connection.apiUrl,
+    token: connection.token,
+    userAgent: connection.userAgent,
+    clock: connection.clock,
+    deadline: connection.deadline,
+    createReserveMs: connection.createReserveMs,
+    debug: (message) => connection.debug(message),
+    secrets: connection.secrets,
+  });

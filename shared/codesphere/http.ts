@@ -1,7 +1,8 @@
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import type { z } from 'zod';
 
-import { ApiError } from '../errors.js';
+import type { Clock } from '../clock.js';
+import { ApiError, RedirectRefusedError } from '../errors.js';
 import {
   attemptTimeoutMs,
   BUDGET_NAME,
@@ -36,7 +37,7 @@ export interface Operation<T> {
   sensitiveResponse?: boolean;
   /**
    * This operation's per-request timeout (ms) when shorter than the client's: a create leaves
-   * time to check, by name, whether a create that got no answer happened (apply.ts).
+   * time to check, by name, whether a create that got no answer happened (workflow/apply/).
    */
   timeoutMs?: number;
 }
@@ -49,11 +50,12 @@ export interface HttpClientOptions {
   /** Per-request timeout (ms, default 30 s), cut further to what remains of `deadline`. */
   timeoutMs?: number;
   /**
-   * The job's deadline: no request is sent and no retry wait begins past it (see http-retry.ts).
+   * The job's deadline: no request is sent and no retry wait begins past it (see retry.ts).
    * Absent: only the per-request timeout and the retry limits bound a call.
    */
   deadline?: Deadline | undefined;
-  sleep(ms: number): Promise<void>;
+  /** Retry waits sleep on it; HTTP-date Retry-After values are read against its `now`. */
+  clock: Clock;
   /** Retries and redirects are logged here (never with headers or bodies). */
   debug?(message: string): void;
   retry?: Partial<RetryPolicy>;
@@ -100,9 +102,10 @@ export class HttpClient {
   }
 
   /**
-   * Runs one operation: redirects followed, retried by the one policy (http-retry.ts) within the
+   * Runs one operation: redirects followed, retried by the one policy (retry.ts) within the
    * deadline, the answer validated. Throws ApiError (HTTP error, no response, unexpected body);
-   * ApiError of kind `network` with a budget message when the deadline cut the call short.
+   * ApiError of kind `network` with a budget message when the deadline cut the call short;
+   * RedirectRefusedError for a redirect to plain http (non-loopback) or past MAX_REDIRECTS hops.
    */
   async call<T>(op: Operation<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
@@ -123,6 +126,7 @@ export class HttpClient {
         policy: this.retry,
         deadline: this.options.deadline,
         random: this.options.random,
+        wallNow: this.options.clock.now(),
       });
       if (!decision.retry) {
         if (decision.reason === 'budget') throw this.outOfBudget(op, result, decision.wantedMs);
@@ -131,7 +135,7 @@ export class HttpClient {
       this.options.debug?.(
         `${op.name}: ${describeAttempt(result)}; retrying in ${decision.delayMs} ms (retry ${attempt + 1} of ${this.retry.maxRetries})`,
       );
-      await this.options.sleep(decision.delayMs);
+      await this.options.clock.sleep(decision.delayMs);
     }
   }
 
@@ -163,18 +167,23 @@ export class HttpClient {
       if (result.kind === 'network' || !REDIRECT_STATUSES.has(result.response.status)) return result;
       const location: unknown = result.response.headers['location'];
       if (typeof location !== 'string' || location === '') return result;
+      const next = new URL(location, url);
+      const refused = {
+        operation: op.name,
+        status: result.response.status,
+        target: `${next.protocol}//${next.host}`,
+      };
       if (hop >= MAX_REDIRECTS) {
-        throw new ApiError(
-          { operation: op.name, kind: 'network', status: result.response.status },
+        throw new RedirectRefusedError(
+          { ...refused, refusal: 'too-many' },
           `Codesphere API call ${op.name} was redirected more than ${MAX_REDIRECTS} times; giving up.`,
         );
       }
-      const next = new URL(location, url);
       // The token travels along (see the constructor), so never to a plain-http non-loopback host.
       if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopbackHost(next.hostname))) {
-        throw new ApiError(
-          { operation: op.name, kind: 'network', status: result.response.status },
-          `Codesphere API call ${op.name} was redirected to an insecure location (${next.protocol}//${next.host}); refusing to send credentials there.`,
+        throw new RedirectRefusedError(
+          { ...refused, refusal: 'insecure' },
+          `Codesphere API call ${op.name} was redirected to an insecure location (${refused.target}); refusing to send credentials there.`,
         );
       }
       this.options.debug?.(

@@ -14,7 +14,7 @@
  * calls. The policy is a few pure functions; keeping them here gives all three clients the same
  * rules and lets tests check them without a server.
  */
-import { CodesphereDeployError } from '../errors.js';
+import { DeadlineExceededError } from '../errors.js';
 
 /** Retry limits: attempts, backoff bounds (milliseconds). */
 export interface RetryPolicy {
@@ -43,11 +43,6 @@ export interface Deadline {
 
 /** How messages name the budget: the GitHub input and the GitLab/Bitbucket variable. */
 export const BUDGET_NAME = 'timeoutSeconds / TIMEOUT';
-
-/** The job's time budget is used up: a clear, user-facing message that names what was cut short. */
-export class DeadlineExceededError extends CodesphereDeployError {
-  override readonly name = 'DeadlineExceededError';
-}
 
 /** Milliseconds left before the deadline (never negative); Infinity without one. */
 export function remainingMs(deadline: Deadline | undefined): number {

@@ -5,10 +5,8 @@
  * adapter's ChangeRequests port (shared/workflow/deps.ts); here is what the core does with the answer.
  */
 import type { Platform } from '../request/job-input.js';
-import type { TeardownResult } from './results.js';
 import type { ChangeRequestState, CoreDeps } from './deps.js';
 import { errorMessage } from '../errors.js';
-import { CodesphereDeployError } from '../errors.js';
 import type { Reporter } from '../reporter.js';
 
 /** How each platform writes a change request: "pull request #11", "merge request !11". */
@@ -60,23 +58,4 @@ export async function askChangeRequestState(
  */
 export function stateCheckCapMs(deadlineAt: number, now: number): number {
   return Math.min(STATE_CHECK_TIMEOUT_MS, Math.max(0, (deadlineAt - now) / 4));
-}
-
-/**
- * A deploy that stopped because its change request is closed: not a failure (the close is what the
- * user asked for last), and not "ready" either. Adapters report it as a notice, exit 0, and write
- * no "ready" note or deployment status. `removed` says what the deploy deleted of the preview.
- */
-export class DeployCancelledError extends CodesphereDeployError {
-  override readonly name = 'DeployCancelledError';
-
-  constructor(
-    message: string,
-    /** The change request as the platform writes it ("pull request #11"). */
-    readonly changeRequest: string,
-    /** The preview's name and what this run deleted of it (deleted: false when nothing existed). */
-    readonly removed: TeardownResult,
-  ) {
-    super(message);
-  }
 }

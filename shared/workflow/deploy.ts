@@ -2,7 +2,6 @@ import { errorMessage } from '../errors.js';
 import {
   askChangeRequestState,
   changeRequestLabel,
-  DeployCancelledError,
   stateCheckCapMs,
 } from './change-request.js';
 import { createWorkspace, updateWorkspace, type Applied } from './apply/apply.js';
@@ -10,12 +9,17 @@ import type { Plan, Team, Workspace } from '../codesphere/schemas.js';
 import type { JobInput } from '../request/job-input.js';
 import type { DeployResult, Timings } from './results.js';
 import type { CoreDeps } from './deps.js';
-import { ConfigError, DeploymentError, type LeftWorkspace } from '../errors.js';
+import {
+  ConfigError,
+  DeployCancelledError,
+  DeploymentError,
+  WorkspaceGoneError,
+  type LeftWorkspace,
+} from '../errors.js';
 import {
   DELETED_BY,
   runStage,
   waitUntilRunning,
-  WorkspaceGoneError,
   onWorkspace,
   type WaitContext,
 } from './pipeline.js';
@@ -92,7 +96,7 @@ export async function deploy(
     // After the last look and before anything reports the preview ready: a close that landed
     // while we worked (its teardown may have found nothing yet) is settled here.
     await stopIfClosed(session, team, 'end');
-    timings.total = session.deps.now() - session.startedAt;
+    timings.total = session.deps.clock.now() - session.startedAt;
     const url = final.devDomain ? `https://${final.devDomain}` : '';
     reporter.info(
       `Preview ${applied.action}: ${url || `workspace ${final.id}`} (${Math.round(timings.total / 100) / 10} s).`,
@@ -149,7 +153,7 @@ async function stopIfClosed(
       );
     return;
   }
-  const cap = stateCheckCapMs(session.deadline, deps.now());
+  const cap = stateCheckCapMs(session.deadline, deps.clock.now());
   const state = await askChangeRequestState(deps, reporter, label, number, cap);
   if (state !== 'closed') return;
   const name = request.workspaceName;
@@ -379,11 +383,11 @@ interface Stopwatch {
 function stopwatch(session: Session, timings: Timings): Stopwatch {
   return {
     async phase(name, fn) {
-      const start = session.deps.now();
+      const start = session.deps.clock.now();
       try {
         return await fn();
       } finally {
-        timings[name] = session.deps.now() - start;
+        timings[name] = session.deps.clock.now() - start;
       }
     },
   };

@@ -1,11 +1,22 @@
+import { systemClock, type Clock } from '../clock.js';
+import type { CodesphereApiFactory } from '../codesphere/api.js';
+
 /**
  * The core's ports besides the Reporter: time, identity and the change request's state on its
- * platform. Injected so unit tests neither wait nor depend on the wall clock (`sleep` can resolve
- * at once while `now` advances), and so the core never talks to a CI platform itself.
+ * platform. Injected so unit tests neither wait nor depend on the wall clock (a virtual Clock's
+ * `sleep` resolves at once while its `now` advances), and so the core never talks to a CI
+ * platform itself.
  */
+import { VERSION } from '../version.js';
+
 export interface CoreDeps {
-  sleep(ms: number): Promise<void>;
-  now(): number;
+  /** Every wait and deadline of the job (shared/clock.ts); systemClock by default. */
+  clock: Clock;
+  /**
+   * Builds the job's Codesphere API from its connection (URL, token, clock, deadline): the HTTP
+   * client by default (codesphere/client.ts connectCodesphere); tests pass an in-memory fake.
+   */
+  codesphere?: CodesphereApiFactory | undefined;
   /** Sent as User-Agent on every request, e.g. "codesphere-deploy-github/0.1.0". */
   userAgent: string;
   /**
@@ -46,11 +57,11 @@ export interface ChangeRequests {
   branchExists?(branch: string): Promise<boolean>;
 }
 
-export const CORE_VERSION = '0.1.0';
+/** The core's version (package.json's, see ../version.ts). */
+export const CORE_VERSION = VERSION;
 
 export const defaultDeps: CoreDeps = {
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  now: () => Date.now(),
+  clock: systemClock,
   userAgent: `codesphere-deploy/${CORE_VERSION}`,
 };
 

@@ -8,9 +8,9 @@
  */
 import { z } from 'zod';
 
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { CoreDeps } from './deps.js';
-import { CodesphereDeployError } from '../errors.js';
+import { HealthCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 
@@ -45,16 +45,6 @@ export interface HealthCheckOutcome {
   replicas: ReplicaHealth[];
   /** Milliseconds until every replica passed (or until the check gave up). */
   elapsedMs: number;
-}
-
-export class HealthCheckFailedError extends CodesphereDeployError {
-  override readonly name = 'HealthCheckFailedError';
-  constructor(
-    message: string,
-    readonly outcome: HealthCheckOutcome,
-  ) {
-    super(message);
-  }
 }
 
 const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/%?=&+:@!,;]*$/;
@@ -105,13 +95,13 @@ function judge(replica: number, output: string, error: string): ReplicaHealth {
 
 /**
  * Asks the app on every replica until all answer 2xx/3xx; throws HealthCheckFailedError when
- * the deadline (deps.now() value) comes first. Replica numbers are 0-based, as the API's.
+ * the deadline (deps.clock.now() value) comes first. Replica numbers are 0-based, as the API's.
  */
 export async function runHealthCheck(
   options: {
-    client: CodesphereClient;
+    client: CodesphereApi;
     reporter: Reporter;
-    deps: Pick<CoreDeps, 'sleep' | 'now'>;
+    deps: Pick<CoreDeps, 'clock'>;
     deadline: number;
     workspaceId: number;
     replicas: number;
@@ -120,7 +110,7 @@ export async function runHealthCheck(
 ): Promise<HealthCheckOutcome> {
   const { client, reporter, deps, workspaceId } = options;
   const command = healthCommand(target);
-  const started = deps.now();
+  const started = deps.clock.now();
   reporter.info(
     `Asking http://localhost:${target.port}${target.path} on ${options.replicas} replica(s) until it answers 2xx or 3xx.`,
   );
@@ -136,15 +126,15 @@ export async function runHealthCheck(
       last.set(replica, health);
       if (health.ok)
         reporter.info(
-          `Replica ${replica}: ${health.reason} after ${Math.round((deps.now() - started) / 100) / 10} s.`,
+          `Replica ${replica}: ${health.reason} after ${Math.round((deps.clock.now() - started) / 100) / 10} s.`,
         );
       else if (before?.reason !== health.reason)
         reporter.info(`Replica ${replica}: not healthy yet (${health.reason}).`);
     }
     const replicas = [...last.values()].sort((a, b) => a.replica - b.replica);
-    const elapsedMs = deps.now() - started;
+    const elapsedMs = deps.clock.now() - started;
     if (replicas.every((r) => r.ok)) return { target: target.label, ok: true, replicas, elapsedMs };
-    if (deps.now() + HEALTH_INTERVAL_MS > options.deadline) {
+    if (deps.clock.now() + HEALTH_INTERVAL_MS > options.deadline) {
       const outcome = { target: target.label, ok: false, replicas, elapsedMs };
       const failing = replicas.filter((r) => !r.ok).map((r) => `replica ${r.replica}: ${r.reason}`);
       throw new HealthCheckFailedError(
@@ -153,6 +143,6 @@ export async function runHealthCheck(
         outcome,
       );
     }
-    await deps.sleep(HEALTH_INTERVAL_MS);
+    await deps.clock.sleep(HEALTH_INTERVAL_MS);
   }
 }

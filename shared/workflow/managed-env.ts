@@ -1,4 +1,4 @@
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { Reporter } from '../reporter.js';
 import type { EnvVar } from '../request/request.js';
 
@@ -137,7 +137,7 @@ export function envForCreate(declared: readonly EnvVar[], carried: readonly EnvV
  * ApiError when it fails.
  */
 export async function unmanagedVariables(
-  client: CodesphereClient,
+  client: CodesphereApi,
   workspaceId: number,
   declared: readonly EnvVar[],
 ): Promise<EnvVar[]> {
@@ -168,7 +168,7 @@ export async function unmanagedVariables(
  * Throws the client's ApiError when a call fails.
  */
 export async function syncManagedEnv(
-  client: CodesphereClient,
+  client: CodesphereApi,
   workspaceId: number,
   declared: readonly EnvVar[],
   reporter: Reporter,

@@ -1,7 +1,7 @@
-import type { CodesphereClient, PipelineStage } from '../codesphere/client.js';
+import type { CodesphereApi, PipelineStage } from '../codesphere/api.js';
 import type { StageReplica } from '../codesphere/schemas.js';
 import type { CoreDeps } from './deps.js';
-import { ApiError, CodesphereDeployError } from '../errors.js';
+import { ApiError, StageFailedError, WorkspaceGoneError } from '../errors.js';
 import { pollUntil, type PollSchedule } from './wait.js';
 import type { Reporter } from '../reporter.js';
 
@@ -11,19 +11,11 @@ import type { Reporter } from '../reporter.js';
  */
 
 export interface WaitContext {
-  client: CodesphereClient;
+  client: CodesphereApi;
   reporter: Reporter;
-  deps: Pick<CoreDeps, 'sleep' | 'now'>;
+  deps: Pick<CoreDeps, 'clock'>;
   deadline: number;
   schedule?: PollSchedule | undefined;
-}
-
-/**
- * The workspace vanished mid-deploy: most often a teardown (change request closed) raced this run,
- * but prune past its TTL or a person in Codesphere deletes workspaces too, so messages name them all.
- */
-export class WorkspaceGoneError extends CodesphereDeployError {
-  override readonly name = 'WorkspaceGoneError';
 }
 
 /**
@@ -61,7 +53,7 @@ export async function waitUntilRunning(ctx: WaitContext, workspaceId: number): P
   const what = `workspace ${workspaceId} to start`;
   await pollUntil({
     what,
-    deps: ctx.deps,
+    clock: ctx.deps.clock,
     deadline: ctx.deadline,
     schedule: ctx.schedule,
     onPending: progress(ctx.reporter, what),
@@ -70,10 +62,6 @@ export async function waitUntilRunning(ctx: WaitContext, workspaceId: number): P
       return status.isRunning ? true : undefined;
     },
   });
-}
-
-export class StageFailedError extends CodesphereDeployError {
-  override readonly name = 'StageFailedError';
 }
 
 function describeFailure(stage: PipelineStage, replicas: StageReplica[]): string {
@@ -102,7 +90,7 @@ export async function runStage(
   const what = `pipeline stage "${stage}" of workspace ${workspaceId}`;
   await pollUntil({
     what,
-    deps: ctx.deps,
+    clock: ctx.deps.clock,
     deadline: ctx.deadline,
     schedule: ctx.schedule,
     onPending: progress(ctx.reporter, what),

@@ -39,7 +39,7 @@ export async function prune(
 ): Promise<PruneResult> {
   const session = await openSession(input, 'prune', reporter, deps);
   const { request, client } = session;
-  const now = session.deps.now();
+  const now = session.deps.clock.now();
   const open = request.openChangeNumbers ? new Set(request.openChangeNumbers) : undefined;
   const ttlMs = request.pruneTtlHours === undefined ? undefined : request.pruneTtlHours * 3_600_000;
   const youngAfter = session.startedAt - RECENT_WORKSPACE_MARGIN_MS;
@@ -90,7 +90,7 @@ export async function prune(
             continue;
           }
           // Right before the deletion: the list may be minutes old by now.
-          const cap = stateCheckCapMs(session.deadline, session.deps.now());
+          const cap = stateCheckCapMs(session.deadline, session.deps.clock.now());
           const state = await askChangeRequestState(session.deps, reporter, label, number, cap);
           if (state === 'open') {
             keep(`${label} is open again (opened or reopened since the list was read)`);

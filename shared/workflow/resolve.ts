@@ -1,4 +1,4 @@
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { Plan, Team } from '../codesphere/schemas.js';
 import { ApiError, ConfigError } from '../errors.js';
 import type { PlanRef, TeamRef } from '../request/request.js';
@@ -39,7 +39,7 @@ function didYouMean(wanted: string, names: readonly string[]): string {
  * is one copy-paste away. All of this happens before anything is created.
  */
 
-export async function resolveTeam(client: CodesphereClient, ref: TeamRef): Promise<Team> {
+export async function resolveTeam(client: CodesphereApi, ref: TeamRef): Promise<Team> {
   const teams = await client.listTeams();
   const visible = teams.length > 0 ? teams.map((t) => `${t.name} (id ${t.id})`).join(', ') : 'none';
   if ('id' in ref) {
@@ -72,7 +72,7 @@ export async function resolveTeam(client: CodesphereClient, ref: TeamRef): Promi
 }
 
 export async function resolvePlan(
-  client: CodesphereClient,
+  client: CodesphereApi,
   ref: PlanRef,
   onDemand: boolean,
   replicas: number,

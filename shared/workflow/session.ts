@@ -1,4 +1,5 @@
-import { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
+import { connectCodesphere } from '../codesphere/client.js';
 import { signIn } from '../codesphere/sign-in.js';
 import type { JobInput, JobKind } from '../request/job-input.js';
 import type { CoreDeps } from './deps.js';
@@ -20,11 +21,11 @@ export function createReserveMs(timeoutMs: number): number {
 /** What every job kind starts with: a validated request, masked secrets, an authenticated client. */
 export interface Session {
   request: DeployRequest;
-  client: CodesphereClient;
+  client: CodesphereApi;
   reporter: Reporter;
   deps: CoreDeps;
   startedAt: number;
-  /** deps.now() value after which waits give up (timeoutSeconds). */
+  /** deps.clock.now() value after which waits give up (timeoutSeconds). */
   deadline: number;
 }
 
@@ -35,7 +36,7 @@ export async function openSession(
   partialDeps: Partial<CoreDeps> | undefined,
 ): Promise<Session> {
   const deps = withDefaults(partialDeps);
-  const startedAt = deps.now();
+  const startedAt = deps.clock.now();
   // Mask first, before validation can fail and long before the first request: even a rejected
   // input's token must never be printed.
   const masked = new Set<string>();
@@ -50,25 +51,32 @@ export async function openSession(
   request.secrets.forEach(mask);
 
   // One deadline for everything the job does: polls (pipeline.ts), and every request and retry
-  // wait of the HTTP layer (http-retry.ts).
+  // wait of the HTTP layer (codesphere/retry.ts).
   const deadline = startedAt + request.timeoutMs;
   const http = {
     apiUrl: request.apiUrl,
-    deadline: { at: deadline, now: () => deps.now() },
+    deadline: { at: deadline, now: () => deps.clock.now() },
     userAgent: deps.userAgent,
-    sleep: (ms: number) => deps.sleep(ms),
+    clock: deps.clock,
     debug: (message: string) => reporter.debug(message),
     secrets: [...masked],
   };
-  const client = new CodesphereClient({ ...http, createReserveMs: createReserveMs(request.timeoutMs) });
+  let token: string;
   if (request.credentials.kind === 'token') {
-    client.setToken(request.credentials.apiToken);
+    token = request.credentials.apiToken;
   } else {
     const { email, password } = request.credentials;
-    const token = await reporter.group(`Sign in to Codesphere as ${email}`, () =>
+    token = await reporter.group(`Sign in to Codesphere as ${email}`, () =>
       signIn({ ...http, email, password }, mask),
     );
-    client.setToken(token);
   }
+  // The API port (codesphere/api.ts): HTTP by default, a fake in tests. Sign-in is not part of it.
+  const connect = deps.codesphere ?? connectCodesphere;
+  const client = connect({
+    ...http,
+    token,
+    secrets: [...masked],
+    createReserveMs: createReserveMs(request.timeoutMs),
+  });
   return { request, client, reporter, deps, startedAt, deadline };
 }

@@ -10,11 +10,11 @@
  * On a failed stage the failing step's last 50 lines join the error message, and a
  * `StageLogTail` rides on the error for the change request's comment (which shows the last 15).
  */
-import type { PipelineStage } from '../codesphere/client.js';
+import type { PipelineStage } from '../codesphere/api.js';
 import type { LogEntry } from '../codesphere/log-stream.js';
 import type { StageReplica } from '../codesphere/schemas.js';
-import { errorMessage } from '../errors.js';
-import { StageFailedError, runStage, type WaitContext } from './pipeline.js';
+import { errorMessage, StageFailedError, StageFailedWithLogError } from '../errors.js';
+import { runStage, type WaitContext } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 
 /** Lines of one step printed to the job log before the rest is left out (the tail still follows). */
@@ -40,19 +40,6 @@ export interface StageLogTail {
   totalLines: number;
   /** Its last lines (at most ERROR_TAIL_LINES), oldest first, not yet redacted. */
   lines: string[];
-}
-
-/** A failed stage whose failing step's log tail is known. */
-export class StageFailedWithLogError extends StageFailedError {
-  /** The tail, and the exact block quoted in the message (so a comment can show a shorter one instead). */
-  constructor(
-    message: string,
-    readonly tail: StageLogTail,
-    readonly quoted: string,
-    options?: ErrorOptions,
-  ) {
-    super(message, options);
-  }
 }
 
 /** The stage log tail an error (or any error in its cause chain) carries, with the quoted block. */
@@ -221,7 +208,7 @@ export async function runStageWithLogs(
   const drain =
     goal === 'running' && failure === undefined
       ? 0
-      : Math.max(0, Math.min(DRAIN_MS, ctx.deadline - ctx.deps.now()));
+      : Math.max(0, Math.min(DRAIN_MS, ctx.deadline - ctx.deps.clock.now()));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([follower, new Promise<void>((resolve) => (timer = setTimeout(resolve, drain)))]);
   clearTimeout(timer);

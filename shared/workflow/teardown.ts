@@ -1,4 +1,4 @@
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { JobInput } from '../request/job-input.js';
 import type { TeardownResult } from './results.js';
 import type { CoreDeps } from './deps.js';
@@ -38,7 +38,7 @@ export async function teardown(
     if (deletedId === undefined)
       reporter.info(`No workspace named "${name}" in team "${team.name}": nothing to delete.`);
     for (let check = 0; check < RACE_CHECKS; check++) {
-      await session.deps.sleep(RACE_CHECK_INTERVAL_MS);
+      await session.deps.clock.sleep(RACE_CHECK_INTERVAL_MS);
       const late = await deleteByName(client, team.id, name, reporter);
       if (late !== undefined) {
         reporter.info(
@@ -61,7 +61,7 @@ export async function teardown(
  * that finds its change request closed (shared/workflow/deploy.ts).
  */
 export async function deleteByName(
-  client: CodesphereClient,
+  client: CodesphereApi,
   teamId: number,
   name: string,
   reporter: Reporter,
@@ -82,7 +82,7 @@ export async function deleteByName(
  * DELETE that treats 404 as done: a retried or concurrent delete already removed it.
  * Returns true when this call deleted it, false when it was already gone.
  */
-export async function deleteWorkspace(client: CodesphereClient, id: number): Promise<boolean> {
+export async function deleteWorkspace(client: CodesphereApi, id: number): Promise<boolean> {
   try {
     await client.deleteWorkspace(id);
     return true;

@@ -1,6 +1,6 @@
-import type { CodesphereClient } from '../codesphere/client.js';
+import type { CodesphereApi } from '../codesphere/api.js';
 import type { CoreDeps } from './deps.js';
-import { CodesphereDeployError } from '../errors.js';
+import { VpnCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 import type { VpnCheckTarget } from '../request/request.js';
@@ -18,10 +18,6 @@ import type { VpnCheckTarget } from '../request/request.js';
 export const PROBE_WINDOW_MS = 15_000;
 const PROBE_INTERVAL_MS = 500;
 
-export class VpnCheckFailedError extends CodesphereDeployError {
-  override readonly name = 'VpnCheckFailedError';
-}
-
 export function probeCommand(target: VpnCheckTarget): string {
   return target.port === undefined
     ? `ping -c 3 -W 2 ${target.host}`
@@ -36,9 +32,9 @@ export interface VpnCheckOutcome {
 
 export async function runVpnCheck(
   options: {
-    client: CodesphereClient;
+    client: CodesphereApi;
     reporter: Reporter;
-    deps: Pick<CoreDeps, 'sleep' | 'now'>;
+    deps: Pick<CoreDeps, 'clock'>;
     deadline: number;
     workspaceId: number;
     replicas: number;
@@ -48,7 +44,7 @@ export async function runVpnCheck(
 ): Promise<VpnCheckOutcome> {
   const { client, reporter, deps, workspaceId } = options;
   const command = probeCommand(target);
-  const windowEnd = Math.min(deps.now() + PROBE_WINDOW_MS, options.deadline);
+  const windowEnd = Math.min(deps.clock.now() + PROBE_WINDOW_MS, options.deadline);
   reporter.info(
     `Probing ${target.label} from inside the workspace (${command}) on ${options.replicas} replica(s).`,
   );
@@ -63,7 +59,7 @@ export async function runVpnCheck(
         reporter.info(`Replica ${replica}: ${target.label} is reachable.`);
         break;
       }
-      if (deps.now() + PROBE_INTERVAL_MS > windowEnd) {
+      if (deps.clock.now() + PROBE_INTERVAL_MS > windowEnd) {
         const via = options.vpnConfig
           ? `VPN config "${options.vpnConfig}"`
           : 'no VPN config (vpnConfig is empty)';
@@ -74,7 +70,7 @@ export async function runVpnCheck(
         );
       }
       reporter.debug(`Replica ${replica}: ${target.label} not reachable yet (${result.error}); retrying.`);
-      await deps.sleep(PROBE_INTERVAL_MS);
+      await deps.clock.sleep(PROBE_INTERVAL_MS);
     }
   }
   return { target: target.label, ok: true, output: outputs.join('\n') };

@@ -1,7 +1,6 @@
-import type { CoreDeps } from './deps.js';
-import { BUDGET_NAME, DeadlineExceededError } from '../codesphere/retry.js';
-
-export { DeadlineExceededError };
+import type { Clock } from '../clock.js';
+import { DeadlineExceededError } from '../errors.js';
+import { BUDGET_NAME } from '../codesphere/retry.js';
 
 /**
  * Readiness polling. Codesphere has no push channel for workspace or pipeline state, so the
@@ -28,8 +27,9 @@ export interface PollOptions<T> {
   what: string;
   /** A value ends the wait; `undefined` polls again; a throw aborts. */
   check: () => Promise<T | undefined>;
-  deps: Pick<CoreDeps, 'sleep' | 'now'>;
-  /** Absolute time (deps.now) after which the wait gives up. */
+  /** The job's clock: polls sleep on it and read the deadline from it. */
+  clock: Clock;
+  /** Absolute time (clock.now) after which the wait gives up. */
   deadline: number;
   schedule?: PollSchedule;
   /** Called after each unfinished check, e.g. to log progress now and then. */
@@ -43,7 +43,8 @@ export interface PollOptions<T> {
  */
 export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
   const schedule = options.schedule ?? DEFAULT_SCHEDULE;
-  const { now, sleep } = options.deps;
+  const { clock } = options;
+  const now = () => clock.now();
   const started = now();
   const timedOut = () =>
     new DeadlineExceededError(
@@ -57,7 +58,7 @@ export async function pollUntil<T>(options: PollOptions<T>): Promise<T> {
     const interval = elapsed < schedule.fastPhaseMs ? schedule.fastIntervalMs : schedule.slowIntervalMs;
     const remaining = options.deadline - now();
     if (remaining <= 0) throw timedOut();
-    await sleep(Math.min(interval, remaining));
+    await clock.sleep(Math.min(interval, remaining));
     if (options.deadline - now() <= 0) throw timedOut();
   }
 }

@@ -16,12 +16,9 @@ import { startEmulator, type RunningEmulator } from '../emulator/index.js';
 const silent: Reporter = {
   info: () => undefined,
   warning: () => undefined,
-  error: () => undefined,
   debug: () => undefined,
   group: (_name, fn) => fn(),
   mask: () => undefined,
-  output: () => undefined,
-  summary: () => undefined,
 };
 
 const GIT_URL = 'https://github.com/acme/shop.git';

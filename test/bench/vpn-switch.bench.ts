@@ -146,8 +146,10 @@ export async function measureSwitch(
   // The handover drain is not a poll but the switch's own mechanism (clients finish with the old
   // workspace before it is deleted), so it keeps its real length.
   const deps = {
-    sleep: (ms: number) => sleep(ms === HANDOVER_DRAIN_MS ? ms : Math.min(ms, 50)),
-    now: () => Date.now(),
+    clock: {
+      sleep: (ms: number) => sleep(ms === HANDOVER_DRAIN_MS ? ms : Math.min(ms, 50)),
+      now: () => Date.now(),
+    },
     userAgent: 'codesphere-deploy-bench',
   };
 

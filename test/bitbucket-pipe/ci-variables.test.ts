@@ -7,8 +7,8 @@ import { readBitbucketContext } from '../../bitbucket-pipe/src/bitbucket-context
 import { readGitLabContext } from '../../gitlab-image/src/gitlab-context.js';
 import { isPreviewNote, renderNote } from '../../shared/ci/note.js';
 import { formatOutputLines } from '../../shared/ci/outputs.js';
+import { CiVariableError } from '../../shared/errors.js';
 import {
-  CiVariableError,
   inVariableTerms,
   readCiVariables,
   urlCredentials,

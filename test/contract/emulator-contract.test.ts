@@ -4,7 +4,7 @@
  * every 4xx/5xx body is the {status,title,detail,traceId} envelope.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+import { setDefaultValidator, startEmulator, type RunningEmulator } from '../emulator/index.js';
 import {
   findOperation,
   problemEnvelopeViolations,
@@ -73,6 +73,7 @@ describe.skipIf(!specAvailable)('emulator conforms to codesphere-openapi.json', 
   beforeAll(async () => {
     emulator = await startEmulator({
       contract: 'record',
+      validate: validateExchange,
       timing: { provisioningMs: 80, stageQueueMs: 10, stageMs: 30, tunnelConnectMs: 20, tunnelRestartMs: 20 },
     });
     expect(emulator.contract).toBe('record');
@@ -294,5 +295,46 @@ describe.skipIf(!specAvailable)('the contract checker itself catches departures'
     expect(
       problemEnvelopeViolations(400, { status: 400, title: 'B', detail: 'x', traceId: 't', error: 1 }),
     ).toEqual(['unexpected fields: error']);
+  });
+});
+
+describe('the validator is passed in, not found by the emulator', () => {
+  it('runs the given validator on every /api exchange (and only those), whatever the environment', async () => {
+    const seen: string[] = [];
+    const em = await startEmulator({
+      validate: (exchange) => {
+        seen.push(`${exchange.method} ${exchange.path} ${exchange.status}`);
+        return exchange.status === 200 ? ['made-up rule'] : [];
+      },
+    });
+    try {
+      expect(em.contract).toBe('record');
+      await fetch(`${em.url}/api/teams`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      await fetch(`${em.url}/api/teams/103`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      await fetch(`${em.url}/_emulator/state`);
+      expect(seen).toEqual(['GET /api/teams 200', 'GET /api/teams/103 404']);
+      expect(em.contractViolations().map((e) => [e.path, e.violations])).toEqual([
+        ['/api/teams', ['made-up rule']],
+      ]);
+    } finally {
+      await em.close();
+    }
+  });
+
+  it("records nothing with contract 'off', and refuses 'record' without a validator", async () => {
+    const off = await startEmulator({ contract: 'off', validate: () => ['never asked'] });
+    try {
+      expect(off.contract).toBe('off');
+      await fetch(`${off.url}/api/teams`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(off.contractViolations()).toEqual([]);
+    } finally {
+      await off.close();
+    }
+    setDefaultValidator(undefined);
+    try {
+      await expect(startEmulator({ contract: 'record' })).rejects.toThrow(/needs a validator/);
+    } finally {
+      if (specAvailable) setDefaultValidator(validateExchange);
+    }
   });
 });

@@ -36,7 +36,7 @@ function apiClient(): CodesphereClient {
     apiUrl: ctx.em.url,
     token: DEMO_TOKEN,
     userAgent: 'codesphere-deploy-tests',
-    sleep: () => Promise.resolve(),
+    clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
   });
 }
 
@@ -375,7 +375,7 @@ class GatedClient extends CodesphereClient {
       apiUrl: ctx.em.url,
       token: DEMO_TOKEN,
       userAgent: 'codesphere-deploy-tests',
-      sleep: () => Promise.resolve(),
+      clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
     });
   }
   override listEnvVars(id: number): Promise<Array<{ name: string; value: string }>> {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 
 import type { JobInput } from '../../shared/request/job-input.js';
+import type { Clock } from '../../shared/clock.js';
 import type { CoreDeps } from '../../shared/workflow/deps.js';
 import type { Reporter } from '../../shared/reporter.js';
 import { specMissingNotice } from '../contract/openapi.js';
@@ -15,7 +16,7 @@ export const DEMO_EMAIL = 'demo@example.com';
 export const DEMO_PASSWORD = 'demo-password';
 
 export interface RecordedEvent {
-  kind: 'info' | 'warning' | 'error' | 'debug' | 'group' | 'mask' | 'output' | 'summary';
+  kind: 'info' | 'warning' | 'debug' | 'group' | 'mask';
   text: string;
 }
 
@@ -27,9 +28,6 @@ export class RecordingReporter implements Reporter {
   }
   warning(message: string): void {
     this.events.push({ kind: 'warning', text: message });
-  }
-  error(message: string): void {
-    this.events.push({ kind: 'error', text: message });
   }
   debug(message: string): void {
     this.events.push({ kind: 'debug', text: message });
@@ -49,12 +47,6 @@ export class RecordingReporter implements Reporter {
   }
   mask(secret: string): void {
     this.events.push({ kind: 'mask', text: secret });
-  }
-  output(name: string, value: string): void {
-    this.events.push({ kind: 'output', text: `${name}=${value}` });
-  }
-  summary(markdown: string): void {
-    this.events.push({ kind: 'summary', text: markdown });
   }
   /** Everything shown to a user (masks excluded: they are the secrets themselves). */
   shown(): string {
@@ -83,9 +75,12 @@ export const FAST_TIMING = {
 /** Real time, but waits are cut to `maxMs`: polling and backoff stay real without slowing tests. */
 export function quickDeps(maxMs = 20, sleeps: number[] = []): Partial<CoreDeps> {
   return {
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+    clock: {
+      now: () => Date.now(),
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+      },
     },
     userAgent: 'codesphere-deploy-tests',
   };
@@ -143,16 +138,18 @@ export function apiCalls(em: RunningEmulator): Array<{ method: string; path: str
  * wait is cut to `maxMs`. Deadlines and probe windows pass quickly; the emulator's own clock
  * (provisioning, stages, tunnels) still decides when things are ready.
  */
-export function virtualTimeDeps(maxMs = 20): Partial<CoreDeps> & { sleeps: number[] } {
+export function virtualTimeDeps(maxMs = 20): Partial<CoreDeps> & { sleeps: number[]; clock: Clock } {
   let ahead = 0;
   const sleeps: number[] = [];
   return {
     sleeps,
-    now: () => Date.now() + ahead,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      ahead += Math.max(0, ms - maxMs);
-      return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+    clock: {
+      now: () => Date.now() + ahead,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        ahead += Math.max(0, ms - maxMs);
+        return new Promise((resolve) => setTimeout(resolve, Math.min(ms, maxMs)));
+      },
     },
     userAgent: 'codesphere-deploy-tests',
   };

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
 import { HttpClient, parseRetryAfter, type Operation } from '../../shared/codesphere/http.js';
-import { ApiError } from '../../shared/errors.js';
+import { ApiError, CodesphereDeployError, RedirectRefusedError } from '../../shared/errors.js';
 
 const TOKEN = 'secret-token-abcdef123456';
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
@@ -48,9 +48,12 @@ function client(url: string, sleeps: number[] = [], random = 0.5): HttpClient {
   const c = new HttpClient({
     baseUrl: `${url}/api`,
     userAgent: 'ua-test/1',
-    sleep: (ms) => {
-      sleeps.push(ms);
-      return Promise.resolve();
+    clock: {
+      now: () => Date.now(),
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return Promise.resolve();
+      },
     },
     random: () => random,
   });
@@ -205,8 +208,44 @@ describe('HttpClient', () => {
     const err = await client(insecure.url)
       .call(listTeams)
       .catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApiError);
+    expect(err).toBeInstanceOf(RedirectRefusedError);
     expect((err as Error).message).toContain('redirected to an insecure location (http://dc2.example.com)');
+  });
+
+  it('a refused redirect is its own kind, names only the target origin, and carries no secret', async () => {
+    // The target's user info, path and query hold secrets; the request carried the Bearer token.
+    const leaky = `http://user:pw-${TOKEN}@dc2.example.com:8080/api/teams?token=${TOKEN}#${TOKEN}`;
+    const insecure = await serve((_req, res) => res.writeHead(308, { location: leaky }).end());
+    const err = await client(insecure.url)
+      .call(listTeams)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RedirectRefusedError);
+    expect(err).toBeInstanceOf(CodesphereDeployError);
+    expect(err).not.toBeInstanceOf(ApiError);
+    expect(err).toMatchObject({
+      name: 'RedirectRefusedError',
+      operation: 'listTeams',
+      status: 308,
+      target: 'http://dc2.example.com:8080',
+      refusal: 'insecure',
+    });
+    const everything = JSON.stringify({
+      ...(err as object),
+      message: (err as Error).message,
+      stack: (err as Error).stack,
+      cause: String((err as Error).cause),
+    });
+    expect(everything).not.toContain(TOKEN);
+    expect(everything).not.toMatch(/authorization|bearer|pw-/i);
+
+    // A redirect loop: refused after the hop limit, the same kind.
+    const loop = await serve((req, res) => res.writeHead(302, { location: req.url ?? '/' }).end());
+    const looped = await client(loop.url)
+      .call(listTeams)
+      .catch((e: unknown) => e);
+    expect(looped).toBeInstanceOf(RedirectRefusedError);
+    expect(looped).toMatchObject({ refusal: 'too-many', status: 302 });
+    expect(loop.hits).toHaveLength(6);
   });
 
   it('names the operation and shows the body when a response breaks the contract', async () => {

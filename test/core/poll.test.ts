@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 
 import { CodesphereDeployError, ConfigError } from '../../shared/errors.js';
 import { describeError } from '../../shared/errors.js';
-import { DEFAULT_SCHEDULE, DeadlineExceededError, pollUntil } from '../../shared/workflow/wait.js';
+import { DeadlineExceededError } from '../../shared/errors.js';
+import { DEFAULT_SCHEDULE, pollUntil } from '../../shared/workflow/wait.js';
 import { parseBoolean } from '../../shared/request/values.js';
 
 /** A fake clock: sleep advances time instantly, so schedules are tested without waiting. */
@@ -11,7 +12,7 @@ function fakeClock() {
   const sleeps: number[] = [];
   return {
     sleeps,
-    deps: {
+    clock: {
       now: () => t,
       sleep: (ms: number) => {
         sleeps.push(ms);
@@ -29,7 +30,7 @@ describe('pollUntil', () => {
     let checks = 0;
     await pollUntil({
       what: 'x',
-      deps: clock.deps,
+      clock: clock.clock,
       deadline: 60_000,
       check: () => Promise.resolve(clock.at() >= 20_000 ? true : (checks++, undefined)),
     });
@@ -43,7 +44,7 @@ describe('pollUntil', () => {
     const clock = fakeClock();
     const err = await pollUntil({
       what: 'workspace 9 to start',
-      deps: clock.deps,
+      clock: clock.clock,
       deadline: 3_000,
       check: () => Promise.resolve(undefined),
     }).catch((e: unknown) => e);
@@ -57,7 +58,7 @@ describe('pollUntil', () => {
     await expect(
       pollUntil({
         what: 'x',
-        deps: clock.deps,
+        clock: clock.clock,
         deadline: 9e9,
         check: () => Promise.reject(new Error('boom')),
       }),

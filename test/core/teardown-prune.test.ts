@@ -21,7 +21,7 @@ async function createRaw(name: string, teamId = 101): Promise<number> {
     apiUrl: ctx.em.url,
     token: DEMO_TOKEN,
     userAgent: 't',
-    sleep: () => Promise.resolve(),
+    clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
   });
   const ws = await client.createWorkspace({ teamId, name, planId: 8, isPrivateRepo: false, replicas: 1 });
   return ws.id;
@@ -121,7 +121,8 @@ describe('prune', () => {
 
   it('prunes by age with a TTL, whatever the change state', async () => {
     await previews();
-    const later = { ...virtualTimeDeps(), now: () => Date.now() + 49 * 3_600_000 };
+    const base = virtualTimeDeps();
+    const later = { ...base, clock: { ...base.clock, now: () => Date.now() + 49 * 3_600_000 } };
     const young = await prune(
       baseInput(ctx.em, { pruneTtlHours: '72', dryRun: 'yes' }),
       new RecordingReporter(),

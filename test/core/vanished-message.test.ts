@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { deploy } from '../../shared/index.js';
-import { WorkspaceGoneError } from '../../shared/workflow/pipeline.js';
+import { WorkspaceGoneError } from '../../shared/errors.js';
 import {
   baseInput,
   DEMO_TOKEN,
@@ -23,19 +23,22 @@ describe('a workspace deleted under a running deploy of an open change request',
   it('fails saying the workspace was deleted, without claiming a teardown of the change request ran', async () => {
     const deps = virtualTimeDeps();
     let deleted = false;
-    const sleep = deps.sleep!;
-    deps.sleep = async (ms) => {
-      // At the deploy's first wait the workspace exists: delete it as a person (or prune) would.
-      const ws = workspacesNamed(ctx.em, 'shop-#42')[0];
-      if (!deleted && ws) {
-        deleted = true;
-        const res = await fetch(`${ctx.em.url}/api/workspaces/${ws.id}`, {
-          method: 'DELETE',
-          headers: { authorization: `Bearer ${DEMO_TOKEN}` },
-        });
-        expect(res.ok).toBe(true);
-      }
-      return sleep(ms);
+    const clock = deps.clock;
+    deps.clock = {
+      now: () => clock.now(),
+      sleep: async (ms) => {
+        // At the deploy's first wait the workspace exists: delete it as a person (or prune) would.
+        const ws = workspacesNamed(ctx.em, 'shop-#42')[0];
+        if (!deleted && ws) {
+          deleted = true;
+          const res = await fetch(`${ctx.em.url}/api/workspaces/${ws.id}`, {
+            method: 'DELETE',
+            headers: { authorization: `Bearer ${DEMO_TOKEN}` },
+          });
+          expect(res.ok).toBe(true);
+        }
+        return clock.sleep(ms);
+      },
     };
     const reporter = new RecordingReporter();
     const failure = await deploy(baseInput(ctx.em), reporter, {

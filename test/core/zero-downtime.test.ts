@@ -127,10 +127,13 @@ function killedWhen(when: () => boolean): Partial<CoreDeps> & { killed: Promise<
   return {
     ...deps,
     killed,
-    sleep: (ms) => {
-      if (!when()) return deps.sleep?.(ms) ?? Promise.resolve();
-      markKilled();
-      return new Promise<void>(() => undefined);
+    clock: {
+      now: () => deps.clock.now(),
+      sleep: (ms) => {
+        if (!when()) return deps.clock.sleep(ms);
+        markKilled();
+        return new Promise<void>(() => undefined);
+      },
     },
   };
 }

@@ -1,11 +1,13 @@
 import http from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import { VirtualClock, type RunningEmulator } from '../emulator/index.js';
 import { api, call, DEMO_TOKEN, MY_TEAM, startFast } from './helpers.js';
 
+// Virtual time: an injected latency passes when the test moves the clock, never by waiting.
+const clock = new VirtualClock();
 let emulator: RunningEmulator;
 beforeAll(async () => {
-  emulator = await startFast();
+  emulator = await startFast({ clock });
 });
 afterAll(() => emulator.close());
 beforeEach(() => emulator.faults.clear());
@@ -71,11 +73,15 @@ describe('faults armed over HTTP', () => {
 
   it('adds latency to the next call', async () => {
     await call(emulator, 'POST', '/_emulator/faults', { body: { kind: 'latency', latencyMs: 250 } });
-    const started = Date.now();
-    expect((await api(emulator, 'GET', '/teams')).status).toBe(200);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+    let answered = false;
+    const answer = api(emulator, 'GET', '/teams').finally(() => (answered = true));
+    await clock.sleeping(1); // the request arrived and waits out its latency
+    await clock.advance(249);
+    expect(answered).toBe(false);
+    await clock.advance(1);
+    expect((await answer).status).toBe(200);
     const entry = emulator.requestLog().at(-1);
-    expect(entry).toMatchObject({ path: '/api/teams', status: 200, fault: 'latency' });
+    expect(entry).toMatchObject({ path: '/api/teams', status: 200, fault: 'latency', durationMs: 250 });
   });
 
   it('loses the create response: the workspace exists, the client sees a destroyed connection', async () => {

@@ -3,7 +3,12 @@ import { expect } from 'vitest';
  * Test helpers for the emulator suites: a small fetch wrapper and fast timing, so every rule is
  * exercised over real HTTP in tens of milliseconds.
  */
-import { startEmulator, type EmulatorOptions, type RunningEmulator } from '../emulator/index.js';
+import {
+  startEmulator,
+  type EmulatorOptions,
+  type RunningEmulator,
+  type VirtualClock,
+} from '../emulator/index.js';
 
 export const DEMO_TOKEN = 'csdemo-token-0123456789abcdef';
 export const OTHER_TOKEN = 'csother-token-fedcba9876543210';
@@ -113,6 +118,42 @@ export async function waitRunning(emulator: { url: string }, id: number): Promis
     const answer = await api<{ isRunning: boolean }>(emulator, 'GET', `/workspaces/${id}/status`);
     return answer.body.isRunning ? true : undefined;
   });
+}
+
+/**
+ * Polls `check` on virtual time: checks, and while it returns undefined moves `clock` on by
+ * `stepMs` and checks again, failing once `limitMs` of virtual time passed. Deterministic: the
+ * emulator's state only changes when the test moves the clock.
+ */
+export async function eventuallyVirtual<T>(
+  clock: VirtualClock,
+  check: () => Promise<T | undefined> | T | undefined,
+  { stepMs = 10, limitMs = 3000 }: { stepMs?: number; limitMs?: number } = {},
+): Promise<T> {
+  for (let passed = 0; ; passed += stepMs) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (passed >= limitMs) throw new Error(`condition not reached within ${limitMs} ms of virtual time`);
+    await clock.advance(stepMs);
+  }
+}
+
+/** Moves virtual time on until the workspace reports isRunning (waitRunning on a VirtualClock). */
+export async function runVirtualUntilRunning(
+  emulator: RunningEmulator,
+  clock: VirtualClock,
+  id: number,
+): Promise<void> {
+  // Steps of the whole provisioning window: a fresh workspace runs after one step.
+  const stepMs = Math.max(1, emulator.world.timing.provisioningMs);
+  await eventuallyVirtual(
+    clock,
+    async () => {
+      const answer = await api<{ isRunning: boolean }>(emulator, 'GET', `/workspaces/${id}/status`);
+      return answer.body.isRunning ? true : undefined;
+    },
+    { stepMs, limitMs: 50 * stepMs },
+  );
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,10 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { anyString, api, call, createWorkspace, eventually, startFast, waitRunning } from './helpers.js';
+import { VirtualClock, type RunningEmulator } from '../emulator/index.js';
+import {
+  anyString,
+  api,
+  call,
+  createWorkspace,
+  eventuallyVirtual,
+  runVirtualUntilRunning,
+  startFast,
+} from './helpers.js';
 
+// Virtual time: stages move on when the test moves the clock (10 ms steps), never by waiting.
+const clock = new VirtualClock();
 let emulator: RunningEmulator;
 beforeAll(async () => {
-  emulator = await startFast();
+  emulator = await startFast({ clock });
 });
 afterAll(() => emulator.close());
 
@@ -19,14 +29,14 @@ interface ReplicaStatus {
 
 async function running(overrides: Record<string, unknown> = {}) {
   const ws = await createWorkspace(emulator, overrides);
-  await waitRunning(emulator, ws.id);
+  await runVirtualUntilRunning(emulator, clock, ws.id);
   return ws;
 }
 
 /** Collects the distinct states a stage shows (replica 0) until it reaches `final`. */
 async function observe(id: number, stage: string, final: string): Promise<string[]> {
   const seen: string[] = [];
-  await eventually(async () => {
+  await eventuallyVirtual(clock, async () => {
     const answer = await api<ReplicaStatus[]>(emulator, 'GET', `/workspaces/${id}/pipeline/${stage}`);
     const state = answer.body[0]?.state ?? 'none';
     if (seen.at(-1) !== state) seen.push(state);
@@ -68,7 +78,7 @@ describe('pipeline stages', () => {
     const ws = await running();
     await api(emulator, 'POST', `/workspaces/${ws.id}/pipeline/run/start`);
     await observe(ws.id, 'run', 'running');
-    await new Promise((resolve) => setTimeout(resolve, 150)); // well past stageQueueMs + stageMs
+    await clock.advance(150); // well past stageQueueMs + stageMs
     const later = await api<ReplicaStatus[]>(emulator, 'GET', `/workspaces/${ws.id}/pipeline/run`);
     expect(later.body[0]?.state).toBe('running');
   });
@@ -89,6 +99,7 @@ describe('pipeline stages', () => {
   it('fails prepare for every workspace when the seed declares it', async () => {
     const seeded = await startFast({
       seed: { ...emulator.world.seed, pipeline: { failStages: ['prepare'] } },
+      clock,
     });
     try {
       const ws = (
@@ -96,9 +107,9 @@ describe('pipeline stages', () => {
           body: { teamId: 101, name: 'x', planId: 20, isPrivateRepo: false, replicas: 1 },
         })
       ).body;
-      await waitRunning(seeded, ws.id);
+      await runVirtualUntilRunning(seeded, clock, ws.id);
       await api(seeded, 'POST', `/workspaces/${ws.id}/pipeline/prepare/start`);
-      await eventually(async () => {
+      await eventuallyVirtual(clock, async () => {
         const answer = await api<ReplicaStatus[]>(seeded, 'GET', `/workspaces/${ws.id}/pipeline/prepare`);
         return answer.body[0]?.state === 'failure' ? true : undefined;
       });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import { VirtualClock, type RunningEmulator } from '../emulator/index.js';
 import {
   anyNumber,
   api,
@@ -7,15 +7,16 @@ import {
   createWorkspace,
   matching,
   MY_TEAM,
-  sleep,
+  runVirtualUntilRunning,
   startFast,
   type WorkspaceBody,
-  waitRunning,
 } from './helpers.js';
 
+// Virtual time: provisioning passes when the test moves the clock, never by waiting.
+const clock = new VirtualClock();
 let emulator: RunningEmulator;
 beforeAll(async () => {
-  emulator = await startFast();
+  emulator = await startFast({ clock });
 });
 afterAll(() => emulator.close());
 
@@ -200,7 +201,10 @@ describe('provisioning and the running gate', () => {
       const ws = await createWorkspace(emulator);
       const early = await api<{ isRunning: boolean }>(emulator, 'GET', `/workspaces/${ws.id}/status`);
       expect(early.body).toEqual({ isRunning: false });
-      await sleep(420);
+      await clock.advance(399);
+      const almost = await api<{ isRunning: boolean }>(emulator, 'GET', `/workspaces/${ws.id}/status`);
+      expect(almost.body).toEqual({ isRunning: false });
+      await clock.advance(1);
       const later = await api<{ isRunning: boolean }>(emulator, 'GET', `/workspaces/${ws.id}/status`);
       expect(later.body).toEqual({ isRunning: true });
     } finally {
@@ -238,7 +242,7 @@ describe('provisioning and the running gate', () => {
 
   it('honours replicas: one pipeline entry and one tunnel per replica', async () => {
     const ws = await createWorkspace(emulator, { replicas: 3, vpnConfig: 'office' });
-    await waitRunning(emulator, ws.id);
+    await runVirtualUntilRunning(emulator, clock, ws.id);
     await api(emulator, 'POST', `/workspaces/${ws.id}/pipeline/prepare/start`);
     const status = await api<Array<{ replica: string }>>(
       emulator,

@@ -3,9 +3,19 @@
  * Starts the emulator, prints its URL and the demo token, serves until SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
-import { startEmulator, type DriverChoice } from './index.js';
+import { startEmulator, type ContractValidator, type DriverChoice } from './index.js';
 
 const DRIVERS: DriverChoice[] = ['simulated', 'strongswan', 'auto'];
+
+/**
+ * test/contract's validator, loaded only when asked for (it compiles the spec with ajv, which a
+ * plain emulator start does not need); throws the spec-missing notice when the spec is absent.
+ */
+async function loadContractValidator(): Promise<ContractValidator> {
+  const contract = await import('../contract/openapi.js');
+  if (!contract.specAvailable) throw new Error(contract.specMissingNotice);
+  return contract.validateExchange;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -30,8 +40,18 @@ async function main(): Promise<void> {
   const driver = values.driver as DriverChoice;
   if (!DRIVERS.includes(driver))
     throw new Error(`--driver must be one of ${DRIVERS.join(', ')}, got '${values.driver}'`);
+  const contract = process.env.EMULATOR_CONTRACT ?? 'off';
+  if (contract !== 'record' && contract !== 'off')
+    throw new Error(`EMULATOR_CONTRACT must be record or off, got '${contract}'`);
+  const seed = values.seed ?? process.env.EMULATOR_SEED;
   const started = performance.now();
-  const emulator = await startEmulator({ port, driver, ...(values.seed ? { seed: values.seed } : {}) });
+  const emulator = await startEmulator({
+    port,
+    driver,
+    ...(seed ? { seed } : {}),
+    contract,
+    ...(contract === 'record' ? { validate: await loadContractValidator() } : {}),
+  });
   const ms = Math.round(performance.now() - started);
   console.log(
     `Codesphere emulator listening on ${emulator.url} (started in ${ms} ms, ${emulator.driver.kind} tunnels)`,

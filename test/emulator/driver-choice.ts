@@ -1,6 +1,6 @@
 /**
  * Which tunnel driver the emulator runs. 'simulated' always works; 'strongswan' needs the real
- * driver module (tunnels/strongswan/, written separately) and fails with the reason otherwise;
+ * driver (tunnels/strongswan/index.ts: Linux, root, strongSwan) and fails with the reason otherwise;
  * 'auto' takes strongSwan only where it can work (root, charon installed, module loads) and
  * otherwise falls back to the simulated driver with a notice. The environment checks are
  * injectable so the decision table is tested on any machine.
@@ -25,7 +25,7 @@ export const realEnvironment: DriverEnvironment = {
   isRoot: () => process.getuid?.() === 0,
   hasCharon: () => existsSync(CHARON_PATH),
   async loadStrongswan() {
-    // A variable specifier: the module is optional and must not be resolved unless asked for.
+    // A variable specifier: loaded only when asked for (it pulls in the gateway helper and VICI).
     const specifier = './tunnels/strongswan/index.js';
     const loaded = (await import(specifier)) as { createStrongswanDriver?: unknown };
     if (typeof loaded.createStrongswanDriver !== 'function') {

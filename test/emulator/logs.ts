@@ -117,8 +117,6 @@ export function streamProblem(res: ServerResponse, status: number, detail: strin
   return sent;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Follows step `stepIndex` of the workspace's current run of `stage`: writes every line that is
  * due, in batches (one `data` event per tick, as the platform batches), until the step is over.
@@ -182,7 +180,7 @@ export async function streamStep(
     }
     const finished = at >= to || !reached || run.stoppedAt !== undefined;
     if (finished && (stage !== 'run' || run.stoppedAt !== undefined || !reached)) break;
-    await sleep(Math.max(5, Math.min(50, (to - from) / 20)));
+    await w.clock.sleep(Math.max(5, Math.min(50, (to - from) / 20)));
   }
   if (!closed) res.end();
   return sent;

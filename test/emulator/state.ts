@@ -4,6 +4,7 @@
  * state is always consistent with the clock without timers, and 1,000 workspaces cost nothing idle.
  */
 import { createHash } from 'node:crypto';
+import { systemClock, type Clock } from './clock.js';
 import type { Seed, Timing } from './seed.js';
 import type { GatewaySpec, TunnelDriver, VpnConfig } from './tunnels/driver.js';
 import { Problem } from './problem.js';
@@ -95,9 +96,10 @@ export class World {
     readonly driver: TunnelDriver,
     /** Where driver failures are reported (the emulator's `notice`). */
     private readonly warn: (message: string) => void = (message) => console.warn(message),
-    readonly now: () => number = Date.now,
+    /** The emulator's clock (clock.ts): every timestamp and wait of the world goes through it. */
+    readonly clock: Clock = systemClock,
   ) {
-    this.signIns = new SignInStore(timing, now);
+    this.signIns = new SignInStore(timing, this.now);
     for (const user of seed.users) {
       this.users.set(user.id, { id: user.id, email: user.email, password: user.password });
       for (const token of user.apiTokens) this.tokens.set(token, user.id);
@@ -116,6 +118,9 @@ export class World {
     for (const stage of seed.pipeline.failStages) this.failStages.add(stage);
     this.nextWorkspaceId = seed.workspaceIdStart;
   }
+
+  /** The world's time, epoch ms (the clock's). */
+  readonly now = (): number => this.clock.now();
 
   get plans() {
     return this.seed.plans;

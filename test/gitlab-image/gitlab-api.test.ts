@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { gitlabApi } from '../../gitlab-image/src/gitlab-api.js';
 import type { ChangeRequestApi } from '../../shared/ci/index.js';
-import { PlatformApiError } from '../../shared/ci/http.js';
+import { PlatformApiError } from '../../shared/errors.js';
 import {
   startGitLabDouble,
   type GitLabDouble,

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewaySpec } from '../emulator/tunnels/driver.js';
 import { createStrongswanDriver, type StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
 import { removeStaleRuns } from '../emulator/tunnels/strongswan/state-dir.js';
+import { installedSa } from '../emulator/tunnels/strongswan/replica.js';
 import { checkGateway } from '../../shared/gateway/index.js';
 import { VpnSettingsSchema } from '../../shared/gateway/settings.js';
 import { cidrContains, parseCidr, parseIpv4 } from '../../shared/gateway/ipv4.js';
@@ -295,3 +296,35 @@ describe.runIf(!skipReason || mustRunReal)(
     });
   },
 );
+
+// SA polling reads charon's `list-sas` answer: pure, so it runs everywhere (no root, no strongSwan).
+describe('installedSa (the SA polling step)', () => {
+  const ike = (state: string, vips: string[] = ['10.8.0.10']) => ({
+    gw: {
+      'local-vips': vips,
+      'child-sas': { 'lan-1': { state, 'install-time': '30' } },
+    },
+  });
+
+  it('finds the installed CHILD_SA and its virtual IP, dated by its install time', () => {
+    const before = Date.now();
+    const up = installedSa([ike('INSTALLED')], undefined);
+    expect(up?.virtualIp).toBe('10.8.0.10');
+    const since = Date.parse(up?.since ?? '');
+    expect(since).toBeGreaterThanOrEqual(before - 30_000 - 1000);
+    expect(since).toBeLessThanOrEqual(Date.now() - 30_000 + 1000);
+  });
+
+  it('keeps the earlier since while the tunnel stays up', () => {
+    expect(installedSa([ike('INSTALLED')], '2026-01-01T00:00:00.000Z')).toEqual({
+      virtualIp: '10.8.0.10',
+      since: '2026-01-01T00:00:00.000Z',
+    });
+  });
+
+  it('is undefined while rekeying or without a virtual IP', () => {
+    expect(installedSa([ike('REKEYING')], undefined)).toBeUndefined();
+    expect(installedSa([ike('INSTALLED', [])], undefined)).toBeUndefined();
+    expect(installedSa([], undefined)).toBeUndefined();
+  });
+});

@@ -1,4 +1,4 @@
-import type { CodesphereClient, CreateWorkspaceBody, UpdateWorkspaceBody } from '../../codesphere/client.js';
+import type { CodesphereApi, CreateWorkspaceBody, UpdateWorkspaceBody } from '../../codesphere/api.js';
 import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
 import { describeError } from '../../errors.js';
 import { ApiError, CodesphereDeployError } from '../../errors.js';
@@ -37,7 +37,7 @@ export interface Applied {
  * refuses, ApiError otherwise.
  */
 export async function createWorkspace(
-  client: CodesphereClient,
+  client: CodesphereApi,
   request: DeployRequest,
   team: Team,
   plan: Plan,
@@ -140,7 +140,7 @@ function mayExist(
 }
 
 export async function updateWorkspace(
-  client: CodesphereClient,
+  client: CodesphereApi,
   request: DeployRequest,
   team: Team,
   plan: Plan,

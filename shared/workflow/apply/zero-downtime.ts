@@ -1,7 +1,7 @@
 import { errorMessage } from '../../errors.js';
 import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
-import { DeploymentError } from '../../errors.js';
+import { DeploymentError, WorkspaceGoneError } from '../../errors.js';
 import { unmanagedVariables } from '../managed-env.js';
 import { retiringName, switchingName } from '../naming.js';
 import {
@@ -9,7 +9,6 @@ import {
   onWorkspace,
   runStage,
   waitUntilRunning,
-  WorkspaceGoneError,
   type WaitContext,
 } from '../pipeline.js';
 import type { Session } from '../session.js';
@@ -214,7 +213,7 @@ export async function zeroDowntimeSwitch(
 
   reporter.info(`Workspace ${next.id} is now "${name}" (VPN config ${to}); workspace ${current.id} retires.`);
   // The old workspace serves until here: clients that resolved it just before the handover finish first.
-  await deps.sleep(HANDOVER_DRAIN_MS);
+  await deps.clock.sleep(HANDOVER_DRAIN_MS);
   try {
     if (await deleteWorkspace(client, current.id))
       reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
