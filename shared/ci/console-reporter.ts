@@ -144,14 +144,6 @@ export class ConsoleReporter implements Reporter {
     return fn();
   }
 
-  // The core never calls output() or summary() (its outputs come from the result); they remain only
-  // while the Reporter port still lists them, and keep nothing.
-  output(name: string, value: string): void {
-    this.debug(`output ${name}=${value}`);
-  }
-
-  summary(_markdown: string): void {}
-
   private paint(text: string, code: string): string {
     return this.color ? `${code}${text}${ANSI.reset}` : text;
   }

@@ -61,14 +61,6 @@ describe('ConsoleReporter', () => {
     expect(out.text.match(/section_start:/g)).toHaveLength(2);
     expect(out.text.match(/section_end:\d+:fails_2\r/g)).toHaveLength(1);
   });
-
-  it('prints neither outputs nor summaries (the adapters build theirs from the result)', () => {
-    const out = sink();
-    const reporter = new ConsoleReporter({ stdout: out });
-    reporter.output('url', 'https://x');
-    reporter.summary('# hi');
-    expect(out.text).toBe('');
-  });
 });
 
 const gitlabEnv = {
