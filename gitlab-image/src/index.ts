@@ -1,6 +1,6 @@
 // GitLab CI entry (/app/server runs this bundle). All logic is in main.ts so tests import it without side effects.
 import * as core from '../../shared/index.js';
-import { settle, sleep } from '../../shared/ci/index.js';
+import { settle } from '../../shared/ci/index.js';
 import { run } from './main.js';
 
 const job = run(process.env, {
@@ -8,6 +8,6 @@ const job = run(process.env, {
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),
-  sleep,
+  sleep: (ms) => core.systemClock.sleep(ms),
 });
 void settle(job, process.stderr, 'DEBUG=true').then((code) => (process.exitCode = code));

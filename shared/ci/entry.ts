@@ -1,17 +1,9 @@
 /**
- * What the GitLab and Bitbucket entries (`index.ts`, the bundles' first module) share: a sleep
- * on the real timer and the last-resort failure line. Each entry stays two statements: call
- * `run()` from its main.ts, set the exit code from `settle`.
+ * What the GitLab and Bitbucket entries (`index.ts`, the bundles' first module) share: the
+ * last-resort failure line. Each entry stays two statements: call `run()` from its main.ts with
+ * the core's `systemClock`, set the exit code from `settle`.
  */
 import type { TextSink } from './console-reporter.js';
-
-/**
- * Waits `ms` milliseconds on the real timer: the one sleep of the CI adapters' entries, which tests
- * replace with their own (until the core's Clock port, `systemClock`, provides it).
- */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * The job's exit code: what `run` resolves to, or 1 when it rejects. `run()` reports its own

@@ -12,7 +12,7 @@ export { ConsoleReporter } from './console-reporter.js';
 export type { ConsoleReporterOptions, SectionStyle, TextSink } from './console-reporter.js';
 export { PLATFORM_TIMEOUT_MS, requestJson } from './http.js';
 export type { HttpDeps, JsonRequest, JsonResponse } from './http.js';
-export { settle, sleep } from './entry.js';
+export { settle } from './entry.js';
 export { runCiJob } from './job.js';
 export type { CiCoreDeps, CiPlatform, CiRuntime, CoreApi, PlatformWords } from './job.js';
 export { readCiContext } from './context.js';
