@@ -13,8 +13,10 @@
  *   workflow/    deploy, teardown, prune and their steps: session, resolve, naming, wait,
  *                apply/ (create, update, zero-downtime switch), VPN check, health check
  *   codesphere/  the Public API: its port (api.ts, CodesphereApi) and the HTTP client that
- *                implements it: HTTP, retry, schemas, sign-in, log stream
- *   request/     the job input: schema, fields, dotenv, secrets, values
+ *                implements it: HTTP, retry, schemas, sign-in, log stream, problems (what
+ *                Codesphere's error texts mean)
+ *   request/     the job input: schema, fields, dotenv, secrets, values, urls (the bottom layer:
+ *                imports only ../errors.js; the workflow derives the workspace name)
  *   errors.ts, reporter.ts, clock.ts: the error tree and the Reporter and Clock ports, used by every layer
  *   gateway/     the gateway helper and its CLI (apart: shares nothing with the workflow)
  *
@@ -58,16 +60,22 @@ export type { ApiErrorDetails, FieldIssue, LeftWorkspace, RedirectRefusal } from
 export { describeError, errorMessage } from './errors.js';
 export { BOOLEAN_WORDS, isBlank, parseBoolean, quoteGiven } from './request/values.js';
 export { MIN_SUBSTRING_LENGTH, SecretSet } from './request/secrets.js';
-export { parseRequest, secretsOf, DEFAULT_API_URL, DEFAULT_PLAN } from './request/request.js';
-export type { DeployRequest } from './request/request.js';
+export {
+  parseRequest,
+  secretsOf,
+  DEFAULT_API_URL,
+  DEFAULT_PLAN,
+  DEFAULT_TIMEOUT_SECONDS,
+} from './request/schema.js';
+export { isLoopbackHost, withoutCredentials } from './request/urls.js';
+export type { DeployRequest } from './request/schema.js';
 export { parseChangeNumber, repositoryShortName, workspaceName } from './workflow/naming.js';
 
 // What shared/ci/ needs beyond the above, which may only import this door (eslint.config.mjs):
 // - the one retry policy and job budget, so platform API calls retry and time out like the core's;
 export { attemptTimeoutMs, BUDGET_NAME, decideRetry, DEFAULT_RETRY, seconds } from './codesphere/retry.js';
 export type { Deadline, RetryPolicy } from './codesphere/retry.js';
-// - the id rule (digits only) and TIMEOUT's default, so CI variables read like the core's fields;
+// - the id rule (digits only), so CI ids read like the core's fields;
 export { parseId } from './request/values.js';
-export { DEFAULT_TIMEOUT_SECONDS } from './request/request.js';
 // - the failing step's log tail, which the change-request note quotes.
 export { NOTE_TAIL_LINES, stageLogTailOf } from './workflow/stage-logs.js';

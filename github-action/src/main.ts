@@ -7,7 +7,6 @@
  */
 import * as core from '@actions/core';
 import {
-  CodesphereDeployError,
   type CoreDeps,
   deploy,
   DeployCancelledError,
@@ -224,7 +223,8 @@ async function runDeploy(
     [OUTPUT.vpnConfig]: result.vpnConfig ?? '',
     [OUTPUT.result]: result.action,
   };
-  if (result.vpnCheck !== undefined) outputs[OUTPUT.vpnCheck] = result.vpnCheck.ok ? 'ok' : 'failed';
+  // A failed VPN check fails the deploy (the core throws): a result's check passed or was skipped.
+  if (result.vpnCheck.status === 'passed') outputs[OUTPUT.vpnCheck] = 'ok';
   if (result.healthCheck !== undefined) outputs[OUTPUT.healthCheck] = result.healthCheck.ok ? 'ok' : 'failed';
   const failedWrite = writeOutputs(reporter, outputs);
   const deploymentId = await announced;
@@ -242,30 +242,18 @@ async function runDeploy(
         )
       : undefined;
 
-  const checkFailed = result.vpnCheck !== undefined && !result.vpnCheck.ok;
-  await features.setDeploymentStatus(
-    deploymentId,
-    checkFailed ? 'failure' : 'success',
-    checkFailed
-      ? { description: `VPN check of ${result.vpnCheck?.target ?? ''} failed` }
-      : { description: `Preview ${result.action}: ${result.name}`, environmentUrl: result.url },
-  );
-  if (!checkFailed) {
-    const settled = await features.settleActiveDeployment(environment, deploymentId);
-    if (settled === 'superseded') {
-      reporter.info(
-        `A newer run's deployment of "${environment}" is already active; this one is marked inactive.`,
-      );
-    }
+  await features.setDeploymentStatus(deploymentId, 'success', {
+    description: `Preview ${result.action}: ${result.name}`,
+    environmentUrl: result.url,
+  });
+  const settled = await features.settleActiveDeployment(environment, deploymentId);
+  if (settled === 'superseded') {
+    reporter.info(
+      `A newer run's deployment of "${environment}" is already active; this one is marked inactive.`,
+    );
   }
   await page.publish({ kind: 'deployed', result, commit }, pullNumber);
   if (outputError) throw outputError;
-  if (checkFailed && result.vpnCheck !== undefined) {
-    throw new CodesphereDeployError(
-      `The workspace ${result.name} is deployed, but ${result.vpnCheck.target} is not reachable through VPN config ` +
-        `"${result.vpnConfig ?? ''}": ${result.vpnCheck.output}`,
-    );
-  }
 }
 
 /**

@@ -51,9 +51,10 @@ function vpnLabel(vpnConfig: string | null | undefined): string {
   return vpnConfig ? code(vpnConfig) : 'none';
 }
 
+/** A failed VPN check fails the deploy, so a deployed preview's check passed or was not asked for. */
 function vpnCheckLabel(result: DeployResult): string | undefined {
-  if (result.vpnCheck === undefined) return undefined;
-  return `${result.vpnCheck.ok ? 'reachable' : 'NOT reachable'}: ${code(result.vpnCheck.target)}`;
+  if (result.vpnCheck.status !== 'passed') return undefined;
+  return `reachable: ${code(result.vpnCheck.target)}`;
 }
 
 export function renderOutcome(outcome: Outcome, context: RenderContext): string {
@@ -72,7 +73,6 @@ export function renderOutcome(outcome: Outcome, context: RenderContext): string 
       ].join('\n');
     case 'deployed': {
       const { result } = outcome;
-      const failedCheck = result.vpnCheck !== undefined && !result.vpnCheck.ok;
       const rows: Array<[string, string]> = [
         ['URL', result.url],
         ['Workspace', `${code(result.name)} (id ${result.workspaceId})`],
@@ -88,9 +88,7 @@ export function renderOutcome(outcome: Outcome, context: RenderContext): string 
       const changes = result.changes.length > 0 ? `: ${result.changes.join('; ')}` : '';
       rows.push(['Status', `${result.action}${changes} (${run})`]);
       return [
-        failedCheck
-          ? '### ⚠️ Codesphere preview deployed, VPN check failed'
-          : '### ✅ Codesphere preview ready',
+        '### ✅ Codesphere preview ready',
         '',
         table(rows),
         '',

@@ -62,12 +62,8 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
       const sha = shortSha(state.commit);
       if (sha) rows.push(['Commit', sha]);
       if (result.changes.length > 0) rows.push(['Changes', result.changes.join('; ')]);
-      if (result.vpnCheck) {
-        rows.push([
-          'VPN check',
-          `${result.vpnCheck.target}: ${result.vpnCheck.ok ? 'reachable' : 'unreachable'}`,
-        ]);
-      }
+      if (result.vpnCheck.status === 'passed')
+        rows.push(['VPN check', `${result.vpnCheck.target}: reachable`]);
       const health = formatHealthCheck(result);
       if (health) rows.push(['Health check', health]);
       const timings = formatTimings(result.timings);

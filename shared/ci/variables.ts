@@ -19,6 +19,7 @@ import {
   parseBoolean,
   parseId,
   quoteGiven,
+  withoutCredentials,
 } from '../index.js';
 
 /** A process environment, or a literal in tests. */
@@ -253,18 +254,8 @@ export function urlCredentials(url: string | undefined): string[] {
   }
 }
 
-/** A clone URL with any user or password removed, for the workspace and for logs. */
-export function withoutCredentials(url: string): string {
-  try {
-    const parsed = new URL(url);
-    parsed.username = '';
-    parsed.password = '';
-    return parsed.toString();
-  } catch {
-    // Not a URL: drop everything up to an "@" in the authority so no token survives.
-    return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
-  }
-}
+/** One stripper for the core and the adapters (shared/request/urls.ts). */
+export { withoutCredentials } from '../index.js';
 
 /**
  * The clone URL a workspace gets from a platform's project URL: credentials removed, trailing

@@ -13,6 +13,7 @@ import {
   type RetryPolicy,
 } from './retry.js';
 import { redact } from '../request/secrets.js';
+import { isLoopbackHost } from '../request/urls.js';
 
 /**
  * One HTTP call described as data: the client's methods build these, `HttpClient.call` runs
@@ -299,9 +300,4 @@ function joinUrl(base: string, path: string): string {
 
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}...` : text;
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
 }

@@ -1,7 +1,7 @@
 /**
  * The core's public contract: what an adapter passes in and what it gets back.
  * Adapters build a `JobInput` from their platform's variables (plain strings are fine:
- * the core's zod schema in request.ts coerces and validates every field at once) and call
+ * the core's zod schema in request/schema.ts coerces and validates every field at once) and call
  * `deploy`, `teardown` or `prune` from shared/index.ts with a Reporter.
  */
 
@@ -11,7 +11,7 @@ export type JobKind = 'deploy' | 'teardown' | 'prune';
 /**
  * Raw job input as adapters collect it. Every value may be a string as read from the
  * platform ("true", "2", ""); empty strings mean "not given". Validation, defaults and
- * coercion live in one place: shared/request/request.ts.
+ * coercion live in one place: shared/request/schema.ts (fields in request/fields.ts).
  */
 export interface JobInput {
   // --- credentials (apiToken preferred; else email + password via the sign-in service)

@@ -1,11 +1,9 @@
 import { errorMessage } from '../errors.js';
-import {
-  askChangeRequestState,
-  changeRequestLabel,
-  stateCheckCapMs,
-} from './change-request.js';
-import { createWorkspace, updateWorkspace, type Applied } from './apply/apply.js';
-import type { Plan, Team, Workspace } from '../codesphere/schemas.js';
+import { askChangeRequestState, changeRequestLabel, stateCheckCapMs } from './change-request.js';
+import { createWorkspace } from './apply/create.js';
+import { changesOf, planApply, type Applied, type ApplyTarget } from './apply/plan.js';
+import { updateWorkspace } from './apply/update.js';
+import type { Plan, Team } from '../codesphere/schemas.js';
 import type { JobInput } from '../request/job-input.js';
 import type { DeployResult, Timings } from './results.js';
 import type { CoreDeps } from './deps.js';
@@ -16,37 +14,26 @@ import {
   WorkspaceGoneError,
   type LeftWorkspace,
 } from '../errors.js';
-import {
-  DELETED_BY,
-  runStage,
-  waitUntilRunning,
-  onWorkspace,
-  type WaitContext,
-} from './pipeline.js';
+import { runStage, waitUntilRunning, onWorkspace, type WaitContext } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 import { runStageWithLogs } from './stage-logs.js';
 import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { deleteByName } from './teardown.js';
-import { runVpnCheck, type VpnCheckOutcome } from './vpn-check.js';
-import {
-  settleInterruptedSwitch,
-  wantsZeroDowntimeSwitch,
-  zeroDowntimeSwitch,
-  type SwitchOutcome,
-} from './apply/zero-downtime.js';
+import { runVpnCheck, VPN_CHECK_NOT_ASKED, type VpnCheckOutcome } from './vpn-check.js';
+import { settleInterruptedSwitch, zeroDowntimeSwitch } from './apply/zero-downtime.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
  * pipeline run, optionally its VPN verified from inside. Phases (each a Reporter group):
- * resolve -> apply (create | update) -> wait -> prepare -> run -> VPN check.
- * Input errors surface before anything is created. After the workspace exists, failures are
+ * resolve -> apply (plan: create | update | switch) -> wait -> prepare -> run -> VPN check ->
+ * health check. Input errors surface before anything is created. After the workspace exists, failures are
  * DeploymentErrors that say which workspace is left and what happens to it.
  *
  * A close of the change request can race the deploy (teardown runs while the create is still in
  * flight, or after it). With the adapter's ChangeRequests port the deploy asks the platform twice:
- * before it creates anything and after the last look at its workspace, right before it reports
+ * before it creates anything and after the last call on its workspace, right before it reports
  * success (and once more if its workspace vanished or the deploy failed after creating it). A
  * closed change request then ends the deploy with a DeployCancelledError after it deleted the
  * preview's workspaces: the end state is no workspace, and nothing reports the preview ready. Without the port (no platform token) the
@@ -67,48 +54,57 @@ export async function deploy(
   );
   await stopIfClosed(session, team, 'start');
 
-  let switched: SwitchOutcome | undefined;
   const applied = await clock.phase('apply', () =>
-    reporter.group(`Create or update workspace "${request.workspaceName}"`, async () => {
+    reporter.group(`Create or update workspace "${session.workspaceName}"`, async (): Promise<Applied> => {
       // First what an interrupted zero-downtime switch left: adopted or removed, never a third workspace.
       const existing = await settleInterruptedSwitch(session, team, await client.listWorkspaces(team.id));
-      if (!existing) return createWorkspace(client, request, team, plan, reporter);
-      if (wantsZeroDowntimeSwitch(session, existing)) {
-        switched = await zeroDowntimeSwitch(session, team, plan, existing);
-        return switched.applied;
-      }
-      try {
-        return await updateWorkspace(client, request, team, plan, existing, reporter);
-      } catch (err: unknown) {
-        if (err instanceof ConfigError) throw err; // nothing was changed: an input error, not a half deploy
-        throw leftBehind(err, { workspaceId: existing.id, name: existing.name, teamName: team.name });
+      const target: ApplyTarget = { name: session.workspaceName, team, plan };
+      const step = planApply(request, existing);
+      switch (step.kind) {
+        case 'create':
+          return createWorkspace(client, request, target, reporter);
+        case 'switch':
+          return zeroDowntimeSwitch(session, team, plan, step.existing);
+        case 'update':
+          try {
+            return await updateWorkspace(client, request, target, step.existing, reporter);
+          } catch (err: unknown) {
+            if (err instanceof ConfigError) throw err; // nothing was changed: an input error, not a half deploy
+            const { id, name } = step.existing;
+            throw leftBehind(err, { workspaceId: id, name, teamName: team.name });
+          }
       }
     }),
   );
 
   const workspace = applied.workspace;
+  const action = applied.kind === 'created' ? 'created' : 'updated';
   const left: LeftWorkspace = { workspaceId: workspace.id, name: workspace.name, teamName: team.name };
   try {
     // A zero-downtime switch already brought the new workspace up and checked it.
-    const vpnCheck = switched ? switched.vpnCheck : await finishDeployment(session, applied, clock);
+    const vpnCheck =
+      applied.kind === 'switched' ? applied.vpnCheck : await finishDeployment(session, applied, clock);
     const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
-    const final = await reporter.group('Confirm the workspace', () => confirm(session, team, workspace));
-    // After the last look and before anything reports the preview ready: a close that landed
-    // while we worked (its teardown may have found nothing yet) is settled here.
+    // No re-read of the team's workspaces here: every call above went to this workspace and a
+    // 404 from any of them is WorkspaceGoneError (pipeline.ts onWorkspace), names are unique per
+    // team (createWorkspace refuses a taken one), and the URL came with the workspace. After the
+    // last call and before anything reports the preview ready: a close that landed while we
+    // worked (its teardown may have found nothing yet) is settled here.
+    const final = workspace;
     await stopIfClosed(session, team, 'end');
     timings.total = session.deps.clock.now() - session.startedAt;
     const url = final.devDomain ? `https://${final.devDomain}` : '';
     reporter.info(
-      `Preview ${applied.action}: ${url || `workspace ${final.id}`} (${Math.round(timings.total / 100) / 10} s).`,
+      `Preview ${action}: ${url || `workspace ${final.id}`} (${Math.round(timings.total / 100) / 10} s).`,
     );
     return {
       workspaceId: final.id,
       name: final.name,
       url,
       vpnConfig: request.vpnConfig,
-      action: applied.action,
-      changes: applied.changes,
-      ...(vpnCheck ? { vpnCheck } : {}),
+      action,
+      changes: changesOf(applied),
+      vpnCheck,
       ...(healthCheck ? { healthCheck } : {}),
       timings,
     };
@@ -156,7 +152,7 @@ async function stopIfClosed(
   const cap = stateCheckCapMs(session.deadline, deps.clock.now());
   const state = await askChangeRequestState(deps, reporter, label, number, cap);
   if (state !== 'closed') return;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   const deletedId = await deleteByName(client, team.id, name, reporter);
   const removed = {
     name,
@@ -200,7 +196,7 @@ async function stopIfBranchDeleted(
     return;
   }
   if (exists) return;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   const deletedId = await deleteByName(client, team.id, name, reporter);
   const removed = {
     name,
@@ -239,11 +235,16 @@ async function resolveTeamAndPlan(session: Session): Promise<{ team: Team; plan:
   return { team: team.value, plan: plan.value };
 }
 
+/**
+ * Brings a created or updated workspace up: waits until it runs; after an update pulls the branch
+ * (skipped when nothing changed and the commit already runs); runs prepare, then run; then the
+ * VPN check.
+ */
 async function finishDeployment(
   session: Session,
-  applied: Applied,
+  applied: Exclude<Applied, { kind: 'switched' }>,
   clock: Stopwatch,
-): Promise<VpnCheckOutcome | undefined> {
+): Promise<VpnCheckOutcome> {
   const { client, request, reporter, deps, deadline } = session;
   const id = applied.workspace.id;
   const ctx: WaitContext = { client, reporter, deps, deadline };
@@ -255,11 +256,11 @@ async function finishDeployment(
     }),
   );
 
-  if (applied.action === 'updated') {
+  if (applied.kind !== 'created') {
     const upToDate = await clock.phase('pull', () =>
       reporter.group(`Update the code (${request.branch ?? 'default branch'})`, async () => {
         if (
-          applied.changes.length === 0 &&
+          applied.kind === 'unchanged' &&
           request.commit &&
           (await alreadyDeployed(ctx, id, request.commit))
         ) {
@@ -273,7 +274,7 @@ async function finishDeployment(
         return false;
       }),
     );
-    if (upToDate) return vpnCheckPhase(session, applied, clock);
+    if (upToDate) return vpnCheckPhase(session, id, clock);
   }
 
   // No outer group: each prepare step's log is its own group (GitHub groups do not nest).
@@ -288,7 +289,7 @@ async function finishDeployment(
       reporter.info('run is running on every replica.');
     }),
   );
-  return vpnCheckPhase(session, applied, clock);
+  return vpnCheckPhase(session, id, clock);
 }
 
 async function alreadyDeployed(ctx: WaitContext, id: number, commit: string): Promise<boolean> {
@@ -300,12 +301,12 @@ async function alreadyDeployed(ctx: WaitContext, id: number, commit: string): Pr
 
 async function vpnCheckPhase(
   session: Session,
-  applied: Applied,
+  workspaceId: number,
   clock: Stopwatch,
-): Promise<VpnCheckOutcome | undefined> {
+): Promise<VpnCheckOutcome> {
   const { request, reporter, client, deps, deadline } = session;
   const target = request.vpnCheck;
-  if (!target) return undefined;
+  if (!target) return VPN_CHECK_NOT_ASKED;
   return clock.phase('vpnCheck', () =>
     reporter.group(`VPN check: ${target.label}`, () =>
       runVpnCheck(
@@ -314,7 +315,7 @@ async function vpnCheckPhase(
           reporter,
           deps,
           deadline,
-          workspaceId: applied.workspace.id,
+          workspaceId,
           replicas: request.replicas,
           vpnConfig: request.vpnConfig,
         },
@@ -338,31 +339,6 @@ async function healthCheckPhase(
       runHealthCheck({ client, reporter, deps, deadline, workspaceId, replicas: request.replicas }, target),
     ),
   );
-}
-
-/**
- * The last look: the workspace still exists (a teardown may have raced us) and is the only one
- * of its name (should a race ever produce two, every run keeps the lowest id and removes its own).
- */
-async function confirm(session: Session, team: Team, workspace: Workspace): Promise<Workspace> {
-  const { client, reporter, request } = session;
-  const sameName = (await client.listWorkspaces(team.id))
-    .filter((w) => w.name === request.workspaceName)
-    .sort((a, b) => a.id - b.id);
-  const mine = sameName.find((w) => w.id === workspace.id);
-  if (!mine)
-    throw new WorkspaceGoneError(
-      `Workspace ${workspace.id} was deleted while this deploy was running (${DELETED_BY}); nothing is left behind.`,
-    );
-  const keeper = sameName[0];
-  if (keeper && keeper.id !== mine.id) {
-    reporter.warning(
-      `Two workspaces are named "${mine.name}" (ids ${keeper.id}, ${mine.id}): keeping ${keeper.id}, deleting ${mine.id}.`,
-    );
-    await client.deleteWorkspace(mine.id);
-    return keeper;
-  }
-  return { ...mine, devDomain: mine.devDomain ?? workspace.devDomain };
 }
 
 function leftBehind(err: unknown, left: LeftWorkspace): unknown {

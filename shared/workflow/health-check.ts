@@ -6,28 +6,18 @@
  * do not pass yet are asked again every HEALTH_INTERVAL_MS until all pass or the job's time
  * budget ends; then the check fails naming, per replica, the last status or connection error.
  */
-import { z } from 'zod';
-
 import type { CodesphereApi } from '../codesphere/api.js';
 import type { CoreDeps } from './deps.js';
 import { HealthCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
+import type { HealthCheckTarget } from '../request/schema.js';
+
+export type { HealthCheckTarget };
 
 export const HEALTH_INTERVAL_MS = 1_000;
 /** curl's own limit per request, below execute's 5 s. */
 const CURL_MAX_SECONDS = 4;
-/** The port Codesphere routes a workspace's dev domain to. */
-export const DEFAULT_HEALTH_PORT = 3000;
-
-/** A validated health check target (request.ts). */
-export interface HealthCheckTarget {
-  port: number;
-  /** Starts with "/"; only URL-safe characters (it goes into a shell command). */
-  path: string;
-  /** As the user wrote it. */
-  label: string;
-}
 
 /** One replica's last answer. */
 export interface ReplicaHealth {
@@ -46,36 +36,6 @@ export interface HealthCheckOutcome {
   /** Milliseconds until every replica passed (or until the check gave up). */
   elapsedMs: number;
 }
-
-const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/%?=&+:@!,;]*$/;
-
-/**
- * Parses "/healthz", "8080/healthz" or "8080" (path "/"). Throws a message naming what is valid.
- * Strict, because the path ends up inside a shell command.
- */
-export const healthCheckField = z.unknown().transform((v, ctx): HealthCheckTarget | undefined => {
-  const text = typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
-  if (text === '') return undefined;
-  const expected =
-    'a path ("/healthz") or port/path ("8080/healthz") of the app to ask from inside each replica';
-  const match = /^(\d{1,5})?(\/.*)?$/.exec(text);
-  const portText = match?.[1];
-  const path = match?.[2] ?? '/';
-  const port = portText === undefined ? DEFAULT_HEALTH_PORT : Number(portText);
-  const shown = JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text);
-  if (!match || (portText === undefined && match[2] === undefined)) {
-    ctx.addIssue({ code: 'custom', message: `got ${shown}; expected ${expected}` });
-    return z.NEVER;
-  }
-  if (port < 1 || port > 65_535 || !PATH_PATTERN.test(path) || path.includes("'")) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `got ${shown}; expected ${expected}, a port from 1 to 65535 and a path of URL characters`,
-    });
-    return z.NEVER;
-  }
-  return { port, path, label: text };
-});
 
 export function healthCommand(target: HealthCheckTarget): string {
   return `curl -sS -o /dev/null -w '%{http_code}' --max-time ${CURL_MAX_SECONDS} 'http://localhost:${target.port}${target.path}'`;

@@ -1,6 +1,9 @@
 import type { CodesphereApi } from '../codesphere/api.js';
 import type { Reporter } from '../reporter.js';
-import type { EnvVar } from '../request/request.js';
+import type { EnvVar } from '../request/dotenv.js';
+import { isReservedEnvName, RESERVED_ENV_PREFIX } from '../request/reserved-env.js';
+
+export { RESERVED_ENV_PREFIX };
 
 /**
  * Which workspace variables belong to the `env` input. A variable the input no longer declares
@@ -39,13 +42,6 @@ export const MANAGED_ENV_MARKER_PREFIX = 'CODESPHERE_DEPLOY_MANAGED__';
 export const LEGACY_MANAGED_ENV_RECORD = 'CODESPHERE_DEPLOY_MANAGED_ENV';
 
 /**
- * The names `env` may not declare: everything starting with this (the markers and the legacy
- * list). A user value there would corrupt the record and could make a later run delete
- * variables it never set.
- */
-export const RESERVED_ENV_PREFIX = 'CODESPHERE_DEPLOY_MANAGED_';
-
-/**
  * Every marker's value: says whose it is when seen in Codesphere's UI. Only the marker's
  * existence counts; a hand-edited value changes nothing.
  */
@@ -56,28 +52,8 @@ export function managedEnvMarker(name: string): string {
   return `${MANAGED_ENV_MARKER_PREFIX}${name}`;
 }
 
-/** Whether `name` is a reserved bookkeeping name (a marker or the legacy list). */
-export function isReservedEnvName(name: string): boolean {
-  return name.startsWith(RESERVED_ENV_PREFIX);
-}
-
 /** Same rule as the spec's env-var name pattern (codesphere-openapi.json, workspaces-setEnvVar). */
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
-
-/**
- * The input rule: the `env` field's problem when it declares reserved names (what is wrong and
- * what to do, naming the names, never a value), or undefined when it declares none.
- */
-export function reservedEnvNameProblem(vars: readonly EnvVar[]): string | undefined {
-  const reserved = [...new Set(vars.map((v) => v.name).filter(isReservedEnvName))];
-  if (reserved.length === 0) return undefined;
-  const names = reserved.map((name) => `"${name}"`).join(', ');
-  return (
-    `${reserved.length === 1 ? `name ${names} is` : `names ${names} are`} reserved: codesphere-deploy ` +
-    `records in variables starting with "${RESERVED_ENV_PREFIX}" which workspace variables it manages ` +
-    '(so that those dropped from env are removed); use any other name'
-  );
-}
 
 /**
  * The names the legacy list's value names. Tolerant of a hand-edited value: blanks and anything

@@ -1,7 +1,8 @@
 import type { CodesphereApi } from '../codesphere/api.js';
 import type { Plan, Team } from '../codesphere/schemas.js';
-import { ApiError, ConfigError } from '../errors.js';
-import type { PlanRef, TeamRef } from '../request/request.js';
+import { ConfigError } from '../errors.js';
+import { missingVpnConfig } from '../codesphere/problems.js';
+import type { PlanRef, TeamRef } from '../request/schema.js';
 
 /** A name as Codesphere's names are compared here: Unicode NFC (precomposed `É` equals `E` + U+0301). */
 export function canonicalName(name: string): string {
@@ -124,18 +125,16 @@ export async function resolvePlan(
   return plan;
 }
 
-const VPN_MISSING = /VPN config '(.*)' doesn't exist/;
-
 /**
  * The Public API cannot list VPN configs, so an unknown name surfaces as the 400 of the create
- * (or PATCH) that named it. That answer is turned into an input error naming the team; the
- * call had no effect, so nothing is left behind.
+ * (or PATCH) that named it (codesphere/problems.ts reads it). That answer is turned into an
+ * input error naming the team; the call had no effect, so nothing is left behind. Any other
+ * error is returned as it is.
  */
 export function rewriteVpnConfigError(err: unknown, vpnConfig: string | null, teamName: string): unknown {
-  if (!(err instanceof ApiError) || err.status !== 400) return err;
-  const match = VPN_MISSING.exec(err.detail ?? '') ?? VPN_MISSING.exec(err.title ?? '');
-  if (!match) return err;
-  const name = match[1] ?? vpnConfig ?? '';
+  const missing = missingVpnConfig(err);
+  if (missing === undefined) return err;
+  const name = missing || (vpnConfig ?? '');
   return new ConfigError(
     [
       {

@@ -3,6 +3,7 @@
  * platform's outputs, notes and summaries.
  */
 import type { HealthCheckOutcome } from './health-check.js';
+import type { VpnCheckOutcome } from './vpn-check.js';
 
 export interface Timings {
   /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
@@ -15,10 +16,12 @@ export interface DeployResult {
   /** https://<devDomain> */
   url: string;
   vpnConfig: string | null;
+  /** `updated` also for an update that changed nothing and for a zero-downtime VPN switch. */
   action: 'created' | 'updated';
-  /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set", "git pull main"). */
+  /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set (A, B)"); empty otherwise. */
   changes: string[];
-  vpnCheck?: { target: string; ok: boolean; output: string } | undefined;
+  /** Passed, or skipped with the reason (a failed VPN check fails the deploy instead). */
+  vpnCheck: VpnCheckOutcome;
   /** The health check's result per replica, when one was asked for (a failed one throws instead). */
   healthCheck?: HealthCheckOutcome | undefined;
   timings: Timings;

@@ -5,7 +5,8 @@ import type { JobInput, JobKind } from '../request/job-input.js';
 import type { CoreDeps } from './deps.js';
 import { withDefaults } from './deps.js';
 import type { Reporter } from '../reporter.js';
-import { parseRequest, secretsOf, type DeployRequest } from '../request/request.js';
+import { parseRequest, secretsOf, type DeployRequest } from '../request/schema.js';
+import { workspaceName } from './naming.js';
 
 /**
  * What must remain of the budget for a workspace to be created: half the job's budget, at most
@@ -18,9 +19,17 @@ export function createReserveMs(timeoutMs: number): number {
   return Math.min(30_000, Math.floor(timeoutMs / 2));
 }
 
-/** What every job kind starts with: a validated request, masked secrets, an authenticated client. */
+/**
+ * What every job kind starts with: a validated request, masked secrets, an authenticated client,
+ * and the preview's workspace name.
+ */
 export interface Session {
   request: DeployRequest;
+  /**
+   * The preview's deterministic workspace name (naming.ts): from the change number, else the
+   * branch. Empty for prune, which matches a pattern instead.
+   */
+  workspaceName: string;
   client: CodesphereApi;
   reporter: Reporter;
   deps: CoreDeps;
@@ -78,5 +87,12 @@ export async function openSession(
     secrets: [...masked],
     createReserveMs: createReserveMs(request.timeoutMs),
   });
-  return { request, client, reporter, deps, startedAt, deadline };
+  return { request, workspaceName: previewName(request), client, reporter, deps, startedAt, deadline };
+}
+
+/** The request's preview name, or '' when it names no single preview (prune). */
+function previewName(request: DeployRequest): string {
+  const { kind, platform, repository, changeNumber, branch } = request;
+  if (kind === 'prune' || (changeNumber === undefined && branch === undefined)) return '';
+  return workspaceName({ platform, repository, changeNumber, branch });
 }

@@ -31,7 +31,7 @@ export async function teardown(
 ): Promise<TeardownResult> {
   const session = await openSession(input, 'teardown', reporter, deps);
   const { request, client } = session;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   return reporter.group(`Delete workspace "${name}"`, async () => {
     const team = await resolveTeam(client, request.team);
     let deletedId = await deleteByName(client, team.id, name, reporter);

@@ -3,7 +3,7 @@ import type { CoreDeps } from './deps.js';
 import { VpnCheckFailedError } from '../errors.js';
 import { onWorkspace } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
-import type { VpnCheckTarget } from '../request/request.js';
+import type { VpnCheckTarget } from '../request/schema.js';
 
 /**
  * Proves the preview really reaches the private network: a probe run inside the workspace
@@ -12,7 +12,7 @@ import type { VpnCheckTarget } from '../request/request.js';
  * host:port gets a TCP connect (`nc -z -w 3 <host> <port>`). The command exited 0 exactly when
  * the answer's `error` is empty. Right after a create or a VPN switch the tunnels are still
  * negotiating, so a failing probe is repeated for up to `PROBE_WINDOW_MS` before it counts.
- * The target was validated strictly (request.ts), so it is safe inside a command line.
+ * The target was validated strictly (request/fields.ts), so it is safe inside a command line.
  */
 
 export const PROBE_WINDOW_MS = 15_000;
@@ -24,12 +24,27 @@ export function probeCommand(target: VpnCheckTarget): string {
     : `nc -z -w 3 ${target.host} ${target.port}`;
 }
 
-export interface VpnCheckOutcome {
-  target: string;
-  ok: boolean;
-  output: string;
-}
+/**
+ * What became of the VPN check, as the deploy's result reports it. A failed check is no outcome:
+ * it fails the deploy (VpnCheckFailedError, with the probe's output), since a preview that cannot
+ * reach the private network is not ready.
+ * - passed: every replica reached `target` (its label as written); `output` holds the probes' output;
+ * - skipped: no check ran; `reason` says why (no vpnCheck target was given).
+ */
+export type VpnCheckOutcome =
+  { status: 'passed'; target: string; output: string } | { status: 'skipped'; reason: string };
 
+/** The outcome when the request names no target. */
+export const VPN_CHECK_NOT_ASKED: VpnCheckOutcome = {
+  status: 'skipped',
+  reason: 'no vpnCheck target was given',
+};
+
+/**
+ * Probes `target` from every replica of the workspace until each reaches it or the probe window
+ * (at most the deadline) ends. Returns the passed outcome; throws VpnCheckFailedError naming the
+ * replica, the VPN config and the probe's output, or WorkspaceGoneError when the workspace vanished.
+ */
 export async function runVpnCheck(
   options: {
     client: CodesphereApi;
@@ -73,5 +88,5 @@ export async function runVpnCheck(
       await deps.clock.sleep(PROBE_INTERVAL_MS);
     }
   }
-  return { target: target.label, ok: true, output: outputs.join('\n') };
+  return { status: 'passed', target: target.label, output: outputs.join('\n') };
 }

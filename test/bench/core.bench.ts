@@ -5,7 +5,8 @@
  *     notices it (median, p90), with provisioning and stage delays spread over 0.3-3.5 s.
  *  3. Steady-state poll rate during a long wait (provisioning 14 s).
  *  4. 50 deploys of different PRs in parallel: 50 workspaces, wall time.
- * Run: npx tsx test/bench/core.bench.ts
+ * Run: npx tsx test/bench/core.bench.ts          (all four)
+ *      npx tsx test/bench/core.bench.ts calls    (only the API-call table, a few seconds)
  */
 import { deploy, teardown } from '../../shared/index.js';
 import type { JobInput } from '../../shared/request/job-input.js';
@@ -36,10 +37,26 @@ const input = (em: RunningEmulator, pr: number, extra: Partial<JobInput> = {}): 
 
 const POLL = /\/(status|pipeline\/(prepare|run))$/;
 
-function callsSince(em: RunningEmulator, seq: number) {
+interface PathCalls {
+  total: number;
+  polls: number;
+  /** Calls besides polls. */
+  fixed: number;
+  /** Of those, the prepare steps' log streams (one GET per step, read while the stage runs). */
+  streams: number;
+  /** Every call but the polls, in order ("GET /teams", "POST /workspaces", ...), ids as {id}. */
+  list: string[];
+}
+
+function callsSince(em: RunningEmulator, seq: number): PathCalls {
   const calls = em.requestLog().filter((e) => e.seq > seq && e.path.startsWith('/api/'));
-  const polls = calls.filter((c) => c.method === 'GET' && POLL.test(c.path)).length;
-  return { total: calls.length, polls, fixed: calls.length - polls };
+  const isPoll = (c: (typeof calls)[number]) => c.method === 'GET' && POLL.test(c.path);
+  const polls = calls.filter(isPoll).length;
+  const list = calls
+    .filter((c) => !isPoll(c))
+    .map((c) => `${c.method} ${c.path.slice('/api'.length).replace(/\/\d+(?=\/|$)/g, '/{id}')}`);
+  const streams = calls.filter((c) => c.method === 'GET' && /\/logs\//.test(c.path)).length;
+  return { total: calls.length, polls, fixed: calls.length - polls, streams, list };
 }
 
 const lastSeq = (em: RunningEmulator) => em.requestLog().at(-1)?.seq ?? 0;
@@ -49,12 +66,24 @@ function quantile(values: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
 }
 
+/** Runs of equal calls folded: "GET /workspaces/{id}/env-vars x2". */
+function folded(list: string[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < list.length;) {
+    let j = i;
+    while (j < list.length && list[j] === list[i]) j++;
+    out.push(j - i > 1 ? `${list[i]} x${j - i}` : (list[i] ?? ''));
+    i = j;
+  }
+  return out.join(', ');
+}
+
 async function callCounts(): Promise<void> {
   const em = await startEmulator({
     timing: { provisioningMs: 300, stageQueueMs: 50, stageMs: 300, tunnelConnectMs: 50, tunnelRestartMs: 20 },
   });
   try {
-    const rows: Array<[string, ReturnType<typeof callsSince>]> = [];
+    const rows: Array<[string, PathCalls]> = [];
     let seq = lastSeq(em);
     await deploy(input(em, 1, { env: 'A=1' }), silent);
     rows.push(['create', callsSince(em, seq)]);
@@ -85,12 +114,18 @@ async function callCounts(): Promise<void> {
     await teardown(input(em, 1), silent);
     rows.push(['teardown (already gone)', callsSince(em, seq)]);
 
-    console.log('\nAPI calls per path (provisioning 300 ms, stages 300 ms; polls = status/pipeline GETs):');
-    console.log('  path                                        total  fixed  polls');
+    console.log(
+      '\nAPI calls per path (provisioning 300 ms, stages 300 ms; polls = status/pipeline GETs; log streams = one GET per prepare step):',
+    );
+    console.log(
+      `  ${'path'.padEnd(42)} ${'besides polls'.padStart(13)} ${'of them log streams'.padStart(19)} ${'polls'.padStart(6)} ${'total'.padStart(6)}`,
+    );
     for (const [name, c] of rows)
       console.log(
-        `  ${name.padEnd(42)} ${String(c.total).padStart(6)} ${String(c.fixed).padStart(6)} ${String(c.polls).padStart(6)}`,
+        `  ${name.padEnd(42)} ${String(c.fixed).padStart(13)} ${String(c.streams).padStart(19)} ${String(c.polls).padStart(6)} ${String(c.total).padStart(6)}`,
       );
+    console.log('\nCalls besides polls, per path:');
+    for (const [name, c] of rows) console.log(`  ${name}: ${folded(c.list)}`);
   } finally {
     await em.close();
   }
@@ -226,7 +261,9 @@ async function parallelDeploys(): Promise<void> {
 
 const t0 = Date.now();
 await callCounts();
-await readinessLag();
-await steadyState();
-await parallelDeploys();
+if (process.argv[2] !== 'calls') {
+  await readinessLag();
+  await steadyState();
+  await parallelDeploys();
+}
 console.log(`\ncore.bench finished in ${((Date.now() - t0) / 1000).toFixed(1)} s`);

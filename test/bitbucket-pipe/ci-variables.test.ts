@@ -321,6 +321,7 @@ describe('notes and outputs', () => {
     vpnConfig: 'office',
     action: 'created' as const,
     changes: [],
+    vpnCheck: { status: 'skipped' as const, reason: 'no vpnCheck target was given' },
     timings: {},
   };
 

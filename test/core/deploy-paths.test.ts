@@ -38,7 +38,7 @@ describe('deploy', () => {
       vpnConfig: 'office',
       action: 'created',
       changes: [],
-      vpnCheck: { target: '10.250.0.7:5432', ok: true },
+      vpnCheck: { status: 'passed', target: '10.250.0.7:5432' },
     });
     expect(ws).toMatchObject({
       planId: 20,
@@ -70,7 +70,6 @@ describe('deploy', () => {
       'prepare: step 2 of 2 (log)',
       'Pipeline: run',
       'VPN check: 10.250.0.7:5432',
-      'Confirm the workspace',
     ]);
   });
 
@@ -84,6 +83,8 @@ describe('deploy', () => {
     const reporter = new RecordingReporter();
     const result = await deploy(baseInput(em, { env: 'A=2\nB=3' }), reporter, virtualTimeDeps());
     expect(result).toMatchObject({ workspaceId: ws?.id, action: 'updated', changes: ['env: 2 set (A, B)'] });
+    // No vpnCheck input: the result says the check was skipped and why, never that it passed.
+    expect(result.vpnCheck).toEqual({ status: 'skipped', reason: 'no vpnCheck target was given' });
     expect(workspacesNamed(em, 'shop-#42')).toHaveLength(1);
     expect(Object.fromEntries(ws?.env ?? [])).toEqual({
       A: '2',
@@ -112,7 +113,7 @@ describe('deploy', () => {
       action: 'updated',
       vpnConfig: 'lab',
       changes: ['vpnConfig: office -> lab'],
-      vpnCheck: { ok: true },
+      vpnCheck: { status: 'passed' },
     });
     expect(workspacesNamed(em, 'shop-#42')[0]?.vpnConfig).toBe('lab');
     expect(count(em, 'PATCH', /^\/api\/workspaces\/\d+$/)).toBe(1);
@@ -148,7 +149,6 @@ describe('deploy', () => {
         'GET /api/workspaces/N/status',
         'GET /api/workspaces/N/git/head',
         'GET /api/workspaces/N/pipeline/run',
-        'GET /api/workspaces/team/N',
       ].sort(),
     );
     expect(reporter.shown()).toContain('no restart needed');

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { parseDotenv, quoteDotenvValue } from '../../shared/request/dotenv.js';
-import { parseRequest, secretsOf } from '../../shared/request/request.js';
+import { parseRequest, secretsOf } from '../../shared/request/schema.js';
 
 const SEED = 20261129;
 

@@ -17,7 +17,7 @@ import {
   managedEnvMarker,
   syncManagedEnv,
 } from '../../shared/workflow/managed-env.js';
-import type { EnvVar } from '../../shared/request/request.js';
+import type { EnvVar } from '../../shared/request/schema.js';
 import {
   apiCalls,
   baseInput,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import type { JobInput } from '../../shared/request/job-input.js';
 import { ConfigError } from '../../shared/errors.js';
-import { parseRequest, secretsOf } from '../../shared/request/request.js';
+import { parseRequest, secretsOf } from '../../shared/request/schema.js';
 
 const valid: JobInput = {
   apiToken: 'tok-123456',
@@ -25,7 +25,7 @@ function issuesOf(input: Partial<JobInput>, kind: 'deploy' | 'teardown' | 'prune
 }
 
 describe('parseRequest', () => {
-  it('applies defaults and derives the workspace name', () => {
+  it('applies defaults', () => {
     const r = parseRequest(valid, 'deploy');
     expect(r).toMatchObject({
       apiUrl: 'https://codesphere.com',
@@ -38,7 +38,7 @@ describe('parseRequest', () => {
       isPrivateRepo: true,
       vpnSwitch: 'in-place',
       timeoutMs: 900_000,
-      workspaceName: 'shop-#42',
+      changeNumber: 42,
       credentials: { kind: 'token', apiToken: 'tok-123456' },
     });
   });
@@ -214,9 +214,13 @@ describe('parseRequest', () => {
     expect(issuesOf({ changeNumber: undefined, branch: undefined }, 'teardown').map((i) => i.field)).toEqual([
       'changeNumber',
     ]);
+    // A branch preview's teardown: the workflow derives its name from the branch (naming.test.ts).
     expect(
-      parseRequest({ ...valid, changeNumber: undefined, branch: 'feature/x' }, 'teardown').workspaceName,
-    ).toMatch(/^shop-feature-x-[a-z]{10}$/);
+      parseRequest({ ...valid, changeNumber: undefined, branch: 'feature/x' }, 'teardown'),
+    ).toMatchObject({
+      branch: 'feature/x',
+      changeNumber: undefined,
+    });
     expect(issuesOf({}, 'prune').map((i) => i.field)).toEqual(['openChangeNumbers']);
     const prune = parseRequest(
       { ...valid, openChangeNumbers: [1, 2], pruneTtlHours: '48', dryRun: 'true' },

@@ -40,7 +40,7 @@ describe('zero-downtime VPN switch', () => {
       changes: [
         `vpnConfig: office -> lab (zero-downtime: workspace ${second.workspaceId} replaced ${first.workspaceId})`,
       ],
-      vpnCheck: { ok: true },
+      vpnCheck: { status: 'passed' },
     });
     const [ws, ...others] = workspacesNamed(em, 'shop-#42');
     expect(others).toEqual([]);

@@ -89,6 +89,7 @@ describe('failJob: any thrown value fails the job exactly once', () => {
           vpnConfig: null,
           action: 'created' as const,
           changes: [],
+          vpnCheck: { status: 'skipped' as const, reason: 'no vpnCheck target was given' },
           timings: {},
         }),
     };

@@ -1,19 +1,14 @@
-import { errorMessage } from '../../errors.js';
-import { createWorkspace, findByName, updateWorkspace, type Applied } from './apply.js';
 import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
-import { DeploymentError, WorkspaceGoneError } from '../../errors.js';
+import { DeploymentError, errorMessage, WorkspaceGoneError } from '../../errors.js';
+import { createWorkspace } from './create.js';
+import { findByName, wantsZeroDowntimeSwitch, type Applied } from './plan.js';
+import { updateWorkspace } from './update.js';
 import { unmanagedVariables } from '../managed-env.js';
 import { retiringName, switchingName } from '../naming.js';
-import {
-  DELETED_BY,
-  onWorkspace,
-  runStage,
-  waitUntilRunning,
-  type WaitContext,
-} from '../pipeline.js';
+import { DELETED_BY, onWorkspace, runStage, waitUntilRunning, type WaitContext } from '../pipeline.js';
 import type { Session } from '../session.js';
 import { deleteWorkspace } from '../teardown.js';
-import { runVpnCheck, type VpnCheckOutcome } from '../vpn-check.js';
+import { runVpnCheck, VPN_CHECK_NOT_ASKED, type VpnCheckOutcome } from '../vpn-check.js';
 
 /**
  * `vpnSwitch: zero-downtime`: a VPN config change without the in-place restart. An in-place
@@ -43,12 +38,6 @@ import { runVpnCheck, type VpnCheckOutcome } from '../vpn-check.js';
 /** Time for clients that resolved the old workspace just before the handover to finish with it. */
 export const HANDOVER_DRAIN_MS = 2_000;
 
-/** What a switch did: the workspace now serving under the preview's name, and its VPN check. */
-export interface SwitchOutcome {
-  applied: Applied;
-  vpnCheck: VpnCheckOutcome | undefined;
-}
-
 const vpnOf = (w: Workspace): string | null => w.vpnConfig ?? null;
 const vpnLabel = (vpn: string | null | undefined): string => vpn ?? '(none)';
 
@@ -65,7 +54,7 @@ export async function settleInterruptedSwitch(
   listed: Workspace[],
 ): Promise<Workspace | undefined> {
   const { client, reporter, request } = session;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   const preview = findByName(listed, name);
   const switching = findByName(listed, switchingName(name));
   const retiring = findByName(listed, retiringName(name));
@@ -81,7 +70,7 @@ export async function settleInterruptedSwitch(
       await deleteWorkspace(client, retiring.id);
     }
     const joinable =
-      wantsZeroDowntimeSwitch(session, preview) && vpnOf(switching ?? preview) === request.vpnConfig;
+      wantsZeroDowntimeSwitch(request, preview) && vpnOf(switching ?? preview) === request.vpnConfig;
     if (switching && !joinable) {
       reporter.warning(
         `Deleting workspace ${switching.id} ("${switching.name}", VPN config ${vpnLabel(vpnOf(switching))}): ` +
@@ -124,8 +113,9 @@ export async function settleInterruptedSwitch(
 
 /**
  * Replaces `current` (the preview, on another VPN config) by a new workspace on the requested
- * one without a gap (see the module comment). Returns the workspace that holds the preview's name
- * afterwards (this run's, or the one another concurrent run put there on the same VPN config).
+ * one without a gap (see the module comment). Returns `switched` with the workspace that holds the
+ * preview's name afterwards (this run's, or the one another concurrent run put there on the same
+ * VPN config) and the new workspace's VPN check.
  * Throws DeploymentError naming the workspace that holds the name and its VPN config when the
  * switch fails, or WorkspaceGoneError when no workspace of the preview is left (a teardown).
  */
@@ -134,34 +124,35 @@ export async function zeroDowntimeSwitch(
   team: Team,
   plan: Plan,
   current: Workspace,
-): Promise<SwitchOutcome> {
+): Promise<Extract<Applied, { kind: 'switched' }>> {
   const { client, request, reporter, deps, deadline } = session;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   const tempName = switchingName(name);
   const from = vpnLabel(vpnOf(current));
   const to = vpnLabel(request.vpnConfig);
+  const switched = { kind: 'switched', from: vpnOf(current), to: request.vpnConfig } as const;
   reporter.info(
     `Switching VPN config ${from} -> ${to} without downtime: building "${tempName}" on ${to} while workspace ${current.id} keeps serving.`,
   );
 
   // settleInterruptedSwitch left a "-vpn-switch" workspace only if it is on our VPN config:
   // another run of this change request is building it (or one stopped while building it).
-  const tempRequest = { ...request, workspaceName: tempName };
+  const tempTarget = { name: tempName, team, plan };
   const building = findByName(await client.listWorkspaces(team.id), tempName);
   let next: Workspace;
   if (building) {
     reporter.info(
       `Workspace ${building.id} ("${tempName}") is already being built on ${to} by another run of this change request (or one that stopped): continuing with it.`,
     );
-    next = (await updateWorkspace(client, tempRequest, team, plan, building, reporter)).workspace;
+    next = (await updateWorkspace(client, request, tempTarget, building, reporter)).workspace;
   } else {
     // Variables set by hand on the old workspace move with the preview (shared/workflow/managed-env.ts).
     const carried = await onWorkspace(current.id, () => unmanagedVariables(client, current.id, request.env));
-    next = (await createWorkspace(client, tempRequest, team, plan, reporter, carried)).workspace;
+    next = (await createWorkspace(client, request, tempTarget, reporter, carried)).workspace;
   }
 
   const ctx: WaitContext = { client, reporter, deps, deadline };
-  let vpnCheck: VpnCheckOutcome | undefined;
+  let vpnCheck: VpnCheckOutcome = VPN_CHECK_NOT_ASKED;
   try {
     // No nested Reporter groups: this runs inside deploy's apply group (GitHub cannot nest them).
     reporter.info(`Bringing up workspace ${next.id} on ${to}.`);
@@ -200,13 +191,11 @@ export async function zeroDowntimeSwitch(
       `Another run of this change request completed the same switch at the same time: "${name}" is workspace ${holder.id} on VPN config ${to}.`,
     );
     return {
-      applied: {
-        workspace: holder,
-        action: 'updated',
-        changes: [
-          `vpnConfig: ${from} -> ${to} (zero-downtime, completed by a concurrent run: workspace ${holder.id} replaced ${current.id})`,
-        ],
-      },
+      ...switched,
+      workspace: holder,
+      changes: [
+        `vpnConfig: ${from} -> ${to} (zero-downtime, completed by a concurrent run: workspace ${holder.id} replaced ${current.id})`,
+      ],
       vpnCheck,
     };
   }
@@ -228,11 +217,9 @@ export async function zeroDowntimeSwitch(
     );
   }
   return {
-    applied: {
-      workspace: { ...next, name },
-      action: 'updated',
-      changes: [`vpnConfig: ${from} -> ${to} (zero-downtime: workspace ${next.id} replaced ${current.id})`],
-    },
+    ...switched,
+    workspace: { ...next, name },
+    changes: [`vpnConfig: ${from} -> ${to} (zero-downtime: workspace ${next.id} replaced ${current.id})`],
     vpnCheck,
   };
 }
@@ -252,7 +239,7 @@ async function handOverName(
   next: Workspace,
 ): Promise<Handover> {
   const { client, reporter, request } = session;
-  const name = request.workspaceName;
+  const name = session.workspaceName;
   // A run that joined another's replacement finds the handover possibly done already.
   const before = findByName(await client.listWorkspaces(team.id), name);
   if (before && before.id === next.id) return { by: 'other', holder: { ...next, name } };
@@ -301,8 +288,8 @@ async function failedSwitch(
   reason: string,
   cause: unknown,
 ): Promise<Error> {
-  const { client, reporter, request } = session;
-  const name = request.workspaceName;
+  const { client, reporter } = session;
+  const name = session.workspaceName;
   let listed: Workspace[];
   try {
     listed = await client.listWorkspaces(team.id);
@@ -340,10 +327,4 @@ async function failedSwitch(
     { workspaceId: holder.id, name, teamName: team.name },
     { cause },
   );
-}
-
-/** Whether this run should switch by replacement rather than PATCH. */
-export function wantsZeroDowntimeSwitch(session: Session, existing: Workspace | undefined): boolean {
-  if (!existing || session.request.vpnSwitch !== 'zero-downtime') return false;
-  return (existing.vpnConfig ?? null) !== session.request.vpnConfig;
 }

@@ -1,0 +1,260 @@
+import { z } from 'zod';
+
+import { ConfigError, type FieldIssue } from '../errors.js';
+import type { EnvVar } from './dotenv.js';
+import { parseDotenv } from './dotenv.js';
+import {
+  apiUrlField,
+  booleanField,
+  commitField,
+  credentialsField,
+  envField,
+  gitUrlField,
+  healthCheckField,
+  integerField,
+  nameOrId,
+  openNumbersField,
+  optionalName,
+  platformField,
+  positiveNumberField,
+  repositoryField,
+  requiredName,
+  vpnCheckField,
+  vpnSwitchField,
+  withSecretsHidden,
+  type Credentials,
+  type HealthCheckTarget,
+  type VpnCheckTarget,
+} from './fields.js';
+import type { JobInput, JobKind, Platform } from './job-input.js';
+import { isSecretName, SecretSet } from './secrets.js';
+import { isBlank, parseId } from './values.js';
+
+/**
+ * The one input surface of the core: `parseRequest` turns an adapter's raw `JobInput` (strings
+ * as CI platforms hand them over) into a validated `DeployRequest`, or throws one `ConfigError`
+ * that lists every bad field at once, each with what was given and what is valid (request/fields.ts).
+ * Secret fields (token, password, env values) are never echoed.
+ */
+
+export type { Credentials, EnvVar, HealthCheckTarget, VpnCheckTarget };
+export { DEFAULT_API_URL } from './fields.js';
+
+export type TeamRef = { id: number } | { name: string };
+export type PlanRef = { id: number } | { title: string };
+
+export interface DeployRequest {
+  kind: JobKind;
+  credentials: Credentials;
+  /** Normalised: no trailing slash, no `/api` (the client appends it). */
+  apiUrl: string;
+  team: TeamRef;
+  plan: PlanRef;
+  onDemand: boolean;
+  /** `null`: no VPN (an existing workspace is detached). */
+  vpnConfig: string | null;
+  env: EnvVar[];
+  /** Sent on create; on update only when given. */
+  restricted: boolean | undefined;
+  cloneDepth: number | undefined;
+  replicas: number;
+  baseImage: string | undefined;
+  vpnCheck: VpnCheckTarget | undefined;
+  /** App endpoint asked from inside each replica before "ready" (workflow/health-check.ts). */
+  healthCheck: HealthCheckTarget | undefined;
+  vpnSwitch: 'in-place' | 'zero-downtime';
+  timeoutMs: number;
+  platform: Platform;
+  repository: string;
+  gitUrl: string;
+  isPrivateRepo: boolean;
+  branch: string | undefined;
+  commit: string | undefined;
+  changeNumber: number | undefined;
+  openChangeNumbers: number[] | undefined;
+  pruneTtlHours: number | undefined;
+  dryRun: boolean;
+  /** Every secret value in the input; the core masks them all before its first request. */
+  secrets: string[];
+}
+
+export const DEFAULT_PLAN = 'Boost';
+export const DEFAULT_TIMEOUT_SECONDS = 900;
+
+// ---------------------------------------------------------------------------------------------
+// The schema: JobInput, regrouped so cross-field rules are field rules, -> DeployRequest.
+
+const INPUT_FIELDS = [
+  'apiUrl',
+  'team',
+  'plan',
+  'onDemand',
+  'vpnConfig',
+  'env',
+  'restricted',
+  'cloneDepth',
+  'replicas',
+  'baseImage',
+  'vpnCheck',
+  'healthCheck',
+  'vpnSwitch',
+  'timeoutSeconds',
+  'platform',
+  'repository',
+  'gitUrl',
+  'isPrivateRepo',
+  'branch',
+  'commit',
+  'changeNumber',
+  'openChangeNumbers',
+  'pruneTtlHours',
+  'dryRun',
+] as const satisfies ReadonlyArray<keyof JobInput>;
+
+function requestSchema(kind: JobKind) {
+  const changeNumber = integerField(1, Number.MAX_SAFE_INTEGER, 'a positive whole number (the PR/MR number)');
+  return z.preprocess(
+    (raw) => {
+      const input = (raw ?? {}) as Partial<JobInput>;
+      // Every key present (even as undefined): zod 4 reports absent keys before field defaults run.
+      const fields = Object.fromEntries(INPUT_FIELDS.map((key) => [key, input[key]]));
+      return {
+        ...fields,
+        credentials: { apiToken: input.apiToken, email: input.email, password: input.password },
+      };
+    },
+    z
+      .object({
+        credentials: credentialsField,
+        apiUrl: apiUrlField,
+        team: nameOrId('team'),
+        plan: nameOrId('plan', DEFAULT_PLAN),
+        onDemand: booleanField(false),
+        vpnConfig: optionalName('the name of a VPN config of the team'),
+        env: envField,
+        restricted: booleanField(undefined),
+        cloneDepth: integerField(1, 1_000_000, 'a positive whole number of commits'),
+        replicas: integerField(1, 100, 'a whole number of replicas from 1'),
+        baseImage: optionalName('a base image name'),
+        vpnCheck: vpnCheckField,
+        healthCheck: healthCheckField,
+        vpnSwitch: vpnSwitchField,
+        timeoutSeconds: integerField(1, 86_400, 'a whole number of seconds from 1 to 86400'),
+        platform: platformField,
+        repository: repositoryField,
+        gitUrl: gitUrlField(kind === 'deploy'),
+        isPrivateRepo: booleanField(true),
+        branch:
+          kind === 'deploy'
+            ? requiredName('the branch to deploy')
+            : optionalName('the branch of the preview'),
+        commit: commitField,
+        changeNumber,
+        openChangeNumbers: openNumbersField,
+        pruneTtlHours: positiveNumberField('a positive number of hours'),
+        dryRun: booleanField(false),
+      })
+      .transform((f): DeployRequest => {
+        const envSecrets = f.env.filter((e) => isSecretName(e.name)).map((e) => e.value);
+        const credentialSecrets =
+          f.credentials.kind === 'token' ? [f.credentials.apiToken] : [f.credentials.password];
+        return {
+          kind,
+          credentials: f.credentials,
+          apiUrl: f.apiUrl,
+          // An id by the one id rule (digits, safe integer, from 1); other digits are a name, never
+          // an id rounded from them (99999999999999999999 would look for team 1e20).
+          team: parseId(f.team) !== undefined ? { id: Number(f.team) } : { name: f.team },
+          plan: parseId(f.plan) !== undefined ? { id: Number(f.plan) } : { title: f.plan },
+          onDemand: f.onDemand ?? false,
+          vpnConfig: f.vpnConfig ?? null,
+          env: f.env,
+          restricted: f.restricted,
+          cloneDepth: f.cloneDepth,
+          replicas: f.replicas ?? 1,
+          baseImage: f.baseImage,
+          vpnCheck: f.vpnCheck,
+          healthCheck: f.healthCheck,
+          vpnSwitch: f.vpnSwitch,
+          timeoutMs: (f.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+          platform: f.platform,
+          repository: f.repository,
+          gitUrl: f.gitUrl.url,
+          isPrivateRepo: f.isPrivateRepo ?? true,
+          branch: f.branch,
+          commit: f.commit,
+          changeNumber: f.changeNumber,
+          openChangeNumbers: f.openChangeNumbers,
+          pruneTtlHours: f.pruneTtlHours,
+          dryRun: f.dryRun ?? false,
+          secrets: [...credentialSecrets, ...envSecrets, ...f.gitUrl.secrets].filter((s) => s.length > 0),
+        };
+      }),
+  );
+}
+
+const schemas = {
+  deploy: requestSchema('deploy'),
+  teardown: requestSchema('teardown'),
+  prune: requestSchema('prune'),
+} as const;
+
+/**
+ * Validates a job's input; throws a ConfigError listing every bad field (secret values never
+ * quoted). The preview's workspace name is the workflow's to derive (workflow/naming.ts).
+ */
+export function parseRequest(input: JobInput, kind: JobKind): DeployRequest {
+  const secrets = new SecretSet();
+  for (const secret of secretsOf(input)) secrets.add(secret);
+  const result = withSecretsHidden(secrets, () => schemas[kind].safeParse(input));
+  const issues = [...(result.success ? [] : toFieldIssues(result.error)), ...crossFieldIssues(input, kind)];
+  if (issues.length > 0 || !result.success) throw new ConfigError(issues);
+  return result.data;
+}
+
+/** Rules across fields, checked on the raw input so they are reported together with field issues. */
+function crossFieldIssues(input: JobInput, kind: JobKind): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (kind === 'teardown' && isBlank(input.changeNumber) && isBlank(input.branch))
+    issues.push({
+      field: 'changeNumber',
+      message: 'missing; teardown needs the change number (or, for a branch preview, the branch)',
+    });
+  if (kind === 'prune' && input.openChangeNumbers === undefined && isBlank(input.pruneTtlHours))
+    issues.push({
+      field: 'openChangeNumbers',
+      message: 'missing; prune needs the open change numbers, a TTL in hours (pruneTtlHours), or both',
+    });
+  return issues;
+}
+
+function toFieldIssues(error: z.ZodError): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  for (const issue of error.issues) {
+    const field =
+      issue.path
+        .filter((p) => p !== 'credentials')
+        .map(String)
+        .join('.') || 'input';
+    issues.push({ field, message: issue.message });
+  }
+  return issues;
+}
+
+/**
+ * Values an adapter should mask even before calling the core (the core masks them too): the
+ * credentials, the values of secret-named env variables (shared/request/secrets.ts), and every env line
+ * that cannot be read as NAME=value (it may continue a secret pasted without quotes), without
+ * validating anything.
+ */
+export function secretsOf(input: Partial<JobInput>): string[] {
+  const out = [input.apiToken, input.password].filter(
+    (s): s is string => typeof s === 'string' && s.trim() !== '',
+  );
+  if (typeof input.env === 'string') {
+    const { vars, unreadable } = parseDotenv(input.env);
+    for (const { name, value } of vars) if (isSecretName(name) && value !== '') out.push(value);
+    out.push(...unreadable.filter((line) => line.trim() !== ''));
+  }
+  return out;
+}
