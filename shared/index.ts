@@ -70,3 +70,12 @@ export {
 export { isLoopbackHost, withoutCredentials } from './request/urls.js';
 export type { DeployRequest } from './request/schema.js';
 export { parseChangeNumber, repositoryShortName, workspaceName } from './workflow/naming.js';
+
+// What shared/ci/ needs beyond the above, which may only import this door (eslint.config.mjs):
+// - the one retry policy and job budget, so platform API calls retry and time out like the core's;
+export { attemptTimeoutMs, BUDGET_NAME, decideRetry, DEFAULT_RETRY, seconds } from './codesphere/retry.js';
+export type { Deadline, RetryPolicy } from './codesphere/retry.js';
+// - the id rule (digits only), so CI ids read like the core's fields;
+export { parseId } from './request/values.js';
+// - the failing step's log tail, which the change-request note quotes.
+export { NOTE_TAIL_LINES, stageLogTailOf } from './workflow/stage-logs.js';

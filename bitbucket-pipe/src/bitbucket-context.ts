@@ -8,85 +8,92 @@
  */
 import { parseBoolean } from '../../shared/index.js';
 import {
-  CiVariableError,
+  type CiContext,
+  type CiJobContext,
+  type CiVariables,
+  cloneUrlOf,
   type Env,
+  readCiContext,
   readId,
+  readRequired,
   readVariable,
-  type RunOrder,
   runOrderOf,
-  withoutCredentials,
+  urlCredentials,
 } from '../../shared/ci/index.js';
 
 export const DEFAULT_BITBUCKET_API_URL = 'https://api.bitbucket.org/2.0';
 
-export interface BitbucketContext {
+/** A Bitbucket step, read once: the common job context plus what only Bitbucket has. */
+export interface BitbucketJob extends CiJobContext {
   workspace: string;
   repoSlug: string;
-  /** "workspace/repo". */
-  fullName: string;
-  gitUrl: string;
-  isPrivateRepo: boolean | undefined;
-  /** Absent only in tag pipelines (prune and teardown do not need it). */
-  branch: string | undefined;
-  commit: string | undefined;
-  pullRequestId: number | undefined;
   /** Bitbucket's REST API; BITBUCKET_API_URL overrides it (tests point it at a local double). */
   apiUrl: string;
-  /** The pipeline's page, linked from the PR comment. */
-  pipelineUrl: string | undefined;
-  /**
-   * This pipeline's place among the repository's pipelines, for the PR comment:
-   * BITBUCKET_BUILD_NUMBER, which "increments with each build" of the repository. Rerunning failed
-   * steps keeps the build number.
-   */
-  runOrder: RunOrder;
+  /** ACCESS_TOKEN_USERNAME: with it, ACCESS_TOKEN is sent as Basic auth instead of Bearer. */
+  accessTokenUsername: string | undefined;
+  /** BITBUCKET_PIPELINES_VARIABLES_PATH: set only for steps that declare `output-variables`. */
+  variablesPath: string | undefined;
 }
+
+export type BitbucketContext = CiContext<BitbucketJob>;
 
 /** Bitbucket variables whose values are credentials. */
 export const BITBUCKET_SECRET_VARIABLES = ['BITBUCKET_STEP_OIDC_TOKEN'] as const;
 
-function required(env: Env, name: string): string {
-  const value = readVariable(env, name);
-  if (value === undefined) {
-    throw new CiVariableError(
-      name,
-      'missing; Bitbucket Pipelines sets it in every step, so run this pipe as a `pipe:` in bitbucket-pipelines.yml',
-    );
-  }
-  return value.trim();
-}
+const required = (env: Env, name: string): string =>
+  readRequired(
+    env,
+    name,
+    'missing; Bitbucket Pipelines sets it in every step, so run this pipe as a `pipe:` in bitbucket-pipelines.yml',
+  );
 
-function cloneUrl(env: Env, fullName: string): string {
-  const origin =
-    readVariable(env, 'BITBUCKET_GIT_HTTP_ORIGIN')?.trim() ?? `https://bitbucket.org/${fullName}`;
-  const https = withoutCredentials(origin)
-    .replace(/^http:\/\//i, 'https://')
-    .replace(/\/+$/, '');
-  return https.endsWith('.git') ? https : `${https}.git`;
-}
-
-export function readBitbucketContext(env: Env): BitbucketContext {
+function readBitbucketJob(env: Env, common: CiVariables): BitbucketJob {
   const workspace = required(env, 'BITBUCKET_WORKSPACE');
   const repoSlug = required(env, 'BITBUCKET_REPO_SLUG');
   const fullName = readVariable(env, 'BITBUCKET_REPO_FULL_NAME')?.trim() ?? `${workspace}/${repoSlug}`;
-
   const pullRequestId = readId(env, 'BITBUCKET_PR_ID', 'the pull request id');
-
-  const isPrivate = parseBoolean(env.BITBUCKET_REPO_IS_PRIVATE);
+  // BITBUCKET_BUILD_NUMBER "increments with each build" of the repository; rerunning failed steps keeps it.
   const buildNumber = readVariable(env, 'BITBUCKET_BUILD_NUMBER')?.trim();
   return {
+    action: common.action,
+    input: {
+      ...common.input,
+      platform: 'bitbucket',
+      repository: fullName,
+      gitUrl: cloneUrlOf(
+        readVariable(env, 'BITBUCKET_GIT_HTTP_ORIGIN') ?? `https://bitbucket.org/${fullName}`,
+        {
+          https: true,
+        },
+      ),
+      isPrivateRepo: parseBoolean(env['BITBUCKET_REPO_IS_PRIVATE']) ?? undefined,
+      // Tag pipelines have no branch; the core says so if the job needs one.
+      branch: readVariable(env, 'BITBUCKET_BRANCH')?.trim() ?? '',
+      commit: readVariable(env, 'BITBUCKET_COMMIT')?.trim(),
+      changeNumber: pullRequestId,
+    },
+    changeNumber: pullRequestId,
+    accessToken: common.accessToken,
+    timeoutMs: common.timeoutMs,
+    // The pipeline's page, linked from the PR comment.
+    jobUrl: buildNumber ? `https://bitbucket.org/${fullName}/pipelines/results/${buildNumber}` : undefined,
+    runOrder: runOrderOf([buildNumber]),
     workspace,
     repoSlug,
-    fullName,
-    gitUrl: cloneUrl(env, fullName),
-    isPrivateRepo: isPrivate ?? undefined,
-    branch: readVariable(env, 'BITBUCKET_BRANCH')?.trim(),
-    commit: readVariable(env, 'BITBUCKET_COMMIT')?.trim(),
-    pullRequestId,
     apiUrl: (readVariable(env, 'BITBUCKET_API_URL')?.trim() ?? DEFAULT_BITBUCKET_API_URL).replace(/\/+$/, ''),
-    pipelineUrl: buildNumber
-      ? `https://bitbucket.org/${fullName}/pipelines/results/${buildNumber}`
-      : undefined,
-    runOrder: runOrderOf([buildNumber]),
+    accessTokenUsername: readVariable(env, 'ACCESS_TOKEN_USERNAME')?.trim(),
+    variablesPath: readVariable(env, 'BITBUCKET_PIPELINES_VARIABLES_PATH')?.trim(),
   };
+}
+
+/**
+ * The Bitbucket step's context from a plain env object (`process.env` in the pipe, literals in
+ * tests), read once; never throws: a variable set wrongly is the context's `error`, which names it.
+ */
+export function readBitbucketContext(env: Env): BitbucketContext {
+  return readCiContext(env, {
+    secretVariables: BITBUCKET_SECRET_VARIABLES,
+    derivedSecrets: (plain) => urlCredentials(readVariable(plain, 'BITBUCKET_GIT_HTTP_ORIGIN')),
+    readJob: readBitbucketJob,
+  });
 }

@@ -11,40 +11,36 @@
  * A stop job (`environment: action: stop`) gets CI_ENVIRONMENT_ACTION=stop and means teardown.
  */
 import {
+  type CiContext,
+  type CiJobContext,
+  type CiVariables,
   CiVariableError,
+  cloneUrlOf,
   type Env,
+  readCiContext,
   readId,
+  readRequired,
   readVariable,
-  type RunOrder,
   runOrderOf,
   urlCredentials,
-  withoutCredentials,
 } from '../../shared/ci/index.js';
 
-export interface GitLabContext {
-  /** "group/subgroup/project". */
-  projectPath: string;
+/** Where the dotenv report goes unless DOTENV_PATH says otherwise; the README's `artifacts:` names it. */
+export const DEFAULT_DOTENV_PATH = 'deploy.env';
+
+/** A GitLab job, read once: the common job context plus what only GitLab has. */
+export interface GitLabJob extends CiJobContext {
   /** For API paths: the numeric id, or the URL-encoded path (GitLab accepts both). */
   projectRef: string;
-  /** e.g. https://gitlab.com/api/v4 */
+  /** e.g. https://gitlab.com/api/v4; absent outside GitLab (prune then says to set it). */
   apiV4Url: string | undefined;
-  /** Credential-free clone URL of the project the branch lives in (the fork, for fork MRs). */
-  gitUrl: string;
-  isPrivateRepo: boolean | undefined;
-  branch: string;
-  commit: string | undefined;
-  mergeRequestIid: number | undefined;
-  /** The job is an environment's stop job. */
+  /** The job is an environment's stop job (CI_ENVIRONMENT_ACTION=stop). */
   isStopJob: boolean;
-  jobUrl: string | undefined;
-  /**
-   * This pipeline's place among the project's pipelines, for the MR note: CI_PIPELINE_ID, the
-   * instance-wide pipeline id (increasing with every new pipeline, and comparable between a fork's
-   * and its parent's pipelines, which CI_PIPELINE_IID, per project, is not). A retried job keeps
-   * its pipeline's id; a stop job runs in the pipeline of the deployment it stops.
-   */
-  runOrder: RunOrder;
+  /** DOTENV_PATH as given (or deploy.env), relative to the job's folder. */
+  dotenvPath: string;
 }
+
+export type GitLabContext = CiContext<GitLabJob>;
 
 /** GitLab variables whose values are credentials; masked even though we never print them on purpose. */
 export const GITLAB_SECRET_VARIABLES = [
@@ -58,29 +54,29 @@ export const GITLAB_SECRET_VARIABLES = [
   'CI_REPOSITORY_URL',
 ] as const;
 
-/** The token inside CI_REPOSITORY_URL ("https://gitlab-ci-token:<job token>@gitlab.com/group/project.git"). */
-export function gitlabDerivedSecrets(env: Env): string[] {
-  return urlCredentials(readVariable(env, 'CI_REPOSITORY_URL'));
-}
+const required = (env: Env, name: string): string =>
+  readRequired(
+    env,
+    name,
+    `${name} is not set. GitLab sets it in every CI job; run /app/server as a job's script in GitLab CI (GitLab 13.0 or later).`,
+  );
 
-function required(env: Env, name: string): string {
-  const value = readVariable(env, name);
-  if (value === undefined) {
+/**
+ * ACTION says what to do; a stop job (`environment: action: stop`) means teardown without it. A stop
+ * job with ACTION set to something else is a contradiction we refuse rather than guess.
+ */
+function jobKind(env: Env, common: CiVariables, isStopJob: boolean): CiVariables['action'] {
+  if (!isStopJob) return common.action;
+  if (readVariable(env, 'ACTION') !== undefined && common.action !== 'teardown') {
     throw new CiVariableError(
-      name,
-      `${name} is not set. GitLab sets it in every CI job; run /app/server as a job's script in GitLab CI (GitLab 13.0 or later).`,
+      'ACTION',
+      `ACTION is "${common.action}" but this is an environment stop job (CI_ENVIRONMENT_ACTION=stop), which tears the preview down. Remove ACTION from the stop job or set it to teardown.`,
     );
   }
-  return value.trim();
+  return 'teardown';
 }
 
-/** "https://gitlab.example.com/group/project" -> "https://gitlab.example.com/group/project.git", never with credentials. */
-function cloneUrl(projectUrl: string): string {
-  const bare = withoutCredentials(projectUrl).replace(/\/+$/, '');
-  return bare.endsWith('.git') ? bare : `${bare}.git`;
-}
-
-export function readGitLabContext(env: Env): GitLabContext {
+function readGitLabJob(env: Env, common: CiVariables): GitLabJob {
   const projectPath = required(env, 'CI_PROJECT_PATH');
   const projectUrl = required(env, 'CI_PROJECT_URL');
   const mergeRequestIid = readId(env, 'CI_MERGE_REQUEST_IID', "the merge request's IID");
@@ -99,21 +95,49 @@ export function readGitLabContext(env: Env): GitLabContext {
   // A fork's MR builds the fork's branch, so the workspace must clone the fork.
   const sourceProjectUrl = readVariable(env, 'CI_MERGE_REQUEST_SOURCE_PROJECT_URL');
   const visibility = readVariable(env, 'CI_PROJECT_VISIBILITY')?.trim().toLowerCase();
+  const isStopJob = readVariable(env, 'CI_ENVIRONMENT_ACTION')?.trim().toLowerCase() === 'stop';
 
   return {
-    projectPath,
+    action: jobKind(env, common, isStopJob),
+    input: {
+      ...common.input,
+      platform: 'gitlab',
+      repository: projectPath,
+      gitUrl: cloneUrlOf(mergeRequestIid !== undefined && sourceProjectUrl ? sourceProjectUrl : projectUrl),
+      // "internal" projects need credentials to clone just like private ones.
+      isPrivateRepo: visibility === undefined ? undefined : visibility !== 'public',
+      branch: branch.trim(),
+      // A merged-results pipeline's CI_COMMIT_SHA is a temporary merge commit; the branch head is the source SHA.
+      commit: (
+        readVariable(env, 'CI_MERGE_REQUEST_SOURCE_BRANCH_SHA') ?? readVariable(env, 'CI_COMMIT_SHA')
+      )?.trim(),
+      changeNumber: mergeRequestIid,
+    },
+    changeNumber: mergeRequestIid,
+    accessToken: common.accessToken,
+    timeoutMs: common.timeoutMs,
+    jobUrl: readVariable(env, 'CI_JOB_URL')?.trim(),
+    // CI_PIPELINE_ID, the instance-wide pipeline id: increasing with every new pipeline and
+    // comparable between a fork's and its parent's pipelines, which CI_PIPELINE_IID (per project)
+    // is not. A retried job keeps its pipeline's id; a stop job runs in the pipeline of the
+    // deployment it stops.
+    runOrder: runOrderOf([readVariable(env, 'CI_PIPELINE_ID')]),
     projectRef: readVariable(env, 'CI_PROJECT_ID')?.trim() ?? encodeURIComponent(projectPath),
     apiV4Url: readVariable(env, 'CI_API_V4_URL')?.trim().replace(/\/+$/, ''),
-    gitUrl: cloneUrl(mergeRequestIid !== undefined && sourceProjectUrl ? sourceProjectUrl : projectUrl),
-    // "internal" projects need credentials to clone just like private ones.
-    isPrivateRepo: visibility === undefined ? undefined : visibility !== 'public',
-    branch: branch.trim(),
-    commit: (
-      readVariable(env, 'CI_MERGE_REQUEST_SOURCE_BRANCH_SHA') ?? readVariable(env, 'CI_COMMIT_SHA')
-    )?.trim(),
-    mergeRequestIid,
-    isStopJob: readVariable(env, 'CI_ENVIRONMENT_ACTION')?.trim().toLowerCase() === 'stop',
-    jobUrl: readVariable(env, 'CI_JOB_URL')?.trim(),
-    runOrder: runOrderOf([readVariable(env, 'CI_PIPELINE_ID')]),
+    isStopJob,
+    dotenvPath: readVariable(env, 'DOTENV_PATH')?.trim() ?? DEFAULT_DOTENV_PATH,
   };
+}
+
+/**
+ * The GitLab job's context from a plain env object (`process.env` in the image, literals in
+ * tests), read once; never throws: a variable set wrongly is the context's `error`, which names it.
+ * Secrets include the job token inside CI_REPOSITORY_URL, which GitLab itself does not mask in that form.
+ */
+export function readGitLabContext(env: Env): GitLabContext {
+  return readCiContext(env, {
+    secretVariables: GITLAB_SECRET_VARIABLES,
+    derivedSecrets: (plain) => urlCredentials(readVariable(plain, 'CI_REPOSITORY_URL')),
+    readJob: readGitLabJob,
+  });
 }

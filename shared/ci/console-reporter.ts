@@ -6,11 +6,10 @@
  * So this writer redacts every registered secret from every line before it reaches a stream:
  * the one place output leaves the process, so nothing the core or the adapter says can bypass it.
  *
- * Outputs and summaries are collected rather than printed: each adapter turns them into its
- * platform's feature (a GitLab dotenv report, Bitbucket pipe output variables, an MR note).
+ * Outputs and notes are not the reporter's: each adapter builds them from the core's result (a
+ * GitLab dotenv report, Bitbucket pipe output variables, the change-request note).
  */
-import type { Reporter } from '../reporter.js';
-import { SecretSet } from '../request/secrets.js';
+import { type Reporter, SecretSet } from '../index.js';
 
 /** The part of a Writable this reporter needs; tests pass an in-memory sink. */
 export interface TextSink {
@@ -66,10 +65,6 @@ export class ConsoleReporter implements Reporter {
   private readonly color: boolean;
   private readonly now: () => number;
   private sectionCounter = 0;
-  /** Named results, in the order given; the adapter writes them where its platform reads them. */
-  readonly outputs = new Map<string, string>();
-  /** Markdown the core asked to publish; GitLab and Bitbucket show it in an MR/PR comment. */
-  readonly summaries: string[] = [];
 
   constructor(options: ConsoleReporterOptions) {
     this.stdout = options.stdout;
@@ -147,15 +142,6 @@ export class ConsoleReporter implements Reporter {
     }
     this.stdout.write(`${this.paint(`── ${title}`, ANSI.bold)}\n`);
     return fn();
-  }
-
-  output(name: string, value: string): void {
-    this.outputs.set(name, value);
-    this.debug(`output ${name}=${value}`);
-  }
-
-  summary(markdown: string): void {
-    this.summaries.push(markdown);
   }
 
   private paint(text: string, code: string): string {

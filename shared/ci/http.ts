@@ -10,19 +10,22 @@
  * by the job's deadline, response bodies parsed with zod, and errors that name the operation but
  * never carry a header, so a token cannot ride along into a log.
  */
-import { errorMessage } from '../errors.js';
 import type { z } from 'zod';
-
-import { PlatformApiError, RedirectRefusedError } from '../index.js';
 import {
   attemptTimeoutMs,
   BUDGET_NAME,
   decideRetry,
   DEFAULT_RETRY,
+  errorMessage,
+  PlatformApiError,
+  RedirectRefusedError,
   seconds,
   type Deadline,
   type RetryPolicy,
-} from '../codesphere/retry.js';
+} from '../index.js';
+
+/** What one attempt ended in, as the retry policy reads it. */
+type AttemptOutcome = Parameters<typeof decideRetry>[0]['outcome'];
 
 export interface HttpDeps {
   sleep: (ms: number) => Promise<void>;
@@ -119,6 +122,8 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
     `${got}${wantedMs > 0 ? ` and a retry would have to wait ${seconds(wantedMs)}` : ''}, but the job's time budget (${BUDGET_NAME}) is used up`;
 
   for (let attempt = 0; ; attempt++) {
+    const decide = (outcome: AttemptOutcome) =>
+      decideRetry({ outcome, idempotent, attempt, policy, deadline: deps.deadline });
     const timeoutMs = attemptTimeoutMs(request.timeoutMs ?? PLATFORM_TIMEOUT_MS, deps.deadline);
     if (timeoutMs <= 0) throw fail(undefined, `not sent: the job's time budget (${BUDGET_NAME}) is used up`);
     const signal = AbortSignal.timeout(timeoutMs);
@@ -140,13 +145,7 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
       text = await response.text();
     } catch (error) {
       const reason = signal.aborted ? `no answer within ${seconds(timeoutMs)}` : errorMessage(error);
-      const decision = decideRetry({
-        outcome: { kind: 'network' },
-        idempotent,
-        attempt,
-        policy,
-        deadline: deps.deadline,
-      });
+      const decision = decide({ kind: 'network' });
       if (decision.retry) {
         await deps.sleep(decision.delayMs);
         continue;
@@ -158,12 +157,10 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
     // Never followed (redirect: 'manual' above): a refused redirect of its own kind, naming the target's origin only.
     if (REDIRECT_STATUSES.has(response.status)) throw refusedRedirect(request, where, response);
     if (!response.ok) {
-      const decision = decideRetry({
-        outcome: { kind: 'status', status: response.status, retryAfter: response.headers.get('retry-after') },
-        idempotent,
-        attempt,
-        policy,
-        deadline: deps.deadline,
+      const decision = decide({
+        kind: 'status',
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
       });
       if (decision.retry) {
         await deps.sleep(decision.delayMs);

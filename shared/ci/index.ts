@@ -1,7 +1,9 @@
 /**
  * The CI adapters' second door: what the GitLab image, the Bitbucket pipe and the GitHub Action
- * share beyond the core (shared/index.ts). Reading platform variables, the job runner, a console
- * Reporter, machine-read outputs and their files, platform HTTP, and the change-request note.
+ * share beyond the core (shared/index.ts). The job's context, read once from a plain env object
+ * (context.ts, variables.ts), the job runner that receives only that context (job.ts), a console
+ * Reporter, machine-read outputs and their files, platform HTTP, the change-request port built from
+ * a platform's REST routes (change-request-api.ts), and the change-request note.
  * Adapters import only this module and shared/index.ts (eslint.config.mjs enforces it).
  */
 // The error classes ci/ throws live in the core's one error module (shared/errors.ts).
@@ -10,8 +12,13 @@ export { ConsoleReporter } from './console-reporter.js';
 export type { ConsoleReporterOptions, SectionStyle, TextSink } from './console-reporter.js';
 export { PLATFORM_TIMEOUT_MS, requestJson } from './http.js';
 export type { HttpDeps, JsonRequest, JsonResponse } from './http.js';
+export { settle } from './entry.js';
 export { runCiJob } from './job.js';
-export type { CiCoreDeps, CiJob, CiPlatform, CoreApi, NoteChannel, OpenChangeRequests } from './job.js';
+export type { CiCoreDeps, CiPlatform, CiRuntime, CoreApi, PlatformWords } from './job.js';
+export { readCiContext } from './context.js';
+export type { CiContext, CiJobContext, CiLogContext, PlatformReading } from './context.js';
+export { allPages, changeRequestApi } from './change-request-api.js';
+export type { ChangeRequestApi, ChangeRequestRoutes } from './change-request-api.js';
 export { failureForComment, renderLogTail } from './log-tail.js';
 export type { CommentLogTail } from './log-tail.js';
 export {
@@ -41,9 +48,10 @@ export type {
 } from './note.js';
 export { checkOutputFiles, outputFileProblem } from './output-path.js';
 export type { OutputFile } from './output-path.js';
-export { formatOutputLines, secretFreeOutputs, withheldWarning } from './outputs.js';
+export { formatOutputLines, secretFreeOutputs, withheldWarning, writeOutputLines } from './outputs.js';
 export { formatHealthCheck, formatTimings } from './timings.js';
 export {
+  cloneUrlOf,
   COMMON_VARIABLES,
   inVariableTerms,
   PASS_THROUGH_VARIABLES,
@@ -51,6 +59,7 @@ export {
   readCiVariables,
   readFlag,
   readId,
+  readRequired,
   readVariable,
   SECRET_VARIABLES,
   timeoutMsOf,
@@ -58,5 +67,5 @@ export {
   withoutCredentials,
 } from './variables.js';
 export type { CiVariables, CommonJobInput, Env } from './variables.js';
-export { attemptTimeoutMs, BUDGET_NAME, seconds } from '../codesphere/retry.js';
-export type { Deadline } from '../codesphere/retry.js';
+export { attemptTimeoutMs, BUDGET_NAME, seconds } from '../index.js';
+export type { Deadline } from '../index.js';

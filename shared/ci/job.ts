@@ -1,13 +1,14 @@
 /**
- * The job flow the GitLab image and the Bitbucket pipe share: mask, read the common variables,
- * run deploy, teardown or prune, print the result lines, keep the change request's note, and turn
- * any failure into one `✖` line and exit code 1.
+ * The job flow the GitLab image and the Bitbucket pipe share: mask, run deploy, teardown or prune,
+ * print the result lines, keep the change request's note, and turn any failure into one `✖` line
+ * and exit code 1.
  *
- * What differs between the platforms is passed in by the adapter: how it reads its own context
- * into a `JobInput`, where deploy outputs go (a dotenv report, an output-variables file), how the
- * note is written and what the platform calls it (MR note on `!12`, PR comment on `PR #7`), how
- * open change requests are listed for prune, and how one change request's state is asked (the
- * core's ChangeRequests port, which settles races between a deploy or prune and a close).
+ * It receives the job's context, read once by the adapter (context.ts), never the environment.
+ * What differs between the platforms is the adapter's `CiPlatform`: where deploy outputs go (a
+ * dotenv report, an output-variables file), what the platform calls its change request and note
+ * (MR note on `!12`, PR comment on `PR #7`), and its change-request API (change-request-api.ts),
+ * which writes the note, lists open change requests for prune and answers the core's
+ * ChangeRequests port (settling races between a deploy or prune and a close).
  */
 import { failureForComment } from './log-tail.js';
 import {
@@ -22,24 +23,24 @@ import {
   type NoteSyncDeps,
   type RunOrder,
 } from './note.js';
-import {
-  inVariableTerms,
-  platformSecrets,
-  readCiVariables,
-  SECRET_VARIABLES,
-  type CiVariables,
-  type Env,
-} from './variables.js';
-import type { ConsoleReporter } from './console-reporter.js';
-import { CiVariableError, DeployCancelledError, OutputWriteError } from '../index.js';
-import type { JobInput, JobKind } from '../request/job-input.js';
-import type { DeployResult, PruneResult, TeardownResult } from '../workflow/results.js';
-import type { ChangeRequests } from '../workflow/deps.js';
-import { describeError } from '../errors.js';
-import type { Deadline } from '../codesphere/retry.js';
+import { inVariableTerms } from './variables.js';
+import { ConsoleReporter, type SectionStyle, type TextSink } from './console-reporter.js';
+import type { ChangeRequestApi } from './change-request-api.js';
+import type { CiContext, CiJobContext } from './context.js';
 import { checkOutputFiles, type OutputFile } from './output-path.js';
-import type { Reporter } from '../reporter.js';
-import { secretsOf } from '../index.js';
+import {
+  type ChangeRequests,
+  CiVariableError,
+  type Deadline,
+  DeployCancelledError,
+  type DeployResult,
+  describeError,
+  type JobInput,
+  OutputWriteError,
+  type PruneResult,
+  type Reporter,
+  type TeardownResult,
+} from '../index.js';
 
 /** The ports an adapter passes to the core (a subset of shared/workflow/deps.ts CoreDeps). */
 export interface CiCoreDeps {
@@ -54,92 +55,109 @@ export interface CoreApi {
   prune(input: JobInput, reporter: Reporter, deps?: CiCoreDeps): Promise<PruneResult>;
 }
 
-/** The one preview note on the change request, in the platform's words. */
-export interface NoteChannel {
-  /** What the platform calls it: `note` (GitLab), `comment` (Bitbucket). */
-  noun: string;
-  /** The change request as the platform writes it: `!12`, `PR #7`. */
-  place: string;
+/** What the platform calls things, in its own words. */
+export interface PlatformWords {
+  /** `merge request`, `pull request`. */
+  changeRequest: string;
+  /** What precedes a number in a list: `!`, `#`. */
+  prefix: string;
+  /** The change request as the platform writes it in prose: `!12`, `PR #7`. */
+  place(number: number): string;
+  /** The preview note: `note` (GitLab), `comment` (Bitbucket). */
+  note: string;
+}
+
+/** One CI platform as the job runner uses it; `J` is the adapter's context. */
+export interface CiPlatform<J extends CiJobContext> {
+  core: CoreApi;
+  userAgent: string;
+  words: PlatformWords;
+  noteStyle: NoteMarkerStyle;
+  /** How the log marks phases: GitLab's collapsible sections, or plain headers. */
+  sections: SectionStyle;
+  /** The core's field names -> the platform variables that supply them, for errors in the user's terms. */
+  fields: Readonly<Record<string, string>>;
+  /**
+   * The platform's change-request API for this job, when its token (and API URL) allow it. Its
+   * calls are bounded by `deadline`, the job's (TIMEOUT from the job's start), so a platform
+   * that never answers cannot hold the job past its budget.
+   */
+  api(job: J, deadline: Deadline): ChangeRequestApi | undefined;
+  /** Why prune cannot run when `api` gave none (an error naming the variable to set). */
+  apiMissing(job: J): Error;
+  /** The files `writeOutputs` writes: checked before the deploy starts (output-path.ts). */
+  outputFiles(job: J): OutputFile[];
+  /** Platform outputs of a deploy, written before the note and the result line. */
+  writeOutputs(job: J, result: DeployResult, reporter: ConsoleReporter): Promise<void>;
+}
+
+/** Where the job's log goes and its clock. */
+export interface CiRuntime {
+  stdout: TextSink;
+  /** Warnings and errors; the same sink as stdout keeps one log in order. */
+  stderr: TextSink;
+  clock: NoteSyncDeps;
+}
+
+/** The job as it runs: its context and what the platform gives it. */
+interface RunningJob<J extends CiJobContext> {
+  context: J;
+  api: ChangeRequestApi | undefined;
+  /** Present on a change request when the platform API allows writing the note. */
+  note: NoteChannel | undefined;
+}
+
+/** The one preview note on the change request. */
+interface NoteChannel {
+  words: PlatformWords;
+  number: number;
   style: NoteMarkerStyle;
   commit: string | undefined;
   jobUrl: string | undefined;
-  /**
-   * This run's place among the repository's runs, from the platform's run counter (GitLab
-   * CI_PIPELINE_ID, Bitbucket BITBUCKET_BUILD_NUMBER); the job's phase is added here. A note
-   * written by a newer run is never overwritten.
-   */
   order: RunOrder;
   store: NoteStore;
   clock: NoteSyncDeps;
 }
 
-/** The open change requests prune keeps previews for, in the platform's words. */
-export interface OpenChangeRequests {
-  /** `merge request`, `pull request`. */
-  noun: string;
-  /** What precedes a number: `!`, `#`. */
-  prefix: string;
-  repository: string;
-  list(): Promise<number[]>;
-}
-
-/** One job, read from the platform by the adapter. */
-export interface CiJob {
-  action: JobKind;
-  input: JobInput;
-  /** Present on a change request when a platform token allows writing the note. */
-  note: NoteChannel | undefined;
-  /** Platform outputs of a deploy, written before the note and the result line. */
-  writeOutputs(result: DeployResult): Promise<void>;
-  /** The files `writeOutputs` writes: checked before the deploy starts (output-path.ts). */
-  outputFiles: OutputFile[];
-  /** Called only by prune, before anything prints; throws when the platform API is not available. */
-  openChangeRequests(): OpenChangeRequests;
-  /**
-   * Asks the platform for one change request's state; absent without a platform token. Deploy
-   * uses it to stop when its change request was closed meanwhile, prune before each deletion.
-   */
-  changeRequests: ChangeRequests | undefined;
-}
-
-export interface CiPlatform {
-  core: CoreApi;
-  userAgent: string;
-  /** The platform's own secret variables and derived credentials, masked with ours before anything runs. */
-  ownSecrets: string[];
-  /** The core's field names -> the platform variables that supply them, for errors in the user's terms. */
-  fields: Readonly<Record<string, string>>;
-  /**
-   * Reads the platform's context; everything it throws is reported like any other failure.
-   * `deadline` is the job's (TIMEOUT from the job's start): the adapter bounds its platform API
-   * calls by it, so a platform that never answers cannot hold the job past its budget.
-   */
-  readJob(settings: CiVariables, deadline: Deadline): CiJob;
-}
-
-/** Runs one job. Never throws: every failure, whatever was thrown, becomes one `✖` line and exit code 1. */
-export async function runCiJob(
-  env: Env,
-  reporter: ConsoleReporter,
-  platform: CiPlatform,
-  now: () => number = Date.now,
+/**
+ * Runs one job from its context. Never throws: every failure, whatever was thrown (a variable set
+ * wrongly included), becomes one `✖` line and exit code 1.
+ */
+export async function runCiJob<J extends CiJobContext>(
+  read: CiContext<J>,
+  platform: CiPlatform<J>,
+  runtime: CiRuntime,
 ): Promise<number> {
-  const startedAt = now();
+  const { clock } = runtime;
+  const startedAt = clock.now();
+  const reporter = new ConsoleReporter({
+    stdout: runtime.stdout,
+    stderr: runtime.stderr,
+    sections: platform.sections,
+    color: read.color,
+    debug: read.debug,
+    now: () => clock.now(),
+  });
   // Before anything can fail or print: every secret the job was given.
-  for (const secret of [...platformSecrets(env, SECRET_VARIABLES), ...platform.ownSecrets]) {
-    reporter.mask(secret);
-  }
+  for (const secret of read.secrets) reporter.mask(secret);
 
-  let job: CiJob | undefined;
+  let job: RunningJob<J> | undefined;
   // Failures before the core starts (variables, output files) are the job's setup: no note.
   let started = false;
   try {
-    const settings = readCiVariables(env);
-    for (const secret of [...settings.secrets, ...secretsOf(settings.input)]) reporter.mask(secret);
-    job = platform.readJob(settings, { at: startedAt + settings.timeoutMs, now });
-    if (job.action === 'deploy') checkOutputFiles(job.outputFiles);
+    if (!read.ok) throw read.error;
+    job = connect(read.job, platform, { at: startedAt + read.job.timeoutMs, now: () => clock.now() }, clock);
+    const { context } = job;
+    const { words } = platform;
+    const number = context.changeNumber;
+    reporter.debug(
+      `repository ${context.input.repository}, branch ${context.input.branch || '(none)'}, ${
+        number === undefined ? `no ${words.changeRequest}` : words.place(number)
+      }, job ${context.action}`,
+    );
+    if (context.action === 'deploy') checkOutputFiles(platform.outputFiles(context));
     started = true;
-    switch (job.action) {
+    switch (context.action) {
       case 'deploy':
         await deploy(job, platform, reporter);
         break;
@@ -164,7 +182,7 @@ export async function runCiJob(
           commit: job.note.commit,
           jobUrl: job.note.jobUrl,
         },
-        job.action === 'teardown' ? 'teardown' : 'deploy',
+        job.context.action === 'teardown' ? 'teardown' : 'deploy',
         reporter,
       );
     }
@@ -174,14 +192,52 @@ export async function runCiJob(
   }
 }
 
-function coreDeps(job: CiJob, platform: CiPlatform): CiCoreDeps {
-  return { userAgent: platform.userAgent, changeRequests: job.changeRequests };
+function connect<J extends CiJobContext>(
+  context: J,
+  platform: CiPlatform<J>,
+  deadline: Deadline,
+  clock: NoteSyncDeps,
+): RunningJob<J> {
+  const api = platform.api(context, deadline);
+  const number = context.changeNumber;
+  return {
+    context,
+    api,
+    note:
+      number !== undefined && api
+        ? {
+            words: platform.words,
+            number,
+            style: platform.noteStyle,
+            commit: context.input.commit,
+            jobUrl: context.jobUrl,
+            order: context.runOrder,
+            store: api.notes(number),
+            clock,
+          }
+        : undefined,
+  };
 }
 
-async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
+function coreDeps<J extends CiJobContext>(job: RunningJob<J>, platform: CiPlatform<J>): CiCoreDeps {
+  const { api } = job;
+  return {
+    userAgent: platform.userAgent,
+    changeRequests: api && {
+      state: (number) => api.state(number),
+      branchExists: (name) => api.branchExists(name),
+    },
+  };
+}
+
+async function deploy<J extends CiJobContext>(
+  job: RunningJob<J>,
+  platform: CiPlatform<J>,
+  reporter: ConsoleReporter,
+): Promise<void> {
   let result: DeployResult;
   try {
-    result = await platform.core.deploy(job.input, reporter, coreDeps(job, platform));
+    result = await platform.core.deploy(job.context.input, reporter, coreDeps(job, platform));
   } catch (error) {
     if (!(error instanceof DeployCancelledError)) throw error;
     // The change request was closed: the preview is gone, not ready, and that is what was asked.
@@ -204,9 +260,9 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
   // note says the preview is deployed.
   let outputError: OutputWriteError | undefined;
   try {
-    await job.writeOutputs(result);
+    await platform.writeOutputs(job.context, result, reporter);
   } catch (error) {
-    const file = job.outputFiles[0];
+    const file = platform.outputFiles(job.context)[0];
     outputError =
       error instanceof OutputWriteError
         ? error
@@ -227,8 +283,12 @@ async function deploy(job: CiJob, platform: CiPlatform, reporter: ConsoleReporte
   if (outputError) throw outputError;
 }
 
-async function teardown(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
-  const result = await platform.core.teardown(job.input, reporter, coreDeps(job, platform));
+async function teardown<J extends CiJobContext>(
+  job: RunningJob<J>,
+  platform: CiPlatform<J>,
+  reporter: ConsoleReporter,
+): Promise<void> {
+  const result = await platform.core.teardown(job.context.input, reporter, coreDeps(job, platform));
   if (job.note) {
     await publishNote(job.note, { kind: 'deleted', result, jobUrl: job.note.jobUrl }, 'teardown', reporter);
   }
@@ -239,20 +299,25 @@ async function teardown(job: CiJob, platform: CiPlatform, reporter: ConsoleRepor
   );
 }
 
-async function prune(job: CiJob, platform: CiPlatform, reporter: ConsoleReporter): Promise<void> {
-  const changeRequests = job.openChangeRequests();
-  const { noun, prefix } = changeRequests;
+async function prune<J extends CiJobContext>(
+  job: RunningJob<J>,
+  platform: CiPlatform<J>,
+  reporter: ConsoleReporter,
+): Promise<void> {
+  const { api, context } = job;
+  if (!api) throw platform.apiMissing(context);
+  const { changeRequest: noun, prefix } = platform.words;
   const open = await reporter.group(`Open ${noun}s`, async () => {
-    const numbers = await changeRequests.list();
+    const numbers = await api.listOpen();
     reporter.info(
-      `${numbers.length} open ${noun}(s) in ${changeRequests.repository}${
+      `${numbers.length} open ${noun}(s) in ${context.input.repository}${
         numbers.length ? `: ${prefix}${numbers.join(`, ${prefix}`)}` : ''
       }`,
     );
     return numbers;
   });
   const result = await platform.core.prune(
-    { ...job.input, changeNumber: undefined, openChangeNumbers: open },
+    { ...context.input, changeNumber: undefined, openChangeNumbers: open },
     reporter,
     coreDeps(job, platform),
   );
@@ -277,6 +342,8 @@ async function publishNote(
   reporter: ConsoleReporter,
 ): Promise<void> {
   const order = withPhase(note.order, phase);
+  const noun = note.words.note;
+  const place = note.words.place(note.number);
   try {
     const synced = await syncNote(
       note.store,
@@ -290,12 +357,12 @@ async function publishNote(
     const removed = synced.duplicatesRemoved > 0 ? `; removed ${synced.duplicatesRemoved} duplicate(s)` : '';
     if (synced.outcome === 'newer-kept') {
       reporter.info(
-        `The ${note.noun} on ${note.place} already shows a newer run (${formatRunOrder(synced.newer)}); left as it is${removed}.`,
+        `The ${noun} on ${place} already shows a newer run (${formatRunOrder(synced.newer)}); left as it is${removed}.`,
       );
     } else {
-      reporter.debug(`${synced.outcome} ${note.noun} ${synced.id} on ${note.place}${removed}`);
+      reporter.debug(`${synced.outcome} ${noun} ${synced.id} on ${place}${removed}`);
     }
   } catch (error) {
-    reporter.warning(`Could not write the preview ${note.noun} on ${note.place}: ${describeError(error)}`);
+    reporter.warning(`Could not write the preview ${noun} on ${place}: ${describeError(error)}`);
   }
 }

@@ -3,7 +3,7 @@
  * NOTE_TAIL_LINES lines in a code block, while the error message (job log, deployment status)
  * keeps its longer quote. Shared by the three adapters' comment renderers.
  */
-import { NOTE_TAIL_LINES, stageLogTailOf } from '../workflow/stage-logs.js';
+import { NOTE_TAIL_LINES, stageLogTailOf } from '../index.js';
 
 /** A log excerpt for a comment: a title and the lines, oldest first (the caller redacts). */
 export interface CommentLogTail {

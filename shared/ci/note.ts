@@ -10,7 +10,7 @@
  */
 import { renderLogTail, type CommentLogTail } from './log-tail.js';
 import { formatHealthCheck, formatTimings } from './timings.js';
-import type { DeployResult, TeardownResult } from '../workflow/results.js';
+import type { DeployResult, TeardownResult } from '../index.js';
 
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
 /**

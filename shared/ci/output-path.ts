@@ -9,7 +9,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
-import { ConfigError, type FieldIssue } from '../errors.js';
+import { ConfigError, type FieldIssue } from '../index.js';
 
 /** One output file the job will write: the variable that names it and its path (absent: not written). */
 export interface OutputFile {

@@ -45,3 +45,19 @@ export function withheldWarning(withheld: readonly string[], where: string): str
     'a masked secret (an env value or credential that also occurs there); outputs are never redacted, so they are left out.'
   );
 }
+
+/**
+ * Writes `NAME=value` lines (formatOutputLines) with `write` (append or replace a file), leaving
+ * out each value that holds a registered secret, with the one warning naming them.
+ * @param where the file as the reader knows it: `the dotenv report`, `the output variables`
+ */
+export async function writeOutputLines(
+  entries: Readonly<Record<string, string>>,
+  reporter: { holdsSecret(value: string): boolean; warning(message: string): void },
+  where: string,
+  write: (text: string) => Promise<void>,
+): Promise<void> {
+  const { written, withheld } = secretFreeOutputs(entries, (value) => reporter.holdsSecret(value));
+  if (withheld.length > 0) reporter.warning(withheldWarning(withheld, where));
+  await write(formatOutputLines(written));
+}

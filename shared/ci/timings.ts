@@ -2,7 +2,7 @@
  * Per-phase durations and the health check as one line each, for the change request's comment
  * and the job summary on every platform.
  */
-import type { DeployResult, Timings } from '../workflow/results.js';
+import type { DeployResult, Timings } from '../index.js';
 
 /** Phases in the order a deploy runs them, with the words the comment uses. */
 const PHASES: Array<[string, string]> = [

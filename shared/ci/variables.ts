@@ -9,10 +9,18 @@
  * decide which variable means what, and catch mix-ups the core cannot see, such as a platform
  * token put where a Codesphere credential belongs.
  */
-import type { JobInput, JobKind } from '../request/job-input.js';
-import { ConfigError } from '../errors.js';
-import { CiVariableError, DEFAULT_TIMEOUT_SECONDS } from '../index.js';
-import { BOOLEAN_WORDS, parseBoolean, parseId, quoteGiven } from '../request/values.js';
+import {
+  BOOLEAN_WORDS,
+  CiVariableError,
+  ConfigError,
+  DEFAULT_TIMEOUT_SECONDS,
+  type JobInput,
+  type JobKind,
+  parseBoolean,
+  parseId,
+  quoteGiven,
+  withoutCredentials,
+} from '../index.js';
 
 /** A process environment, or a literal in tests. */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -102,6 +110,17 @@ const MISSPELLINGS: Readonly<Record<string, string>> = {
 export function readVariable(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+/**
+ * A variable the platform sets in every job (CI_PROJECT_PATH, BITBUCKET_WORKSPACE), trimmed.
+ * Unset or blank means the entry runs outside that platform: a CiVariableError naming the
+ * variable with `missing`, the platform's words on how to run it.
+ */
+export function readRequired(env: Env, name: string, missing: string): string {
+  const value = readVariable(env, name);
+  if (value === undefined) throw new CiVariableError(name, missing);
+  return value.trim();
 }
 
 /** A yes/no variable such as DEBUG, by the one boolean rule (values.ts); anything else is an error naming the variable. */
@@ -237,6 +256,18 @@ export function urlCredentials(url: string | undefined): string[] {
 
 /** One stripper for the core and the adapters (shared/request/urls.ts). */
 export { withoutCredentials } from '../index.js';
+
+/**
+ * The clone URL a workspace gets from a platform's project URL: credentials removed, trailing
+ * slashes dropped, `.git` appended once. `https` upgrades a plain `http://` origin (Bitbucket's
+ * BITBUCKET_GIT_HTTP_ORIGIN is http; bitbucket.org serves git over https only).
+ */
+export function cloneUrlOf(projectUrl: string, options: { https?: boolean } = {}): string {
+  let bare = withoutCredentials(projectUrl.trim());
+  if (options.https) bare = bare.replace(/^http:\/\//i, 'https://');
+  bare = bare.replace(/\/+$/, '');
+  return bare.endsWith('.git') ? bare : `${bare}.git`;
+}
 
 /** The core names JobInput fields; users of these platforms set variables. */
 const FIELD_TO_VARIABLE: Readonly<Record<string, string>> = {

@@ -1,9 +1,10 @@
 /**
- * bitbucket-pipe/src/bitbucket-api.ts against the Bitbucket API double, in process: `next` pages,
+ * bitbucket-pipe/src/bitbucket-api.ts (Bitbucket's routes for shared/ci/change-request-api.ts) against the Bitbucket API double, in process: `next` pages,
  * the token never sent to another host, the PR comment edited in place, Basic auth.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BitbucketApi } from '../../bitbucket-pipe/src/bitbucket-api.js';
+import { bitbucketApi } from '../../bitbucket-pipe/src/bitbucket-api.js';
+import type { ChangeRequestApi } from '../../shared/ci/index.js';
 import {
   startBitbucketDouble,
   type BitbucketDouble,
@@ -18,9 +19,12 @@ afterEach(async () => {
   double = undefined;
 });
 
-async function api(options: Partial<BitbucketDoubleOptions> = {}, username?: string): Promise<BitbucketApi> {
+async function api(
+  options: Partial<BitbucketDoubleOptions> = {},
+  username?: string,
+): Promise<ChangeRequestApi> {
   double = await startBitbucketDouble({ token: TOKEN, workspace: 'acme', repoSlug: 'shop', ...options });
-  return new BitbucketApi(
+  return bitbucketApi(
     { apiUrl: `${double.url}/2.0`, workspace: 'acme', repoSlug: 'shop', token: TOKEN, username },
     { sleep: () => Promise.resolve() },
   );
@@ -32,7 +36,7 @@ describe('BitbucketApi', () => {
       maxPageLength: 2,
       pullRequests: [1, 2, 3, 4, 5].map((id) => ({ id, state: id === 2 ? 'DECLINED' : 'OPEN' })),
     });
-    expect(await bitbucket.listOpenPullRequestIds()).toEqual([1, 3, 4, 5]);
+    expect(await bitbucket.listOpen()).toEqual([1, 3, 4, 5]);
     expect(double?.calls.map((c) => c.query.page ?? '1')).toEqual(['1', '2']);
     expect(double?.calls[0]?.query).toMatchObject({ state: 'OPEN', pagelen: '50' });
   });
@@ -49,7 +53,7 @@ describe('BitbucketApi', () => {
         },
       },
     );
-    await expect(bitbucket.listOpenPullRequestIds()).rejects.toThrow(/points to another host.*not following/);
+    await expect(bitbucket.listOpen()).rejects.toThrow(/points to another host.*not following/);
     expect(double?.calls).toHaveLength(1);
   });
 
@@ -58,7 +62,7 @@ describe('BitbucketApi', () => {
       { username: 'ci@example.com', pullRequests: [{ id: 7, state: 'OPEN' }] },
       'ci@example.com',
     );
-    const comments = bitbucket.pullRequestComments(7);
+    const comments = bitbucket.notes(7);
     expect(await comments.list()).toEqual([]);
     const first = await comments.create('one');
     const second = await comments.create('two');
@@ -78,10 +82,10 @@ describe('BitbucketApi', () => {
       workspace: 'acme',
       repoSlug: 'shop',
     });
-    const bearer = new BitbucketApi(
+    const bearer = bitbucketApi(
       { apiUrl: `${double.url}/2.0`, workspace: 'acme', repoSlug: 'shop', token: TOKEN },
       { sleep: () => Promise.resolve() },
     );
-    await expect(bearer.listOpenPullRequestIds()).rejects.toThrow(/HTTP 401/);
+    await expect(bearer.listOpen()).rejects.toThrow(/HTTP 401/);
   });
 });

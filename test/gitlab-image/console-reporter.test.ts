@@ -61,16 +61,6 @@ describe('ConsoleReporter', () => {
     expect(out.text.match(/section_start:/g)).toHaveLength(2);
     expect(out.text.match(/section_end:\d+:fails_2\r/g)).toHaveLength(1);
   });
-
-  it('collects outputs and summaries for the adapter instead of printing them', () => {
-    const out = sink();
-    const reporter = new ConsoleReporter({ stdout: out });
-    reporter.output('url', 'https://x');
-    reporter.summary('# hi');
-    expect(out.text).toBe('');
-    expect([...reporter.outputs]).toEqual([['url', 'https://x']]);
-    expect(reporter.summaries).toEqual(['# hi']);
-  });
 });
 
 const gitlabEnv = {
