@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { distHash, fileFilters, inputsHash, neededBundles } from './fresh-bundles.js';
+import { distHash, fileFilters, inputFiles, inputsHash, neededBundles } from './fresh-bundles.js';
 
 describe('fresh bundles', () => {
   it('reads the file filters of a vitest command line, skipping flags and their values', () => {
@@ -44,6 +44,16 @@ describe('fresh bundles', () => {
     expect(github).toMatch(/^[0-9a-f]{64}$/);
     expect(inputsHash('github-action')).toBe(github);
     expect(inputsHash('gitlab-image')).not.toBe(github);
+  });
+
+  it('counts the installed packages as an input, not only the lockfile of this tree', () => {
+    const files = inputFiles('github-action').map((f) =>
+      path.relative(process.cwd(), f).split(path.sep).join('/'),
+    );
+    expect(files).toContain('package-lock.json');
+    expect(files).toContain('node_modules/.package-lock.json');
+    expect(files).toContain('shared/version.ts');
+    expect(files).toContain('github-action/src/index.ts');
   });
 
   it('never selects fewer bundles than vitest runs: case, :line suffix, kebab-case flags, related', () => {

@@ -3,9 +3,10 @@
  * processes, so before any test runs, every bundle the selected test files need is rebuilt unless
  * it provably comes from the current sources. Proof is a stamp in `.tmp/bundle-stamps.json` (git
  * ignores .tmp/): the SHA-256 of the build's inputs (shared/, `<adapter>/src/`, package.json,
- * package-lock.json, tsconfig.json) and of the dist/ that build wrote (index.js and its chunks). A
- * bundle is reused only when both still match; a missing stamp, changed sources, or a dist/ file
- * from elsewhere (a checkout, a merge, a hand edit) all mean a build (`npm run build:<adapter>`, 20-60 s each).
+ * package-lock.json, tsconfig.json, the installed packages' node_modules/.package-lock.json) and
+ * of the dist/ that build wrote (index.js and its chunks). A bundle is reused only when both still
+ * match; a missing stamp, changed sources, or a dist/ file from elsewhere (a checkout, a merge, a
+ * hand edit) all mean a build (`npm run build:<adapter>`, 20-60 s each).
  *
  * Which bundles: a test file needs the bundles of its directory (BUNDLES_BY_DIR). The files are
  * the ones vitest will run: every test file, narrowed by the command line's file filters
@@ -124,17 +125,28 @@ export function neededBundles(filters: string[]): Set<Adapter> {
   return needed;
 }
 
-/** The hash of everything ncc reads to build the adapter's bundle. */
-export function inputsHash(adapter: Adapter): string {
-  const files = [
+/**
+ * The files ncc reads to build the adapter's bundle, sorted. The dependencies count by what is
+ * installed (npm's node_modules/.package-lock.json, rewritten by every install), not only by the
+ * lockfile: an install that changed node_modules but not this tree's package-lock.json (a worktree
+ * whose node_modules is another checkout's) must not leave a bundle of the old packages trusted.
+ */
+export function inputFiles(adapter: Adapter): string[] {
+  return [
     ...walk(path.join(repoRoot, 'shared'), () => true),
     ...walk(path.join(repoRoot, adapter, 'src'), () => true),
-    ...['package.json', 'package-lock.json', 'tsconfig.json'].map((f) => path.join(repoRoot, f)),
+    ...['package.json', 'package-lock.json', 'tsconfig.json', 'node_modules/.package-lock.json'].map((f) =>
+      path.join(repoRoot, f),
+    ),
   ]
     .filter((file) => existsSync(file))
     .sort();
+}
+
+/** The hash of everything ncc reads to build the adapter's bundle (inputFiles). */
+export function inputsHash(adapter: Adapter): string {
   const hash = createHash('sha256');
-  for (const file of files) {
+  for (const file of inputFiles(adapter)) {
     hash.update(path.relative(repoRoot, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex');
