@@ -7,10 +7,12 @@ import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } fr
 
 import { deploy, teardown } from '../../shared/index.js';
 import {
+  ApiError,
   ConfigError,
   DeployCancelledError,
   DeploymentError,
   RedirectRefusedError,
+  WorkspaceGoneError,
 } from '../../shared/errors.js';
 import type { JobInput } from '../../shared/request/job-input.js';
 import type { CoreDeps } from '../../shared/workflow/deps.js';
@@ -220,6 +222,33 @@ describe('failures leave no orphan and no duplicate', () => {
     expect(err).toBeInstanceOf(DeployCancelledError);
     expect(fake.list()).toEqual([]);
     expect(fake.callsOf('createWorkspace')).toHaveLength(1);
+  });
+
+  it('a workspace deleted right before the update PATCH: reported gone, not "left in place"', async () => {
+    await deploy(input(), new RecordingReporter(), deps());
+    const [before] = fake.list();
+    // A teardown (or a person in Codesphere) deletes the preview between the run's list and its
+    // PATCH: the PATCH answers 404 as Codesphere does for a missing workspace.
+    fake.fail('updateWorkspace', () => {
+      void fake.deleteWorkspace(before?.id ?? 0);
+      return new ApiError({
+        operation: 'updateWorkspace',
+        kind: 'http',
+        status: 404,
+        title: 'Not Found',
+        detail: `Workspace ${before?.id} not found`,
+      });
+    });
+    const err = await deploy(input({ plan: 'Pro' }), new RecordingReporter(), deps()).catch(
+      (e: unknown) => e,
+    );
+    expect(fake.callsOf('updateWorkspace')).toEqual([[before?.id, { planId: 9 }]]);
+    expect(fake.list()).toEqual([]);
+    expect(err).toBeInstanceOf(WorkspaceGoneError);
+    expect((err as Error).message).toContain(
+      `Workspace ${before?.id} was deleted while this deploy was running`,
+    );
+    expect((err as Error).message).not.toContain('left in place');
   });
 
   it('a refused redirect on create: its own kind reaches the caller, nothing created, no secret', async () => {
