@@ -12,6 +12,7 @@ import {
   DeployCancelledError,
   DeploymentError,
   RedirectRefusedError,
+  VpnCheckFailedError,
   WorkspaceGoneError,
 } from '../../shared/errors.js';
 import type { JobInput } from '../../shared/request/job-input.js';
@@ -192,6 +193,37 @@ describe('failures leave no orphan and no duplicate', () => {
     expect((err as Error).message).toContain('was removed');
     expect(fake.list()).toEqual([old]);
     expect(fake.callsOf('createWorkspace')).toHaveLength(2);
+  });
+
+  it('a VPN check that fails is an outcome with its replica and output, carried by the error; the preview is not reported ready', async () => {
+    fake.reach = { '10.0.0.5': ['lab'] }; // office does not reach the host
+    const err = await deploy(
+      input({ vpnCheck: '10.0.0.5', replicas: '2' }),
+      new RecordingReporter(),
+      deps(),
+    ).catch((e: unknown) => e);
+    // The workspace exists, so the deploy says what is left; the check's failed outcome is its cause.
+    expect(err).toBeInstanceOf(DeploymentError);
+    const cause = (err as Error).cause;
+    expect(cause).toBeInstanceOf(VpnCheckFailedError);
+    expect((cause as VpnCheckFailedError).outcome).toEqual({
+      status: 'failed',
+      target: '10.0.0.5',
+      replica: 0,
+      output: 'unreachable\n(exit status 1)',
+      message: (cause as Error).message,
+    });
+    expect((err as Error).message).toContain('not reachable from replica 0');
+  });
+
+  it('a VPN check that passes on every replica is the passed outcome of the result', async () => {
+    fake.reach = { '10.0.0.5': ['office'] };
+    const result = await deploy(
+      input({ vpnCheck: '10.0.0.5', replicas: '2' }),
+      new RecordingReporter(),
+      deps(),
+    );
+    expect(result.vpnCheck).toEqual({ status: 'passed', target: '10.0.0.5', output: 'reachable\nreachable' });
   });
 
   it('unknown VPN config: an input error naming the team, nothing created', async () => {
