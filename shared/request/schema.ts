@@ -193,11 +193,11 @@ function requestSchema(kind: JobKind) {
   );
 }
 
-const schemas = {
-  deploy: requestSchema('deploy'),
-  teardown: requestSchema('teardown'),
-  prune: requestSchema('prune'),
-} as const;
+/**
+ * Each kind's schema, built on its first parse: a run parses one kind once, and building the
+ * other two (about thirty zod schemas each) at import was start-up work before the first request.
+ */
+const schemas: Partial<Record<JobKind, ReturnType<typeof requestSchema>>> = {};
 
 /**
  * Validates a job's input; throws a ConfigError listing every bad field (secret values never
@@ -206,7 +206,7 @@ const schemas = {
 export function parseRequest(input: JobInput, kind: JobKind): DeployRequest {
   const secrets = new SecretSet();
   for (const secret of secretsOf(input)) secrets.add(secret);
-  const result = withSecretsHidden(secrets, () => schemas[kind].safeParse(input));
+  const result = withSecretsHidden(secrets, () => (schemas[kind] ??= requestSchema(kind)).safeParse(input));
   const issues = [...(result.success ? [] : toFieldIssues(result.error)), ...crossFieldIssues(input, kind)];
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
   return result.data;

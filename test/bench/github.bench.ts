@@ -58,7 +58,9 @@ function printBundle(): void {
     );
   }
   const entry = statSync(actionEntry).size;
-  console.log(`  all chunks     ${String(total).padStart(9)} bytes`);
+  // A PR deploy with a GitHub token loads every file: @actions/core (the log) and @actions/github
+  // (Octokit) each import undici's chunk, so this total is what such a run reads from disk.
+  console.log(`  all files      ${String(total).padStart(9)} bytes  (all loaded by a PR deploy run)`);
   console.log(
     `  entry target ≤ ${BUNDLE_TARGET_BYTES} bytes: ${entry <= BUNDLE_TARGET_BYTES ? 'met' : 'NOT met'}`,
   );
