@@ -29,6 +29,7 @@
 
 import { redact } from './request/secrets.js';
 import type { HealthCheckOutcome } from './workflow/health-check.js';
+import type { VpnCheckOutcome } from './workflow/vpn-check.js';
 import type { TeardownResult } from './workflow/results.js';
 import type { StageLogTail } from './workflow/stage-logs.js';
 
@@ -226,6 +227,13 @@ export class StageFailedWithLogError extends StageFailedError {
 /** The VPN probe (workflow/vpn-check.ts) did not reach its target from a replica within its window. */
 export class VpnCheckFailedError extends CodesphereDeployError {
   override readonly name = 'VpnCheckFailedError';
+  constructor(
+    message: string,
+    /** The failed outcome: target, replica, the probe's output. */
+    readonly outcome: Extract<VpnCheckOutcome, { status: 'failed' }>,
+  ) {
+    super(message);
+  }
 }
 
 /** The app did not answer 2xx/3xx on every replica within the budget (workflow/health-check.ts). */

@@ -6,23 +6,31 @@
  *   teardown(input, reporter, deps?) -> TeardownResult  (delete it; already gone is success)
  *   prune(input, reporter, deps?)    -> PruneResult     (delete previews of closed changes / past a TTL)
  *
- * The layers, each importing only those below it (eslint.config.mjs keeps them):
+ * The layers; imports point down only, and eslint.config.mjs (`layer(...)`) keeps them:
  *
- *   ci/          what the CI adapters share: job runner, variables, console reporter, outputs,
- *                platform HTTP, the change-request note (its own door: ci/index.ts)
+ *   ci/          what the CI adapters share (its own door, ci/index.ts): the platform context,
+ *                job runner, console reporter, outputs, platform HTTP and change-request API, the
+ *                change-request note. Uses the core only through this file, as adapters do.
  *   workflow/    deploy, teardown, prune and their steps: session, resolve, naming, wait,
- *                apply/ (create, update, zero-downtime switch), VPN check, health check
+ *                apply/ (plan, create, update, zero-downtime switch), VPN check, health check.
+ *                Imports request/ and codesphere/.
  *   codesphere/  the Public API: its port (api.ts, CodesphereApi) and the HTTP client that
- *                implements it: HTTP, retry, schemas, sign-in, log stream, problems (what
- *                Codesphere's error texts mean)
- *   request/     the job input: schema, fields, dotenv, secrets, values, urls (the bottom layer:
- *                imports only ../errors.js; the workflow derives the workspace name)
- *   errors.ts, reporter.ts, clock.ts: the error tree and the Reporter and Clock ports, used by every layer
- *   gateway/     the gateway helper and its CLI (apart: shares nothing with the workflow)
+ *                implements it: HTTP, retry (the only retry policy), schemas, sign-in, log
+ *                stream, problems (what Codesphere's error texts mean).
+ *   request/     the job input, the bottom layer: schema, fields, dotenv, secrets, values, urls.
+ *   gateway/     the gateway helper and its CLI: apart, shares nothing with the workflow.
  *
- * Everything thrown is a CodesphereDeployError whose message is complete and secret-free (or,
- * for a bug, any value: pass it to describeError). The core uses the Reporter's info, warning,
- * debug, group and mask; outputs and summaries are the adapter's, built from the result.
+ * Where this improves on the target shape in ../shared/ARCHITECTURE.md, and why:
+ * - errors.ts, reporter.ts, clock.ts and version.ts sit beside this file, not in a layer: every
+ *   layer throws from the one error tree and talks through the Reporter and Clock ports, so they
+ *   belong to none (a layer of one file each would only add a directory).
+ * - apply/ has a plan.ts: the create | update | switch decision and the union of what apply did
+ *   are one small module deploy.ts switches on, instead of a variable mutated along the way.
+ * - ci/ enters the core through this door too, so the core's surface for CI code is this file.
+ *
+ * Everything thrown is a CodesphereDeployError (shared/errors.ts) whose message is complete and
+ * secret-free (or, for a bug, any value: pass it to describeError). The core uses the Reporter's
+ * info, warning, debug, group and mask; outputs and summaries are the adapter's, built from the result.
  */
 export { deploy } from './workflow/deploy.js';
 export { teardown } from './workflow/teardown.js';

@@ -10,7 +10,7 @@
 // Type only: importing @actions/github's value runs its module-level context, which parses
 // GITHUB_EVENT_PATH outside our failure handler (main.ts loads it lazily, inside run()).
 import type { getOctokit } from '@actions/github';
-import { CodesphereDeployError, errorMessage } from '../../shared/index.js';
+import { CodesphereDeployError, errorMessage, systemClock } from '../../shared/index.js';
 import {
   attemptTimeoutMs,
   BUDGET_NAME,
@@ -85,8 +85,6 @@ function payloadRunOrder(payload: unknown): RunOrder {
   const run = (entry as Record<string, unknown>)['run'];
   return parseRunOrder(typeof run === 'string' ? run : undefined);
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 type Feature = 'deployments' | 'comment';
 
@@ -266,7 +264,8 @@ export class GitHubFeatures {
       const synced = await syncNote(
         this.comments(octokit, pullNumber),
         { body, order, isOurs: (text) => isPreviewNote(text, 'html-comment') },
-        { sleep, now: Date.now },
+        // The suite's one sleep and clock (shared/clock.ts), not a copy of its own.
+        systemClock,
       );
       if (synced.outcome === 'newer-kept') {
         this.log.debug(

@@ -15,6 +15,7 @@ import {
   type JobInput,
   prune,
   type PruneResult,
+  parseRequest,
   type Reporter,
   secretsOf,
   systemClock,
@@ -193,6 +194,10 @@ async function runDeploy(
   const environment = environmentName(github);
   const commit = input.commit ?? '';
   const pullNumber = trigger.kind === 'pull_request' ? trigger.number : undefined;
+  // An input the core refuses is an input error, reported before anything exists: not a GitHub
+  // deployment marked failed and a "deployment failed" comment on the pull request. (The core
+  // validates again; the check is synchronous and costs the start-up nothing measurable.)
+  parseRequest(input, 'deploy');
   // GitHub's side of the start (deployment, in_progress, "deploying" comment) runs alongside the
   // core's first requests instead of before them: it never throws, and nothing in the deploy
   // depends on it. Every later GitHub call waits for it, so the calls stay in order.

@@ -50,11 +50,16 @@ export class CoreLog {
   private core: Core | undefined;
   private readonly queue: Array<(core: Core) => void> = [];
   private loading: Promise<void> | undefined;
+  /** The import failed: nothing can be written any more, so calls are dropped, not queued. */
+  private failed = false;
 
   constructor(private readonly load: () => Promise<Core> = () => import('@actions/core')) {}
 
   /** Runs `call` with @actions/core now if it is loaded and nothing waits, else after what waits. */
   write(call: (core: Core) => void): void {
+    // Queued after a failed import, a call would never run, and flushed() would wait for it
+    // forever (a loop of resolved awaits that also starves the job's timers).
+    if (this.failed) return;
     if (this.core !== undefined && this.queue.length === 0) {
       call(this.core);
       return;
@@ -70,6 +75,7 @@ export class CoreLog {
         (error: unknown) => {
           // Cannot happen with the bundle (the chunk ships beside it); if it does, say so where
           // the runner shows it and fail the step, rather than end silently green.
+          this.failed = true;
           this.queue.length = 0;
           process.stderr.write(`The action's log could not be written: ${String(error)}\n`);
           process.exitCode = 1;

@@ -21,7 +21,7 @@ import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { deleteByName } from './teardown.js';
-import { runVpnCheck, VPN_CHECK_NOT_ASKED, type VpnCheckOutcome } from './vpn-check.js';
+import { requirePassed, runVpnCheck, VPN_CHECK_NOT_ASKED, type DeployedVpnCheck } from './vpn-check.js';
 import { settleInterruptedSwitch, zeroDowntimeSwitch } from './apply/zero-downtime.js';
 
 /**
@@ -244,7 +244,7 @@ async function finishDeployment(
   session: Session,
   applied: Exclude<Applied, { kind: 'switched' }>,
   clock: Stopwatch,
-): Promise<VpnCheckOutcome> {
+): Promise<DeployedVpnCheck> {
   const { client, request, reporter, deps, deadline } = session;
   const id = applied.workspace.id;
   const ctx: WaitContext = { client, reporter, deps, deadline };
@@ -303,23 +303,25 @@ async function vpnCheckPhase(
   session: Session,
   workspaceId: number,
   clock: Stopwatch,
-): Promise<VpnCheckOutcome> {
+): Promise<DeployedVpnCheck> {
   const { request, reporter, client, deps, deadline } = session;
   const target = request.vpnCheck;
   if (!target) return VPN_CHECK_NOT_ASKED;
   return clock.phase('vpnCheck', () =>
-    reporter.group(`VPN check: ${target.label}`, () =>
-      runVpnCheck(
-        {
-          client,
-          reporter,
-          deps,
-          deadline,
-          workspaceId,
-          replicas: request.replicas,
-          vpnConfig: request.vpnConfig,
-        },
-        target,
+    reporter.group(`VPN check: ${target.label}`, async () =>
+      requirePassed(
+        await runVpnCheck(
+          {
+            client,
+            reporter,
+            deps,
+            deadline,
+            workspaceId,
+            replicas: request.replicas,
+            vpnConfig: request.vpnConfig,
+          },
+          target,
+        ),
       ),
     ),
   );

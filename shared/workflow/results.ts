@@ -3,7 +3,7 @@
  * platform's outputs, notes and summaries.
  */
 import type { HealthCheckOutcome } from './health-check.js';
-import type { VpnCheckOutcome } from './vpn-check.js';
+import type { DeployedVpnCheck } from './vpn-check.js';
 
 export interface Timings {
   /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
@@ -21,7 +21,7 @@ export interface DeployResult {
   /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set (A, B)"); empty otherwise. */
   changes: string[];
   /** Passed, or skipped with the reason (a failed VPN check fails the deploy instead). */
-  vpnCheck: VpnCheckOutcome;
+  vpnCheck: DeployedVpnCheck;
   /** The health check's result per replica, when one was asked for (a failed one throws instead). */
   healthCheck?: HealthCheckOutcome | undefined;
   timings: Timings;

@@ -25,25 +25,43 @@ export function probeCommand(target: VpnCheckTarget): string {
 }
 
 /**
- * What became of the VPN check, as the deploy's result reports it. A failed check is no outcome:
- * it fails the deploy (VpnCheckFailedError, with the probe's output), since a preview that cannot
- * reach the private network is not ready.
+ * What became of the VPN check.
  * - passed: every replica reached `target` (its label as written); `output` holds the probes' output;
- * - skipped: no check ran; `reason` says why (no vpnCheck target was given).
+ * - skipped: no check ran; `reason` says why (no vpnCheck target was given);
+ * - failed: `replica` did not reach `target` within the probe window; `output` is that probe's
+ *   output and `message` the whole story (replica, workspace, VPN config, probe command).
  */
 export type VpnCheckOutcome =
-  { status: 'passed'; target: string; output: string } | { status: 'skipped'; reason: string };
+  | { status: 'passed'; target: string; output: string }
+  | { status: 'skipped'; reason: string }
+  | { status: 'failed'; target: string; replica: number; output: string; message: string };
+
+/**
+ * The check of a deployed preview: passed or skipped. A failed check is never deployed: it fails
+ * the deploy (requirePassed), since a preview that cannot reach the private network is not ready.
+ */
+export type DeployedVpnCheck = Exclude<VpnCheckOutcome, { status: 'failed' }>;
+
+/**
+ * Returns a passed or skipped outcome as it is; throws VpnCheckFailedError (carrying the failed
+ * outcome) for a failed one.
+ */
+export function requirePassed(outcome: VpnCheckOutcome): DeployedVpnCheck {
+  if (outcome.status === 'failed') throw new VpnCheckFailedError(outcome.message, outcome);
+  return outcome;
+}
 
 /** The outcome when the request names no target. */
-export const VPN_CHECK_NOT_ASKED: VpnCheckOutcome = {
+export const VPN_CHECK_NOT_ASKED: DeployedVpnCheck = {
   status: 'skipped',
   reason: 'no vpnCheck target was given',
 };
 
 /**
  * Probes `target` from every replica of the workspace until each reaches it or the probe window
- * (at most the deadline) ends. Returns the passed outcome; throws VpnCheckFailedError naming the
- * replica, the VPN config and the probe's output, or WorkspaceGoneError when the workspace vanished.
+ * (at most the deadline) ends. Returns passed, or failed for the first replica that did not reach it
+ * (naming the replica, the VPN config and the probe's output); throws WorkspaceGoneError when the
+ * workspace vanished.
  */
 export async function runVpnCheck(
   options: {
@@ -79,10 +97,15 @@ export async function runVpnCheck(
           ? `VPN config "${options.vpnConfig}"`
           : 'no VPN config (vpnConfig is empty)';
         const output = `${result.output.trim()}${result.error ? `\n(${result.error})` : ''}`.trim();
-        throw new VpnCheckFailedError(
-          `VPN check failed: ${target.label} is not reachable from replica ${replica} of workspace ${workspaceId} through ${via}. ` +
+        return {
+          status: 'failed',
+          target: target.label,
+          replica,
+          output,
+          message:
+            `VPN check failed: ${target.label} is not reachable from replica ${replica} of workspace ${workspaceId} through ${via}. ` +
             `Probe "${command}" output:\n${output || '(no output)'}`,
-        );
+        };
       }
       reporter.debug(`Replica ${replica}: ${target.label} not reachable yet (${result.error}); retrying.`);
       await deps.clock.sleep(PROBE_INTERVAL_MS);

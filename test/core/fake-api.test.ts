@@ -7,10 +7,13 @@ import { afterEach, beforeEach, describe, expect, it, vi, type MockInstance } fr
 
 import { deploy, teardown } from '../../shared/index.js';
 import {
+  ApiError,
   ConfigError,
   DeployCancelledError,
   DeploymentError,
   RedirectRefusedError,
+  VpnCheckFailedError,
+  WorkspaceGoneError,
 } from '../../shared/errors.js';
 import type { JobInput } from '../../shared/request/job-input.js';
 import type { CoreDeps } from '../../shared/workflow/deps.js';
@@ -192,6 +195,37 @@ describe('failures leave no orphan and no duplicate', () => {
     expect(fake.callsOf('createWorkspace')).toHaveLength(2);
   });
 
+  it('a VPN check that fails is an outcome with its replica and output, carried by the error; the preview is not reported ready', async () => {
+    fake.reach = { '10.0.0.5': ['lab'] }; // office does not reach the host
+    const err = await deploy(
+      input({ vpnCheck: '10.0.0.5', replicas: '2' }),
+      new RecordingReporter(),
+      deps(),
+    ).catch((e: unknown) => e);
+    // The workspace exists, so the deploy says what is left; the check's failed outcome is its cause.
+    expect(err).toBeInstanceOf(DeploymentError);
+    const cause = (err as Error).cause;
+    expect(cause).toBeInstanceOf(VpnCheckFailedError);
+    expect((cause as VpnCheckFailedError).outcome).toEqual({
+      status: 'failed',
+      target: '10.0.0.5',
+      replica: 0,
+      output: 'unreachable\n(exit status 1)',
+      message: (cause as Error).message,
+    });
+    expect((err as Error).message).toContain('not reachable from replica 0');
+  });
+
+  it('a VPN check that passes on every replica is the passed outcome of the result', async () => {
+    fake.reach = { '10.0.0.5': ['office'] };
+    const result = await deploy(
+      input({ vpnCheck: '10.0.0.5', replicas: '2' }),
+      new RecordingReporter(),
+      deps(),
+    );
+    expect(result.vpnCheck).toEqual({ status: 'passed', target: '10.0.0.5', output: 'reachable\nreachable' });
+  });
+
   it('unknown VPN config: an input error naming the team, nothing created', async () => {
     const err = await deploy(input({ vpnConfig: 'ofice' }), new RecordingReporter(), deps()).catch(
       (e: unknown) => e,
@@ -220,6 +254,33 @@ describe('failures leave no orphan and no duplicate', () => {
     expect(err).toBeInstanceOf(DeployCancelledError);
     expect(fake.list()).toEqual([]);
     expect(fake.callsOf('createWorkspace')).toHaveLength(1);
+  });
+
+  it('a workspace deleted right before the update PATCH: reported gone, not "left in place"', async () => {
+    await deploy(input(), new RecordingReporter(), deps());
+    const [before] = fake.list();
+    // A teardown (or a person in Codesphere) deletes the preview between the run's list and its
+    // PATCH: the PATCH answers 404 as Codesphere does for a missing workspace.
+    fake.fail('updateWorkspace', () => {
+      void fake.deleteWorkspace(before?.id ?? 0);
+      return new ApiError({
+        operation: 'updateWorkspace',
+        kind: 'http',
+        status: 404,
+        title: 'Not Found',
+        detail: `Workspace ${before?.id} not found`,
+      });
+    });
+    const err = await deploy(input({ plan: 'Pro' }), new RecordingReporter(), deps()).catch(
+      (e: unknown) => e,
+    );
+    expect(fake.callsOf('updateWorkspace')).toEqual([[before?.id, { planId: 9 }]]);
+    expect(fake.list()).toEqual([]);
+    expect(err).toBeInstanceOf(WorkspaceGoneError);
+    expect((err as Error).message).toContain(
+      `Workspace ${before?.id} was deleted while this deploy was running`,
+    );
+    expect((err as Error).message).not.toContain('left in place');
   });
 
   it('a refused redirect on create: its own kind reaches the caller, nothing created, no secret', async () => {

@@ -131,6 +131,26 @@ describe('booleans follow one rule (case 5)', () => {
     );
     expect(creates()).toBe(0);
   });
+
+  it.each([
+    ['replicas', 'abc', 'Invalid input "replicas": got "abc"'],
+    ['vpnSwitch', 'sideways', 'Invalid input "vpnSwitch": got "sideways"'],
+    ['timeoutSeconds', '-5', 'Invalid input "timeoutSeconds": got "-5"'],
+    ['env', 'NOT A LINE', 'Invalid input "env": line 1 is not NAME=value'],
+  ])(
+    'an input the core refuses (%s=%s) is an input error: no GitHub deployment, no comment, nothing created',
+    async (name, value, message) => {
+      const run = await runPullRequest(
+        { emulator, github, inputs: { [name]: value } },
+        { action: 'opened', number: 42, sha: sha(42) },
+      );
+      expect(run.code, describeRun(run)).toBe(1);
+      expect(errorLines(run.stdout).join('\n')).toContain(message);
+      expect(creates()).toBe(0);
+      expect(github.deployments).toHaveLength(0);
+      expect(github.comments).toHaveLength(0);
+    },
+  );
 });
 
 describe('the event file (case 8)', () => {

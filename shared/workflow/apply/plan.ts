@@ -1,6 +1,6 @@
 import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
 import type { DeployRequest } from '../../request/schema.js';
-import type { VpnCheckOutcome } from '../vpn-check.js';
+import type { DeployedVpnCheck } from '../vpn-check.js';
 
 /**
  * The plan step of a deploy (ARCHITECTURE.md: find by name -> create | update | delete | noop):
@@ -39,7 +39,7 @@ export type Applied =
       from: string | null;
       to: string | null;
       changes: string[];
-      vpnCheck: VpnCheckOutcome;
+      vpnCheck: DeployedVpnCheck;
     };
 
 /** The changes an Applied reports (created and unchanged: none). */

@@ -55,7 +55,9 @@ export async function updateWorkspace(
   }
   if (Object.keys(patch).length > 0) {
     try {
-      await client.updateWorkspace(workspace.id, patch);
+      // A 404 is the workspace itself gone since the run listed it (a teardown raced this run):
+      // WorkspaceGoneError, not a DeploymentError that calls a deleted workspace "left in place".
+      await onWorkspace(workspace.id, () => client.updateWorkspace(workspace.id, patch));
     } catch (err: unknown) {
       throw rewriteVpnConfigError(err, request.vpnConfig, team.name);
     }

@@ -8,7 +8,7 @@ import { retiringName, switchingName } from '../naming.js';
 import { DELETED_BY, onWorkspace, runStage, waitUntilRunning, type WaitContext } from '../pipeline.js';
 import type { Session } from '../session.js';
 import { deleteWorkspace } from '../teardown.js';
-import { runVpnCheck, VPN_CHECK_NOT_ASKED, type VpnCheckOutcome } from '../vpn-check.js';
+import { requirePassed, runVpnCheck, VPN_CHECK_NOT_ASKED, type DeployedVpnCheck } from '../vpn-check.js';
 
 /**
  * `vpnSwitch: zero-downtime`: a VPN config change without the in-place restart. An in-place
@@ -152,7 +152,7 @@ export async function zeroDowntimeSwitch(
   }
 
   const ctx: WaitContext = { client, reporter, deps, deadline };
-  let vpnCheck: VpnCheckOutcome = VPN_CHECK_NOT_ASKED;
+  let vpnCheck: DeployedVpnCheck = VPN_CHECK_NOT_ASKED;
   try {
     // No nested Reporter groups: this runs inside deploy's apply group (GitHub cannot nest them).
     reporter.info(`Bringing up workspace ${next.id} on ${to}.`);
@@ -160,17 +160,19 @@ export async function zeroDowntimeSwitch(
     await runStage(ctx, next.id, 'prepare', 'success');
     await runStage(ctx, next.id, 'run', 'running');
     if (request.vpnCheck) {
-      vpnCheck = await runVpnCheck(
-        {
-          client,
-          reporter,
-          deps,
-          deadline,
-          workspaceId: next.id,
-          replicas: request.replicas,
-          vpnConfig: request.vpnConfig,
-        },
-        request.vpnCheck,
+      vpnCheck = requirePassed(
+        await runVpnCheck(
+          {
+            client,
+            reporter,
+            deps,
+            deadline,
+            workspaceId: next.id,
+            replicas: request.replicas,
+            vpnConfig: request.vpnConfig,
+          },
+          request.vpnCheck,
+        ),
       );
     }
   } catch (err: unknown) {
