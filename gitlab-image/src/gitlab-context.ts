@@ -122,7 +122,11 @@ function readGitLabJob(env: Env, common: CiVariables): GitLabJob {
     // is not. A retried job keeps its pipeline's id; a stop job runs in the pipeline of the
     // deployment it stops.
     runOrder: runOrderOf([readVariable(env, 'CI_PIPELINE_ID')]),
-    projectRef: readVariable(env, 'CI_PROJECT_ID')?.trim() ?? encodeURIComponent(projectPath),
+    // Checked as an id: it goes into every API path, where a `/`, `..`, `?` or `#` would send the
+    // token to another route.
+    projectRef: String(
+      readId(env, 'CI_PROJECT_ID', "the project's numeric id") ?? encodeURIComponent(projectPath),
+    ),
     apiV4Url: readVariable(env, 'CI_API_V4_URL')?.trim().replace(/\/+$/, ''),
     isStopJob,
     dotenvPath: readVariable(env, 'DOTENV_PATH')?.trim() ?? DEFAULT_DOTENV_PATH,

@@ -31,7 +31,7 @@ export type Applied =
   | { kind: 'unchanged'; workspace: Workspace }
   /**
    * A zero-downtime VPN switch: `workspace` (new, running, its pipeline done) serves the name now;
-   * its VPN check already ran (apply/zero-downtime.ts).
+   * its VPN check already ran (./zero-downtime.ts).
    */
   | {
       kind: 'switched';
