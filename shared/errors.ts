@@ -28,7 +28,7 @@
  */
 
 import { redact } from './request/secrets.js';
-import type { HealthCheckOutcome } from './workflow/health-check.js';
+import type { FailedHealthCheck } from './workflow/health-check.js';
 import type { VpnCheckOutcome } from './workflow/vpn-check.js';
 import type { TeardownResult } from './workflow/results.js';
 import type { StageLogTail } from './workflow/stage-logs.js';
@@ -241,7 +241,7 @@ export class HealthCheckFailedError extends CodesphereDeployError {
   override readonly name = 'HealthCheckFailedError';
   constructor(
     message: string,
-    readonly outcome: HealthCheckOutcome,
+    readonly outcome: FailedHealthCheck,
   ) {
     super(message);
   }

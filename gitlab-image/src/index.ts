@@ -8,6 +8,6 @@ const job = run(process.env, {
   stdout: process.stdout,
   stderr: process.stderr,
   cwd: process.cwd(),
-  sleep: (ms) => core.systemClock.sleep(ms),
+  clock: core.systemClock,
 });
 void settle(job, process.stderr, 'DEBUG=true').then((code) => (process.exitCode = code));

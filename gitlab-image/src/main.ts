@@ -9,7 +9,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { VERSION } from '../../shared/index.js';
+import { VERSION, type Clock } from '../../shared/index.js';
 import {
   type CiPlatform,
   CiVariableError,
@@ -33,8 +33,8 @@ export interface RunDeps {
   stderr: TextSink;
   /** The job's working directory (CI_PROJECT_DIR when GitLab starts the script). */
   cwd: string;
-  sleep: (ms: number) => Promise<void>;
-  now?: () => number;
+  /** Time for the run: pauses between retries and the job's budget (the core's Clock port). */
+  clock: Clock;
 }
 
 export async function run(env: Env, deps: RunDeps): Promise<number> {
@@ -58,7 +58,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
       job.accessToken && job.apiV4Url
         ? gitlabApi(
             { apiV4Url: job.apiV4Url, projectRef: job.projectRef, token: job.accessToken },
-            { sleep: deps.sleep, deadline },
+            { sleep: (ms: number) => deps.clock.sleep(ms), deadline },
           )
         : undefined,
     apiMissing: () =>
@@ -76,7 +76,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
         CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
         CODESPHERE_WORKSPACE_NAME: result.name,
         CODESPHERE_VPN_CONFIG: result.vpnConfig ?? '',
-        ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: result.healthCheck.ok ? 'ok' : 'failed' } : {}),
+        ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: 'ok' } : {}),
       };
       // Never redacted (GitLab reads the URL from here); a value holding a secret is left out instead.
       await writeOutputLines(report, reporter, 'the dotenv report', async (text) => {
@@ -89,6 +89,6 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
   return runCiJob(readGitLabContext(env), gitlab, {
     stdout: deps.stdout,
     stderr: deps.stderr,
-    clock: { sleep: deps.sleep, now: deps.now ?? Date.now },
+    clock: deps.clock,
   });
 }

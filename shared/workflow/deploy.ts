@@ -17,7 +17,7 @@ import {
 import { runStage, waitUntilRunning, onWorkspace, type WaitContext } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 import { runStageWithLogs } from './stage-logs.js';
-import { runHealthCheck, type HealthCheckOutcome } from './health-check.js';
+import { runHealthCheck, type PassedHealthCheck } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { deleteByName } from './teardown.js';
@@ -332,7 +332,7 @@ async function healthCheckPhase(
   session: Session,
   workspaceId: number,
   clock: Stopwatch,
-): Promise<HealthCheckOutcome | undefined> {
+): Promise<PassedHealthCheck | undefined> {
   const { request, reporter, client, deps, deadline } = session;
   const target = request.healthCheck;
   if (!target) return undefined;

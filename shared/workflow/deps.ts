@@ -58,11 +58,10 @@ export interface ChangeRequests {
 }
 
 /** The core's version (package.json's, see ../version.ts). */
-export const CORE_VERSION = VERSION;
 
 export const defaultDeps: CoreDeps = {
   clock: systemClock,
-  userAgent: `codesphere-deploy/${CORE_VERSION}`,
+  userAgent: `codesphere-deploy/${VERSION}`,
 };
 
 export function withDefaults(deps: Partial<CoreDeps> | undefined): CoreDeps {

@@ -29,13 +29,24 @@ export interface ReplicaHealth {
   reason: string;
 }
 
+/**
+ * What became of the health check: `passed` when every replica answered 2xx/3xx, `failed` when the
+ * budget ended first. A failed check is never deployed: it fails the deploy
+ * (HealthCheckFailedError carries the failed outcome), so a result holds a PassedHealthCheck.
+ */
 export interface HealthCheckOutcome {
+  status: 'passed' | 'failed';
   target: string;
-  ok: boolean;
+  /** Each replica's last answer. */
   replicas: ReplicaHealth[];
   /** Milliseconds until every replica passed (or until the check gave up). */
   elapsedMs: number;
 }
+
+/** The health check of a deployed preview: it passed (a failed one fails the deploy). */
+export type PassedHealthCheck = HealthCheckOutcome & { status: 'passed' };
+/** The health check that failed a deploy (HealthCheckFailedError.outcome). */
+export type FailedHealthCheck = HealthCheckOutcome & { status: 'failed' };
 
 export function healthCommand(target: HealthCheckTarget): string {
   return `curl -sS -o /dev/null -w '%{http_code}' --max-time ${CURL_MAX_SECONDS} 'http://localhost:${target.port}${target.path}'`;
@@ -67,7 +78,7 @@ export async function runHealthCheck(
     replicas: number;
   },
   target: HealthCheckTarget,
-): Promise<HealthCheckOutcome> {
+): Promise<PassedHealthCheck> {
   const { client, reporter, deps, workspaceId } = options;
   const command = healthCommand(target);
   const started = deps.clock.now();
@@ -93,9 +104,9 @@ export async function runHealthCheck(
     }
     const replicas = [...last.values()].sort((a, b) => a.replica - b.replica);
     const elapsedMs = deps.clock.now() - started;
-    if (replicas.every((r) => r.ok)) return { target: target.label, ok: true, replicas, elapsedMs };
+    if (replicas.every((r) => r.ok)) return { status: 'passed', target: target.label, replicas, elapsedMs };
     if (deps.clock.now() + HEALTH_INTERVAL_MS > options.deadline) {
-      const outcome = { target: target.label, ok: false, replicas, elapsedMs };
+      const outcome: FailedHealthCheck = { status: 'failed', target: target.label, replicas, elapsedMs };
       const failing = replicas.filter((r) => !r.ok).map((r) => `replica ${r.replica}: ${r.reason}`);
       throw new HealthCheckFailedError(
         `Health check failed: http://localhost:${target.port}${target.path} did not answer 2xx or 3xx within ${Math.round(elapsedMs / 1000)} s ` +

@@ -2,7 +2,7 @@
  * What the core's entry points return (shared/index.ts): plain data an adapter turns into its
  * platform's outputs, notes and summaries.
  */
-import type { HealthCheckOutcome } from './health-check.js';
+import type { PassedHealthCheck } from './health-check.js';
 import type { DeployedVpnCheck } from './vpn-check.js';
 
 export interface Timings {
@@ -23,7 +23,7 @@ export interface DeployResult {
   /** Passed, or skipped with the reason (a failed VPN check fails the deploy instead). */
   vpnCheck: DeployedVpnCheck;
   /** The health check's result per replica, when one was asked for (a failed one throws instead). */
-  healthCheck?: HealthCheckOutcome | undefined;
+  healthCheck?: PassedHealthCheck | undefined;
   timings: Timings;
 }
 

@@ -106,7 +106,7 @@ describe.each([
       stdout: out,
       stderr: out,
       cwd: '/nonexistent',
-      sleep: () => Promise.resolve(),
+      clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
     });
     expect(code).toBe(1);
     const failures = plainText(out.text)
@@ -123,7 +123,7 @@ describe.each([
       stdout: out,
       stderr: out,
       cwd: '/nonexistent',
-      sleep: () => Promise.resolve(),
+      clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
     });
     expect(code).toBe(1);
     expect(out.text).not.toContain('token-abcdef-123456');

@@ -1,7 +1,7 @@
 /** The health check against the emulator's app model: passes, fails (refused / 503), slow to start. */
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, deploy, DeploymentError } from '../../shared/index.js';
+import { ConfigError, deploy, DeploymentError, HealthCheckFailedError } from '../../shared/index.js';
 import { baseInput, RecordingReporter, useEmulator, virtualTimeDeps } from '../core/helpers.js';
 
 const ctx = useEmulator();
@@ -16,7 +16,7 @@ describe('health check', () => {
     );
     expect(result.healthCheck).toMatchObject({
       target: '/healthz',
-      ok: true,
+      status: 'passed',
       replicas: [
         { replica: 0, ok: true, status: 200 },
         { replica: 1, ok: true, status: 200 },
@@ -35,7 +35,7 @@ describe('health check', () => {
       reporter,
       virtualTimeDeps(200),
     );
-    expect(result.healthCheck?.ok).toBe(true);
+    expect(result.healthCheck?.status).toBe('passed');
     expect(reporter.texts('info').join('\n')).toMatch(
       /Replica 0: not healthy yet \(curl: \(7\) Failed to connect to localhost port 3000/,
     );
@@ -60,6 +60,10 @@ describe('health check', () => {
       );
       expect(message).toMatch(reason);
       expect(message).toContain('is left in place');
+      // The failed outcome is data, carried by the cause: each replica's last answer.
+      const outcome = ((err as Error).cause as HealthCheckFailedError).outcome;
+      expect(outcome).toMatchObject({ status: 'failed', target: '/healthz' });
+      expect(outcome.replicas[0]).toMatchObject({ replica: 0, ok: false });
     },
   );
 
