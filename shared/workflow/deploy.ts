@@ -5,7 +5,7 @@ import { changesOf, planApply, type Applied, type ApplyTarget } from './apply/pl
 import { updateWorkspace } from './apply/update.js';
 import type { Plan, Team } from '../codesphere/schemas.js';
 import type { JobInput } from '../request/job-input.js';
-import type { DeployResult, Timings } from './results.js';
+import type { DeployResult, TeardownResult, Timings } from './results.js';
 import type { CoreDeps } from './deps.js';
 import {
   ConfigError,
@@ -137,7 +137,7 @@ async function stopIfClosed(
   team: Team,
   moment: 'start' | 'end' | 'gone' | 'failed',
 ): Promise<void> {
-  const { request, reporter, client, deps } = session;
+  const { request, reporter, deps } = session;
   const number = request.changeNumber;
   if (number === undefined) return stopIfBranchDeleted(session, team, moment);
   const label = changeRequestLabel(request.platform, number);
@@ -152,17 +152,7 @@ async function stopIfClosed(
   const cap = stateCheckCapMs(session.deadline, deps.clock.now());
   const state = await askChangeRequestState(deps, reporter, label, number, cap);
   if (state !== 'closed') return;
-  const name = session.workspaceName;
-  const deletedId = await deleteByName(client, team.id, name, reporter);
-  const removed = {
-    name,
-    ...(deletedId === undefined ? {} : { workspaceId: deletedId }),
-    deleted: deletedId !== undefined,
-  };
-  const what =
-    deletedId === undefined
-      ? `no workspace "${name}" exists`
-      : `deleted its workspace "${name}" (id ${deletedId})`;
+  const { removed, what } = await removePreview(session, team);
   const Label = label.charAt(0).toUpperCase() + label.slice(1);
   const message =
     moment === 'start'
@@ -171,6 +161,28 @@ async function stopIfClosed(
         ? `${Label} was closed while this deploy ran (the deploy failed too): ${what}; the preview is not reported ready.`
         : `${Label} was closed while this deploy ran: ${what}; the preview is not reported ready.`;
   throw new DeployCancelledError(message, label, removed);
+}
+
+/**
+ * Deletes the preview's workspaces (a change request closed or a branch deleted under the deploy)
+ * and says what that did: `removed` for DeployCancelledError, `what` for its message.
+ */
+async function removePreview(
+  session: Session,
+  team: Team,
+): Promise<{ removed: TeardownResult; what: string }> {
+  const name = session.workspaceName;
+  const deletedId = await deleteByName(session.client, team.id, name, session.reporter);
+  const removed: TeardownResult = {
+    name,
+    ...(deletedId === undefined ? {} : { workspaceId: deletedId }),
+    deleted: deletedId !== undefined,
+  };
+  const what =
+    deletedId === undefined
+      ? `no workspace "${name}" exists`
+      : `deleted its workspace "${name}" (id ${deletedId})`;
+  return { removed, what };
 }
 
 /**
@@ -184,7 +196,7 @@ async function stopIfBranchDeleted(
   team: Team,
   moment: 'start' | 'end' | 'gone' | 'failed',
 ): Promise<void> {
-  const { request, reporter, client, deps } = session;
+  const { request, reporter, deps } = session;
   const branch = request.branch;
   const ask = deps.changeRequests?.branchExists?.bind(deps.changeRequests);
   if (!branch || !ask) return;
@@ -196,17 +208,7 @@ async function stopIfBranchDeleted(
     return;
   }
   if (exists) return;
-  const name = session.workspaceName;
-  const deletedId = await deleteByName(client, team.id, name, reporter);
-  const removed = {
-    name,
-    ...(deletedId === undefined ? {} : { workspaceId: deletedId }),
-    deleted: deletedId !== undefined,
-  };
-  const what =
-    deletedId === undefined
-      ? `no workspace "${name}" exists`
-      : `deleted its workspace "${name}" (id ${deletedId})`;
+  const { removed, what } = await removePreview(session, team);
   const message =
     moment === 'start'
       ? `Branch "${branch}" no longer exists: nothing deployed, ${what}.`
