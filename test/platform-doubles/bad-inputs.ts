@@ -59,7 +59,12 @@ const anyText = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', minLength: 500, maxLength: 3000 }) },
 );
 
-/** A name with a control character (and maybe an injected workflow command) inside. */
+/**
+ * A name with a control character (and maybe an injected workflow command) inside: between two
+ * letters, so it is never leading or trailing whitespace that every platform trims away
+ * (`"\r%0A::notice::x"` alone is the valid name `%0A::notice::x` once trimmed, as GitHub's
+ * getInput trims it).
+ */
 const controlName = fc
   .tuple(
     fc.string({ unit: 'grapheme', maxLength: 20 }),
@@ -67,7 +72,7 @@ const controlName = fc
     INJECTION,
     fc.string({ unit: 'grapheme', maxLength: 20 }),
   )
-  .map(([a, c, i, b]) => `${a}${c}${i}${b}`);
+  .map(([a, c, i, b]) => `${a}a${c}${i}z${b}`);
 
 /** A name no seed holds. */
 const unknownName = anyText
@@ -93,8 +98,9 @@ function badValue(field: BadField): fc.Arbitrary<string> {
     case 'vpnCheck':
       return anyText.map((text) => `10.0.0.1; ${text}`);
     case 'env':
-      // A line that is not NAME=value, as a secret pasted without quotes would be.
-      return anyText.map((text) => `${text.replace(/=/g, '')}-----not-a-pair`);
+      // A line that is not NAME=value, as a secret pasted without quotes would be. It starts with
+      // a word, never `#` (a comment line is valid) nor a line break (its first line is the bad one).
+      return anyText.map((text) => `not-a-pair ${text.replace(/=/g, '')}`);
   }
 }
 
