@@ -6,11 +6,8 @@
  * do not pass yet are asked again every HEALTH_INTERVAL_MS until all pass or the job's time
  * budget ends; then the check fails naming, per replica, the last status or connection error.
  */
-import type { CodesphereApi } from '../codesphere/api.js';
-import type { CoreDeps } from './deps.js';
 import { HealthCheckFailedError } from '../errors.js';
-import { onWorkspace } from './pipeline.js';
-import type { Reporter } from '../reporter.js';
+import { onWorkspace, type WaitContext } from './pipeline.js';
 import type { HealthCheckTarget } from '../request/schema.js';
 
 export type { HealthCheckTarget };
@@ -69,11 +66,7 @@ function judge(replica: number, output: string, error: string): ReplicaHealth {
  * the deadline (deps.clock.now() value) comes first. Replica numbers are 0-based, as the API's.
  */
 export async function runHealthCheck(
-  options: {
-    client: CodesphereApi;
-    reporter: Reporter;
-    deps: Pick<CoreDeps, 'clock'>;
-    deadline: number;
+  options: WaitContext & {
     workspaceId: number;
     replicas: number;
   },

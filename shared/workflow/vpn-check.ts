@@ -1,8 +1,5 @@
-import type { CodesphereApi } from '../codesphere/api.js';
-import type { CoreDeps } from './deps.js';
 import { VpnCheckFailedError } from '../errors.js';
-import { onWorkspace } from './pipeline.js';
-import type { Reporter } from '../reporter.js';
+import { onWorkspace, type WaitContext } from './pipeline.js';
 import type { VpnCheckTarget } from '../request/schema.js';
 
 /**
@@ -64,11 +61,7 @@ export const VPN_CHECK_NOT_ASKED: DeployedVpnCheck = {
  * workspace vanished.
  */
 export async function runVpnCheck(
-  options: {
-    client: CodesphereApi;
-    reporter: Reporter;
-    deps: Pick<CoreDeps, 'clock'>;
-    deadline: number;
+  options: WaitContext & {
     workspaceId: number;
     replicas: number;
     vpnConfig: string | null;

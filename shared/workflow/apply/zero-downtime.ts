@@ -162,15 +162,7 @@ export async function zeroDowntimeSwitch(
     if (request.vpnCheck) {
       vpnCheck = requirePassed(
         await runVpnCheck(
-          {
-            client,
-            reporter,
-            deps,
-            deadline,
-            workspaceId: next.id,
-            replicas: request.replicas,
-            vpnConfig: request.vpnConfig,
-          },
+          { ...ctx, workspaceId: next.id, replicas: request.replicas, vpnConfig: request.vpnConfig },
           request.vpnCheck,
         ),
       );
