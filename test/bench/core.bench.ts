@@ -12,7 +12,7 @@ import { deploy, teardown } from '../../shared/index.js';
 import type { JobInput } from '../../shared/request/job-input.js';
 import type { Reporter } from '../../shared/reporter.js';
 import { DEFAULT_SCHEDULE } from '../../shared/workflow/wait.js';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.js';
 
 const silent: Reporter = {
   info: () => undefined,

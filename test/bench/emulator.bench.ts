@@ -10,7 +10,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmulator } from '../emulator/index.js';
+import { startEmulator } from '../../emulator/index.js';
 
 const WORKSPACES = 1_000;
 const CONCURRENCY = 200;
@@ -54,11 +54,11 @@ function percentile(sorted: number[], p: number): number {
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
-/** Spawns `tsx test/emulator/cli.ts --port 0`; resolves with its URL, its own start figure and the wall time. */
+/** Spawns `tsx emulator/cli.ts --port 0`; resolves with its URL, its own start figure and the wall time. */
 function startCli(): Promise<{ child: ChildProcess; url: string; wallMs: number; reportedMs: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/emulator/cli.ts', '--port', '0'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'emulator/cli.ts', '--port', '0'], {
       cwd: repoRoot,
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, EMULATOR_CONTRACT: 'off' },

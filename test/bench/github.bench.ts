@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { adapterNode } from '../platform-doubles/run-entry.js';
+import { adapterNode } from '../doubles/run-entry.js';
 import { startFixtureEmulator, startGitHubDouble } from '../github-action/fixture.js';
 import { actionEntry, DEMO_TOKEN, runAction } from '../github-action/harness.js';
 import { pullRequestPayload } from '../github-action/payloads.js';

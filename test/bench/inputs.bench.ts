@@ -11,19 +11,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { startGitHubDouble } from '../github-action/github-double.js';
+import { startGitHubDouble } from '../doubles/github-double.js';
 import { DEMO_TOKEN, errorLines, GITHUB_TOKEN, runAction } from '../github-action/harness.js';
 import { pullRequestPayload } from '../github-action/payloads.js';
-import {
-  asCiVariables,
-  badInput,
-  CI_VARIABLE_OF,
-  leakIn,
-  type BadInput,
-} from '../platform-doubles/bad-inputs.js';
-import { startBitbucketDouble } from '../platform-doubles/bitbucket-double.js';
-import { startFixtureEmulator, userVariables } from '../platform-doubles/fixture.js';
-import { startGitLabDouble } from '../platform-doubles/gitlab-double.js';
+import { asCiVariables, badInput, CI_VARIABLE_OF, leakIn, type BadInput } from '../doubles/bad-inputs.js';
+import { startBitbucketDouble } from '../doubles/bitbucket-double.js';
+import { startFixtureEmulator, userVariables } from '../doubles/fixture.js';
+import { startGitLabDouble } from '../doubles/gitlab-double.js';
 import {
   BITBUCKET_ACCESS_TOKEN,
   BITBUCKET_OIDC_TOKEN,
@@ -37,7 +31,7 @@ import {
   gitlabJobEnv,
   plainText,
   runEntry,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 60);
 const SEED = Number(process.env.FC_SEED ?? Date.now() % 2 ** 31);

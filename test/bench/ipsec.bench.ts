@@ -13,8 +13,8 @@ import {
   strongswanUnavailable,
   type ReplicaTimings,
   type StrongswanTunnelDriver,
-} from '../emulator/tunnels/strongswan/index.js';
-import { pingOnce } from '../emulator/tunnels/strongswan/network.js';
+} from '../../emulator/tunnels/strongswan/index.js';
+import { pingOnce } from '../../emulator/tunnels/strongswan/network.js';
 import { hq, office, pingDuring } from '../ipsec/real-tunnels.js';
 
 const ROUNDS = 3;

@@ -14,9 +14,12 @@ import { fileURLToPath } from 'node:url';
 import { ConsoleReporter } from '../../shared/ci/console-reporter.js';
 import { deploy, type CoreDeps, type DeployResult, type JobInput } from '../../shared/index.js';
 import { HANDOVER_DRAIN_MS } from '../../shared/workflow/apply/zero-downtime.js';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
-import { pingOnce } from '../emulator/tunnels/strongswan/network.js';
-import { strongswanUnavailable, type StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.js';
+import { pingOnce } from '../../emulator/tunnels/strongswan/network.js';
+import {
+  strongswanUnavailable,
+  type StrongswanTunnelDriver,
+} from '../../emulator/tunnels/strongswan/index.js';
 
 export type SwitchMode = 'in-place' | 'zero-downtime';
 

@@ -9,7 +9,7 @@ import {
   startBitbucketDouble,
   type BitbucketDouble,
   type BitbucketDoubleOptions,
-} from '../platform-doubles/bitbucket-double.js';
+} from '../doubles/bitbucket-double.js';
 
 const TOKEN = 'bb-unit-test-token-0000';
 let double: BitbucketDouble | undefined;

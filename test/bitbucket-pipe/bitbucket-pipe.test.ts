@@ -7,8 +7,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { startBitbucketDouble, type BitbucketDouble } from '../platform-doubles/bitbucket-double.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { startBitbucketDouble, type BitbucketDouble } from '../doubles/bitbucket-double.js';
 import {
   apiRequests,
   backdateWorkspaces,
@@ -20,7 +20,7 @@ import {
   userVariables,
   workspaceNamed,
   workspaces,
-} from '../platform-doubles/fixture.js';
+} from '../doubles/fixture.js';
 import {
   BITBUCKET_ACCESS_TOKEN,
   BITBUCKET_OIDC_TOKEN,
@@ -34,7 +34,7 @@ import {
   lastLine,
   type BitbucketStep,
   type EntryRun,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, BITBUCKET_ACCESS_TOKEN, BITBUCKET_OIDC_TOKEN];
 const MARKER = '[//]: # (codesphere-deploy:preview)';

@@ -9,16 +9,16 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { startBitbucketDouble, type BitbucketDouble } from '../platform-doubles/bitbucket-double.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { startBitbucketDouble, type BitbucketDouble } from '../doubles/bitbucket-double.js';
 import {
   jobDirectory,
   runCheckedEntry,
   startFixtureEmulator,
   userVariables,
   workspaces,
-} from '../platform-doubles/fixture.js';
-import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
+} from '../doubles/fixture.js';
+import { startGitLabDouble, type GitLabDouble } from '../doubles/gitlab-double.js';
 import {
   BITBUCKET_ACCESS_TOKEN,
   BITBUCKET_OIDC_TOKEN,
@@ -35,7 +35,7 @@ import {
   gitlabJobEnv,
   lastLine,
   type EntryRun,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [
   DEMO_TOKEN,

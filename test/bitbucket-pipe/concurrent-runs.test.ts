@@ -6,8 +6,8 @@
  * ordered by BITBUCKET_BUILD_NUMBER.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { startBitbucketDouble, type BitbucketDouble } from '../platform-doubles/bitbucket-double.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { startBitbucketDouble, type BitbucketDouble } from '../doubles/bitbucket-double.js';
 import {
   expectCleanCalls,
   jobDirectory,
@@ -15,7 +15,7 @@ import {
   startFixtureEmulator,
   userVariables,
   workspaceNamed,
-} from '../platform-doubles/fixture.js';
+} from '../doubles/fixture.js';
 import {
   BITBUCKET_ACCESS_TOKEN,
   BITBUCKET_OIDC_TOKEN,
@@ -27,7 +27,7 @@ import {
   describeRun,
   type BitbucketStep,
   type EntryRun,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, BITBUCKET_ACCESS_TOKEN, BITBUCKET_OIDC_TOKEN];
 const CLONE_URL = `https://bitbucket.org/${BITBUCKET_REPO.workspace}/${BITBUCKET_REPO.slug}.git`;

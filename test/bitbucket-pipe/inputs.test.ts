@@ -6,21 +6,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import {
-  asCiVariables,
-  badInput,
-  CI_VARIABLE_OF,
-  leakIn,
-  PROPERTY_SEED,
-} from '../platform-doubles/bad-inputs.js';
-import {
-  filesUnder,
-  jobDirectory,
-  startFixtureEmulator,
-  userVariables,
-} from '../platform-doubles/fixture.js';
-import { startBitbucketDouble, type BitbucketDouble } from '../platform-doubles/bitbucket-double.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { asCiVariables, badInput, CI_VARIABLE_OF, leakIn, PROPERTY_SEED } from '../doubles/bad-inputs.js';
+import { filesUnder, jobDirectory, startFixtureEmulator, userVariables } from '../doubles/fixture.js';
+import { startBitbucketDouble, type BitbucketDouble } from '../doubles/bitbucket-double.js';
 import {
   BITBUCKET_ACCESS_TOKEN,
   BITBUCKET_OIDC_TOKEN,
@@ -32,7 +21,7 @@ import {
   plainText,
   runEntry,
   type EntryRun,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [DEMO_TOKEN, BITBUCKET_ACCESS_TOKEN, BITBUCKET_OIDC_TOKEN];
 

@@ -4,15 +4,9 @@
  * passed on, instead of dropping them silently.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { jobDirectory, startFixtureEmulator, userVariables } from '../platform-doubles/fixture.js';
-import {
-  bitbucketEntry,
-  bitbucketStepEnv,
-  describeRun,
-  lastLine,
-  runEntry,
-} from '../platform-doubles/run-entry.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { jobDirectory, startFixtureEmulator, userVariables } from '../doubles/fixture.js';
+import { bitbucketEntry, bitbucketStepEnv, describeRun, lastLine, runEntry } from '../doubles/run-entry.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { PIPE_VARIABLES } from '../../bitbucket-pipe/src/main.js';
 import { COMMON_VARIABLES } from '../../shared/ci/variables.js';
-import { repoRoot } from '../platform-doubles/run-entry.js';
+import { repoRoot } from '../doubles/run-entry.js';
 import { pipeReadmePath, pipeReference, readmeIsCurrent, readPipeYml } from './pipe-readme.js';
 
 interface Dockerfile {

@@ -5,8 +5,8 @@
  * declines and merges at the right moment.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { startBitbucketDouble, type BitbucketDouble } from '../platform-doubles/bitbucket-double.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { startBitbucketDouble, type BitbucketDouble } from '../doubles/bitbucket-double.js';
 import {
   backdateWorkspaces,
   createWorkspace,
@@ -17,7 +17,7 @@ import {
   userVariables,
   waitFor,
   workspaces,
-} from '../platform-doubles/fixture.js';
+} from '../doubles/fixture.js';
 import {
   BITBUCKET_ACCESS_TOKEN,
   BITBUCKET_OIDC_TOKEN,
@@ -30,7 +30,7 @@ import {
   lastLine,
   type BitbucketStep,
   type EntryRun,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, BITBUCKET_ACCESS_TOKEN, BITBUCKET_OIDC_TOKEN];
 

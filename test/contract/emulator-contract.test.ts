@@ -4,7 +4,7 @@
  * every 4xx/5xx body is the {status,title,detail,traceId} envelope.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setDefaultValidator, startEmulator, type RunningEmulator } from '../emulator/index.js';
+import { setDefaultValidator, startEmulator, type RunningEmulator } from '../../emulator/index.js';
 import {
   findOperation,
   problemEnvelopeViolations,

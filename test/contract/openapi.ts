@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { compilePathTemplate, type PathTemplate } from '../emulator/router.js';
+import { compilePathTemplate, type PathTemplate } from '../../emulator/router.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const specPath = path.resolve(repoRoot, '../shared/codesphere-openapi.json');

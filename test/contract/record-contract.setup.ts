@@ -4,7 +4,7 @@
  * assert empty. The emulator never imports this checker itself; without the spec (a user's
  * machine) nothing is set and the suites that care print `specMissingNotice`.
  */
-import { setDefaultValidator } from '../emulator/index.js';
+import { setDefaultValidator } from '../../emulator/index.js';
 import { specAvailable, validateExchange } from './openapi.js';
 
 if (specAvailable) setDefaultValidator(validateExchange);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { deploy } from '../../shared/index.js';
 import { baseInput, RecordingReporter, useEmulator, virtualTimeDeps } from './helpers.js';
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../../emulator/index.js';
 
 const ctx = useEmulator();
 

@@ -8,7 +8,7 @@
  * Clock: with a VirtualClock, provisioning and stages that take minutes finish as soon as the
  * workflow's polls have slept that long, which costs no real time.
  *
- * What it does not model (the emulator, test/emulator/, does): HTTP, retries, latency, tunnels,
+ * What it does not model (the emulator, emulator/, does): HTTP, retries, latency, tunnels,
  * log streams beyond one line per step.
  */
 import type { Clock } from '../../shared/clock.js';

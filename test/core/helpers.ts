@@ -9,7 +9,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { CoreDeps } from '../../shared/workflow/deps.js';
 import type { Reporter } from '../../shared/reporter.js';
 import { specMissingNotice } from '../contract/openapi.js';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.js';
 
 export const DEMO_TOKEN = 'csdemo-token-0123456789abcdef';
 export const DEMO_EMAIL = 'demo@example.com';

@@ -13,7 +13,7 @@ describe('npm run demo', () => {
       HOME: process.env['HOME'] ?? '/tmp',
     };
     const { code, stdout, stderr } = await spawnNode(
-      ['--import', 'tsx', path.join(repoRoot, 'test/demo/run.ts')],
+      ['--import', 'tsx', path.join(repoRoot, 'scripts/demo.ts')],
       env,
     );
     expect(code, `${stdout}\n${stderr}`).toBe(0);

@@ -5,7 +5,7 @@
  * code, and that no secret leaked.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../../emulator/index.js';
 import {
   assertNoSecretLeaks,
   describeRun,
@@ -15,9 +15,9 @@ import {
   waitFor,
   type GitHubDouble,
 } from './fixture.js';
-import { backdateWorkspaces } from '../platform-doubles/fixture.js';
+import { backdateWorkspaces } from '../doubles/fixture.js';
 import { DEMO_EMAIL, DEMO_PASSWORD, DEMO_TOKEN, errorLines, runAction } from './harness.js';
-import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
+import { validateGitHubCalls, warmUpGitHubValidation } from '../doubles/github-openapi.js';
 import { workspaceName } from '../../shared/workflow/naming.js';
 import { CLONE_URL, OWNER, REPO, pullRequestPayload, pushPayload, schedulePayload } from './payloads.js';
 

@@ -6,7 +6,7 @@
  * Runs are ordered by GITHUB_RUN_ID (then GITHUB_RUN_ATTEMPT), as the runner sets them.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../../emulator/index.js';
 import {
   describeRun,
   runPullRequest,
@@ -15,7 +15,7 @@ import {
   type GitHubDouble,
 } from './fixture.js';
 import type { ActionRun } from './harness.js';
-import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
+import { validateGitHubCalls, warmUpGitHubValidation } from '../doubles/github-openapi.js';
 import { CLONE_URL, type PullRequestOptions } from './payloads.js';
 
 let emulator: RunningEmulator;

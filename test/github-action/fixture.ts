@@ -3,10 +3,10 @@
  * run must satisfy (no secret anywhere the user or a later step can see it).
  */
 import { expect } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../../emulator/index.js';
 // The emulator fixture is the same for every adapter's suite.
-export { startFixtureEmulator, waitFor } from '../platform-doubles/fixture.js';
-import { startGitHubDouble, type GitHubDouble } from './github-double.js';
+export { startFixtureEmulator, waitFor } from '../doubles/fixture.js';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github-double.js';
 import {
   DEMO_PASSWORD,
   DEMO_TOKEN,

@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { adapterNode } from '../platform-doubles/run-entry.js';
+import { adapterNode } from '../doubles/run-entry.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const actionEntry = path.join(repoRoot, 'github-action/dist/index.js');

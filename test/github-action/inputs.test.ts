@@ -4,8 +4,8 @@
  */
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { badInput, leakIn, PROPERTY_SEED, type BadInput } from '../platform-doubles/bad-inputs.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { badInput, leakIn, PROPERTY_SEED, type BadInput } from '../doubles/bad-inputs.js';
 import {
   describeRun,
   runPullRequest,

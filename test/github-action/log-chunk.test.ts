@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adapterNode } from '../platform-doubles/run-entry.js';
+import { adapterNode } from '../doubles/run-entry.js';
 import { DEMO_TOKEN, inputVariable, repoRoot } from './harness.js';
 
 let dir: string;

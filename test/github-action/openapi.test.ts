@@ -1,7 +1,7 @@
 /** The GitHub call validator itself: it must catch what the action tests rely on it to catch. */
 import { describe, expect, it } from 'vitest';
-import type { RecordedCall } from './github-double.js';
-import { validateGitHubCalls } from './openapi.js';
+import type { RecordedCall } from '../doubles/github-double.js';
+import { validateGitHubCalls } from '../doubles/github-openapi.js';
 
 const call = (overrides: Partial<RecordedCall>): RecordedCall => ({
   method: 'POST',

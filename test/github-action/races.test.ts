@@ -4,8 +4,8 @@
  * fault, and the GitHub API double whose pull requests the test opens and closes at the right moment.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { backdateWorkspaces, createWorkspace } from '../platform-doubles/fixture.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { backdateWorkspaces, createWorkspace } from '../doubles/fixture.js';
 import {
   assertNoSecretLeaks,
   describeRun,
@@ -16,7 +16,7 @@ import {
   type GitHubDouble,
 } from './fixture.js';
 import { DEMO_TOKEN, runAction } from './harness.js';
-import { validateGitHubCalls, warmUpGitHubValidation } from './openapi.js';
+import { validateGitHubCalls, warmUpGitHubValidation } from '../doubles/github-openapi.js';
 import { CLONE_URL, pushPayload, schedulePayload } from './payloads.js';
 
 let emulator: RunningEmulator;

@@ -6,7 +6,7 @@
  * CI_PIPELINE_ID; a stop job is newer than the deploy job of its own pipeline.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../../emulator/index.js';
 import {
   expectCleanCalls,
   jobDirectory,
@@ -14,8 +14,8 @@ import {
   startFixtureEmulator,
   userVariables,
   workspaceNamed,
-} from '../platform-doubles/fixture.js';
-import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
+} from '../doubles/fixture.js';
+import { startGitLabDouble, type GitLabDouble } from '../doubles/gitlab-double.js';
 import {
   DEMO_PASSWORD,
   DEMO_TOKEN,
@@ -27,7 +27,7 @@ import {
   gitlabJobEnv,
   type EntryRun,
   type GitLabJob,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, GITLAB_ACCESS_TOKEN, GITLAB_JOB_TOKEN];
 const CLONE_URL = `${GITLAB_PROJECT.url}.git`;

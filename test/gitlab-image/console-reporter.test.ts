@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { run as runBitbucket } from '../../bitbucket-pipe/src/main.js';
 import { run as runGitLab, type CoreApi } from '../../gitlab-image/src/main.js';
 import { ConsoleReporter } from '../../shared/ci/console-reporter.js';
-import { plainText } from '../platform-doubles/run-entry.js';
+import { plainText } from '../doubles/run-entry.js';
 
 function sink() {
   const sink = { text: '', write: (chunk: string) => (sink.text += chunk) };

@@ -4,7 +4,7 @@
  * marker name is refused. Outcomes are the emulator's state, the exit code and the job log.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../../emulator/index.js';
 import {
   expectCleanCalls,
   jobDirectory,
@@ -12,8 +12,8 @@ import {
   startFixtureEmulator,
   userVariables,
   workspaceNamed,
-} from '../platform-doubles/fixture.js';
-import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
+} from '../doubles/fixture.js';
+import { startGitLabDouble, type GitLabDouble } from '../doubles/gitlab-double.js';
 import {
   DEMO_PASSWORD,
   DEMO_TOKEN,
@@ -25,7 +25,7 @@ import {
   gitlabJobEnv,
   lastLine,
   type EntryRun,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 /** The markers' names and value, spelled out: the built bundle is under test, not the module's constants. */
 const MARKER_PREFIX = 'CODESPHERE_DEPLOY_MANAGED__';

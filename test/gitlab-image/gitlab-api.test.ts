@@ -6,11 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { gitlabApi } from '../../gitlab-image/src/gitlab-api.js';
 import type { ChangeRequestApi } from '../../shared/ci/index.js';
 import { PlatformApiError } from '../../shared/errors.js';
-import {
-  startGitLabDouble,
-  type GitLabDouble,
-  type GitLabDoubleOptions,
-} from '../platform-doubles/gitlab-double.js';
+import { startGitLabDouble, type GitLabDouble, type GitLabDoubleOptions } from '../doubles/gitlab-double.js';
 
 const TOKEN = 'glpat-unit-test-token-000';
 let double: GitLabDouble | undefined;

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../../emulator/index.js';
 import {
   apiRequests,
   backdateWorkspaces,
@@ -20,9 +20,9 @@ import {
   waitFor,
   workspaceNamed,
   workspaces,
-} from '../platform-doubles/fixture.js';
+} from '../doubles/fixture.js';
 import { workspaceName } from '../../shared/workflow/naming.js';
-import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
+import { startGitLabDouble, type GitLabDouble } from '../doubles/gitlab-double.js';
 import {
   DEMO_EMAIL,
   DEMO_PASSWORD,
@@ -36,7 +36,7 @@ import {
   lastLine,
   type EntryRun,
   type GitLabJob,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, GITLAB_ACCESS_TOKEN, GITLAB_JOB_TOKEN];
 const MARKER = '<!-- codesphere-deploy:preview -->';

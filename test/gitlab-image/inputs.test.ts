@@ -6,21 +6,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import {
-  asCiVariables,
-  badInput,
-  CI_VARIABLE_OF,
-  leakIn,
-  PROPERTY_SEED,
-} from '../platform-doubles/bad-inputs.js';
-import {
-  filesUnder,
-  jobDirectory,
-  startFixtureEmulator,
-  userVariables,
-} from '../platform-doubles/fixture.js';
-import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { asCiVariables, badInput, CI_VARIABLE_OF, leakIn, PROPERTY_SEED } from '../doubles/bad-inputs.js';
+import { filesUnder, jobDirectory, startFixtureEmulator, userVariables } from '../doubles/fixture.js';
+import { startGitLabDouble, type GitLabDouble } from '../doubles/gitlab-double.js';
 import {
   DEMO_TOKEN,
   describeRun,
@@ -32,7 +21,7 @@ import {
   plainText,
   runEntry,
   type EntryRun,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [DEMO_TOKEN, GITLAB_ACCESS_TOKEN, GITLAB_JOB_TOKEN];
 

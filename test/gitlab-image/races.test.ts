@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
+import type { RunningEmulator } from '../../emulator/index.js';
 import {
   apiRequests,
   backdateWorkspaces,
@@ -18,8 +18,8 @@ import {
   userVariables,
   waitFor,
   workspaces,
-} from '../platform-doubles/fixture.js';
-import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
+} from '../doubles/fixture.js';
+import { startGitLabDouble, type GitLabDouble } from '../doubles/gitlab-double.js';
 import {
   DEMO_PASSWORD,
   DEMO_TOKEN,
@@ -32,7 +32,7 @@ import {
   lastLine,
   type EntryRun,
   type GitLabJob,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, GITLAB_ACCESS_TOKEN, GITLAB_JOB_TOKEN];
 

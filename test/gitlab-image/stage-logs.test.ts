@@ -6,14 +6,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import {
-  jobDirectory,
-  runCheckedEntry,
-  startFixtureEmulator,
-  userVariables,
-} from '../platform-doubles/fixture.js';
-import { startGitLabDouble, type GitLabDouble } from '../platform-doubles/gitlab-double.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { jobDirectory, runCheckedEntry, startFixtureEmulator, userVariables } from '../doubles/fixture.js';
+import { startGitLabDouble, type GitLabDouble } from '../doubles/gitlab-double.js';
 import {
   DEMO_TOKEN,
   describeRun,
@@ -23,7 +18,7 @@ import {
   gitlabEntry,
   gitlabJobEnv,
   lastLine,
-} from '../platform-doubles/run-entry.js';
+} from '../doubles/run-entry.js';
 
 const NPM_TOKEN = 'npm_9f8e7d6c5b4a39281706';
 let emulator: RunningEmulator;

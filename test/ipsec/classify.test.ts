@@ -8,8 +8,8 @@ import {
   freshAttempt,
   gatewayHint,
   observeReplicaLog,
-} from '../emulator/tunnels/strongswan/classify.js';
-import { decodeMessage, encodeMessage, type ViciSection } from '../emulator/tunnels/strongswan/vici.js';
+} from '../../emulator/tunnels/strongswan/classify.js';
+import { decodeMessage, encodeMessage, type ViciSection } from '../../emulator/tunnels/strongswan/vici.js';
 
 const PEER = '198.51.100.1';
 

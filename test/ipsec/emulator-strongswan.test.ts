@@ -4,9 +4,9 @@
  * Same skip rules as the driver tests (never skipped in CI as root).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
-import type { ReplicaTunnel } from '../emulator/tunnels/driver.js';
-import type { StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.js';
+import type { ReplicaTunnel } from '../../emulator/tunnels/driver.js';
+import type { StrongswanTunnelDriver } from '../../emulator/tunnels/strongswan/index.js';
 import { leftovers, mustRunReal, realDriverSkipReason } from './real-tunnels.js';
 
 const skipReason = realDriverSkipReason();

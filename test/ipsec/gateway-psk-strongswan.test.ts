@@ -9,8 +9,8 @@
  * elsewhere, and in CI as root it must run.
  */
 import { describe, expect, it } from 'vitest';
-import type { GatewaySpec, VpnConfig } from '../emulator/tunnels/driver.js';
-import { createStrongswanDriver } from '../emulator/tunnels/strongswan/index.js';
+import type { GatewaySpec, VpnConfig } from '../../emulator/tunnels/driver.js';
+import { createStrongswanDriver } from '../../emulator/tunnels/strongswan/index.js';
 import { checkGateway, pskNotation, type VpnSettings } from '../../shared/gateway/index.js';
 import { hq, leftovers, mustRunReal, office, realDriverSkipReason } from './real-tunnels.js';
 

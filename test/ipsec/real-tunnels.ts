@@ -4,10 +4,10 @@
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import type { GatewaySpec, VpnConfig } from '../emulator/tunnels/driver.js';
-import { strongswanUnavailable } from '../emulator/tunnels/strongswan/index.js';
+import type { GatewaySpec, VpnConfig } from '../../emulator/tunnels/driver.js';
+import { strongswanUnavailable } from '../../emulator/tunnels/strongswan/index.js';
 
-/** The default seed's gateways (test/emulator/seeds/default.yaml). */
+/** The default seed's gateways (emulator/seeds/default.yaml). */
 export const hq: GatewaySpec = {
   name: 'hq',
   publicIp: '198.51.100.1',

@@ -8,10 +8,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewaySpec } from '../emulator/tunnels/driver.js';
-import { createStrongswanDriver, type StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
-import { removeStaleRuns } from '../emulator/tunnels/strongswan/state-dir.js';
-import { installedSa } from '../emulator/tunnels/strongswan/replica.js';
+import type { GatewaySpec } from '../../emulator/tunnels/driver.js';
+import {
+  createStrongswanDriver,
+  type StrongswanTunnelDriver,
+} from '../../emulator/tunnels/strongswan/index.js';
+import { removeStaleRuns } from '../../emulator/tunnels/strongswan/state-dir.js';
+import { installedSa } from '../../emulator/tunnels/strongswan/replica.js';
 import { checkGateway } from '../../shared/gateway/index.js';
 import { VpnSettingsSchema } from '../../shared/gateway/settings.js';
 import { cidrContains, parseCidr, parseIpv4 } from '../../shared/gateway/ipv4.js';

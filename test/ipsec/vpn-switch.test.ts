@@ -7,8 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeMeasurement, measureSwitch, SWITCH_TIMING } from '../bench/vpn-switch.bench.js';
-import { startEmulator, type RunningEmulator } from '../emulator/index.js';
-import type { StrongswanTunnelDriver } from '../emulator/tunnels/strongswan/index.js';
+import { startEmulator, type RunningEmulator } from '../../emulator/index.js';
+import type { StrongswanTunnelDriver } from '../../emulator/tunnels/strongswan/index.js';
 import { leftovers, mustRunReal, realDriverSkipReason } from './real-tunnels.js';
 
 const skipReason = realDriverSkipReason();

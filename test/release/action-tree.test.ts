@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import type { RunningEmulator } from '../emulator/index.js';
-import { startFixtureEmulator } from '../platform-doubles/fixture.js';
-import { startGitHubDouble, type GitHubDouble } from '../github-action/github-double.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { startFixtureEmulator } from '../doubles/fixture.js';
+import { startGitHubDouble, type GitHubDouble } from '../doubles/github-double.js';
 import {
   DEMO_TOKEN,
   GITHUB_TOKEN,
@@ -20,8 +20,8 @@ import {
   spawnNode,
 } from '../github-action/harness.js';
 import { pullRequestPayload, REPO } from '../github-action/payloads.js';
-import { assembleActionTree, readmeSection } from './package.js';
-import { readReleaseConfig } from './release-config.js';
+import { assembleActionTree, readmeSection } from '../../scripts/release/package.js';
+import { readReleaseConfig } from '../../scripts/release/release-config.js';
 
 const PREVIEW_API_KEY = 'preview-api-key-7f3a9c';
 /** What `${{ secrets.NAME }}` and `${{ github.token }}` evaluate to in this run. */

@@ -12,17 +12,23 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../emulator/index.js';
-import { startFixtureEmulator, userVariables } from '../platform-doubles/fixture.js';
+import type { RunningEmulator } from '../../emulator/index.js';
+import { startFixtureEmulator, userVariables } from '../doubles/fixture.js';
 import {
   bitbucketStepEnv,
   DEMO_TOKEN,
   GITLAB_JOB_TOKEN,
   gitlabJobEnv,
   plainText,
-} from '../platform-doubles/run-entry.js';
-import { archivePath, buildah, buildahStorage, containerConfig, type ImageConfig } from './images.js';
-import { readReleaseConfig } from './release-config.js';
+} from '../doubles/run-entry.js';
+import {
+  archivePath,
+  buildah,
+  buildahStorage,
+  containerConfig,
+  type ImageConfig,
+} from '../../scripts/release/images.js';
+import { readReleaseConfig } from '../../scripts/release/release-config.js';
 
 const mustRun = process.env['CI'] === 'true' && process.getuid?.() === 0;
 

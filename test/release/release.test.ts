@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { readComponentSpec } from './package.js';
-import { readReleaseConfig, repoRoot } from './release-config.js';
-import { DERIVED_FILES, staleFiles } from './sync.js';
+import { readComponentSpec } from '../../scripts/release/package.js';
+import { readReleaseConfig, repoRoot } from '../../scripts/release/release-config.js';
+import { DERIVED_FILES, staleFiles } from '../../scripts/release/sync.js';
 
 const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
 const release = readReleaseConfig();
