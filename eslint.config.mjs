@@ -15,7 +15,7 @@ function placeOf(rel) {
   const p = rel.replace(/\.(ts|js|mts|mjs|cts|cjs)$/, '');
   if (p === 'shared/index') return 'door';
   if (p === 'shared/ci/index') return 'ci-door';
-  if (/^shared\/(errors|reporter|clock|version)$/.test(p)) return 'base';
+  if (/^shared\/(errors|outcomes|reporter|clock|version)$/.test(p)) return 'base';
   for (const dir of ['request', 'codesphere', 'workflow', 'ci', 'gateway']) {
     if (p === `shared/${dir}` || p.startsWith(`shared/${dir}/`)) return dir;
   }
@@ -27,11 +27,11 @@ function placeOf(rel) {
 }
 
 // What each place may import (by resolved target, so `./../x`, `../ci/../workflow` and the like
-// are judged by where they land). The base (errors, reporter, clock, version) is used by every
-// layer; errors.ts names a few workflow result types, so the base may import those types only.
+// are judged by where they land). The base (errors, outcomes, reporter, clock, version) sits under
+// every layer and imports nothing above it.
 const CORE = ['request', 'codesphere', 'workflow', 'base'];
 const MAY_IMPORT = {
-  base: { values: ['base', 'request', 'package.json'], types: ['codesphere', 'workflow'] },
+  base: { values: ['base', 'package.json'] },
   request: { values: ['request', 'base'] },
   codesphere: { values: ['codesphere', 'request', 'base'] },
   workflow: { values: CORE },
@@ -51,7 +51,7 @@ const WHY = {
   ci: 'ci/ uses the core through its door only: ../index.js.',
   'ci-door': 'ci/ uses the core through its door only: ../index.js.',
   gateway: 'gateway/ stands apart: it shares nothing with the workflow.',
-  base: 'errors/reporter/clock/version sit under every layer (type-only imports of workflow results).',
+  base: 'errors/outcomes/reporter/clock/version sit under every layer: they import none of the layers.',
   'shared-other': 'every file of shared/ belongs to a layer (shared/index.ts has the map).',
 };
 for (const adapter of ADAPTERS) {
@@ -72,7 +72,7 @@ const layersRule = {
     const from = placeOf(file);
     const rules = MAY_IMPORT[from];
     if (!rules) return {};
-    const check = (node, source, typeOnly) => {
+    const check = (node, source) => {
       if (!source || source.type !== 'Literal' || typeof source.value !== 'string') {
         context.report({
           node,
@@ -85,27 +85,22 @@ const layersRule = {
       const target = path.resolve(path.dirname(context.filename), spec);
       const rel = path.relative(ROOT, target).split(path.sep).join('/');
       const to = placeOf(rel);
-      if (rules.values.includes(to) || (typeOnly && rules.types?.includes(to))) return;
+      if (rules.values.includes(to)) return;
       context.report({ node, message: `'${spec}' (${to}) may not be imported from ${from}. ${WHY[from]}` });
     };
-    const isTypeOnly = (node) =>
-      node.importKind === 'type' ||
-      node.exportKind === 'type' ||
-      (node.specifiers?.length > 0 &&
-        node.specifiers.every((s) => s.importKind === 'type' || s.exportKind === 'type'));
     return {
-      ImportDeclaration: (node) => check(node, node.source, isTypeOnly(node)),
-      ExportAllDeclaration: (node) => check(node, node.source, node.exportKind === 'type'),
-      ExportNamedDeclaration: (node) => node.source && check(node, node.source, isTypeOnly(node)),
-      ImportExpression: (node) => check(node, node.source, false),
+      ImportDeclaration: (node) => check(node, node.source),
+      ExportAllDeclaration: (node) => check(node, node.source),
+      ExportNamedDeclaration: (node) => node.source && check(node, node.source),
+      ImportExpression: (node) => check(node, node.source),
       TSImportEqualsDeclaration: (node) =>
         node.moduleReference.type === 'TSExternalModuleReference' &&
-        check(node, node.moduleReference.expression, node.importKind === 'type'),
+        check(node, node.moduleReference.expression),
       CallExpression: (node) => {
         const callee = node.callee;
         const named = (n) => callee.type === 'Identifier' && callee.name === n;
         if (named('require') || (callee.type === 'MemberExpression' && callee.object.name === 'require')) {
-          check(node, node.arguments[0], false);
+          check(node, node.arguments[0]);
         }
         // createRequire hands out a require the rule cannot follow.
         if (named('createRequire')) {

@@ -1,37 +1,13 @@
 /**
  * Every error the core (request/, codesphere/, workflow/) and ci/ throw: one tree, one module.
- * Every `.message` is complete, user-facing and secret-free: adapters print it as is and fail the
- * job once (describeError below). Where an error wraps another, the other is its ES2022 `cause`,
- * except for transport errors of the HTTP clients, which carry the request (and its token):
- * those are quoted by code and message only.
- *
- *   CodesphereDeployError            anything this project throws on purpose
- *   ├─ ConfigError                   the user's input (fix the CI configuration), one entry per field
- *   │  └─ CiVariableError            a GitLab/Bitbucket variable set wrongly (ci/variables.ts)
- *   ├─ ApiError                      a Codesphere API call failed: operation, status, title, detail, traceId
- *   ├─ RedirectRefusedError          an API answered with a redirect that was not followed (to plain
- *   │                                http, or too many hops): the credentials were not sent there
- *   ├─ PlatformApiError              a CI platform's API call failed (ci/http.ts: notes, prune's list)
- *   ├─ DeadlineExceededError         the job's time budget (timeoutSeconds / TIMEOUT) is used up
- *   ├─ DeploymentError               a failure after the preview workspace exists; says what is left
- *   ├─ DeployCancelledError          the change request was closed (or its branch deleted) during a
- *   │                                deploy: the preview was removed; a notice, not a failure
- *   ├─ WorkspaceGoneError            the workspace vanished under a running deploy
- *   ├─ StageFailedError              a pipeline stage failed on some replica
- *   │  └─ StageFailedWithLogError    ... with the failing step's log tail
- *   ├─ VpnCheckFailedError           the VPN probe did not reach its target from some replica
- *   ├─ HealthCheckFailedError        the app did not answer 2xx/3xx on some replica in time
- *   └─ OutputWriteError              deployed, but the adapter's output file could not be written
- *
- * The payload types some errors carry (what a teardown removed, a health check's outcome, a
- * stage's log tail) belong to the workflow and are imported here as types only.
+ * Every `.message` is complete, user-facing and secret-free, so adapters print it as is and fail
+ * the job once (describeError). A wrapped error is the ES2022 `cause`, except transport errors of
+ * the HTTP clients, which carry the request and its token: those are quoted by code and message.
+ * This module sits under every layer and imports only types from outcomes.ts.
+ * Design: docs/design/errors.md
  */
 
-import { redact } from './request/secrets.js';
-import type { FailedHealthCheck } from './workflow/health-check.js';
-import type { VpnCheckOutcome } from './workflow/vpn-check.js';
-import type { TeardownResult } from './workflow/results.js';
-import type { StageLogTail } from './workflow/stage-logs.js';
+import type { FailedHealthCheck, StageLogTail, TeardownResult, VpnCheckOutcome } from './outcomes.js';
 
 export class CodesphereDeployError extends Error {
   override readonly name: string = 'CodesphereDeployError';
@@ -278,16 +254,12 @@ export class OutputWriteError extends CodesphereDeployError {
 
 /**
  * Turns any thrown value into one line (or a few) a user can act on, for an adapter's single
- * failure handler. Core errors already carry complete, secret-free messages; anything else
- * (a bug, a non-Error throw) is described by type and redacted with the secrets the adapter
- * knows, because foreign messages can echo URLs or inputs.
+ * failure handler. Core errors already carry complete, secret-free messages; anything else (a bug,
+ * a non-Error throw) is described by type with its message as it is. A foreign message can echo
+ * URLs or inputs, so callers print the result through their Reporter, which masks every secret
+ * (or pass it to `redact` where no Reporter is at hand).
  */
-export function describeError(err: unknown, secrets: Iterable<string> = []): string {
-  const text = rawDescription(err);
-  return redact(text, secrets);
-}
-
-function rawDescription(err: unknown): string {
+export function describeError(err: unknown): string {
   if (err instanceof CodesphereDeployError) return err.message;
   if (err instanceof Error) {
     const message = err.message.trim() || '(no message)';

@@ -10,6 +10,7 @@
  * budget refuses the call, RedirectRefusedError for a redirect it does not follow.
  */
 import type { Clock } from '../clock.js';
+import type { PipelineStage } from '../outcomes.js';
 import type { LogEventHandlers, StreamEnd } from './log-stream.js';
 import type { Deadline } from './retry.js';
 import type { ExecuteResult, Plan, StageReplica, Team, Workspace } from './schemas.js';
@@ -41,7 +42,7 @@ export interface UpdateWorkspaceBody {
   restricted?: boolean;
 }
 
-export type PipelineStage = 'prepare' | 'test' | 'run';
+export type { PipelineStage } from '../outcomes.js';
 
 /** One workspace variable (workspaces-listEnvVars, workspaces-setEnvVar). */
 export interface EnvVarValue {

@@ -9,41 +9,14 @@
 import { HealthCheckFailedError } from '../errors.js';
 import { onWorkspace, type WaitContext } from './pipeline.js';
 import type { HealthCheckTarget } from '../request/schema.js';
+import type { FailedHealthCheck, PassedHealthCheck, ReplicaHealth } from '../outcomes.js';
 
 export type { HealthCheckTarget };
+export type { FailedHealthCheck, HealthCheckOutcome, PassedHealthCheck, ReplicaHealth } from '../outcomes.js';
 
 export const HEALTH_INTERVAL_MS = 1_000;
 /** curl's own limit per request, below execute's 5 s. */
 const CURL_MAX_SECONDS = 4;
-
-/** One replica's last answer. */
-export interface ReplicaHealth {
-  replica: number;
-  ok: boolean;
-  /** The HTTP status, when one came back. */
-  status?: number | undefined;
-  /** Why no status came back (curl's connection error), or what a failing status means. */
-  reason: string;
-}
-
-/**
- * What became of the health check: `passed` when every replica answered 2xx/3xx, `failed` when the
- * budget ended first. A failed check is never deployed: it fails the deploy
- * (HealthCheckFailedError carries the failed outcome), so a result holds a PassedHealthCheck.
- */
-export interface HealthCheckOutcome {
-  status: 'passed' | 'failed';
-  target: string;
-  /** Each replica's last answer. */
-  replicas: ReplicaHealth[];
-  /** Milliseconds until every replica passed (or until the check gave up). */
-  elapsedMs: number;
-}
-
-/** The health check of a deployed preview: it passed (a failed one fails the deploy). */
-export type PassedHealthCheck = HealthCheckOutcome & { status: 'passed' };
-/** The health check that failed a deploy (HealthCheckFailedError.outcome). */
-export type FailedHealthCheck = HealthCheckOutcome & { status: 'failed' };
 
 export function healthCommand(target: HealthCheckTarget): string {
   return `curl -sS -o /dev/null -w '%{http_code}' --max-time ${CURL_MAX_SECONDS} 'http://localhost:${target.port}${target.path}'`;

@@ -2,8 +2,9 @@
  * What the core's entry points return (shared/index.ts): plain data an adapter turns into its
  * platform's outputs, notes and summaries.
  */
-import type { PassedHealthCheck } from './health-check.js';
-import type { DeployedVpnCheck } from './vpn-check.js';
+import type { DeployedVpnCheck, PassedHealthCheck } from '../outcomes.js';
+
+export type { TeardownResult } from '../outcomes.js';
 
 export interface Timings {
   /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
@@ -25,13 +26,6 @@ export interface DeployResult {
   /** The health check's result per replica, when one was asked for (a failed one throws instead). */
   healthCheck?: PassedHealthCheck | undefined;
   timings: Timings;
-}
-
-export interface TeardownResult {
-  name: string;
-  /** Absent when there was nothing to delete. */
-  workspaceId?: number | undefined;
-  deleted: boolean;
 }
 
 export interface PruneResult {

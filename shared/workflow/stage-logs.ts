@@ -16,6 +16,7 @@ import type { StageReplica } from '../codesphere/schemas.js';
 import { errorMessage, StageFailedError, StageFailedWithLogError } from '../errors.js';
 import { runStage, type WaitContext } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
+import type { StageLogTail } from '../outcomes.js';
 
 /** Lines of one step printed to the job log before the rest is left out (the tail still follows). */
 export const DEFAULT_STEP_LINE_CAP = 1_000;
@@ -31,16 +32,7 @@ const DRAIN_MS = 5_000;
  * GitHub workflow commands (`::add-mask::`, `::stop-commands::`) or GitLab section markers. */
 const LINE_PREFIX = '│ ';
 
-/** The end of a failed step's log, carried by the error for the comment and the summary. */
-export interface StageLogTail {
-  stage: PipelineStage;
-  /** 0-based step index, as the API numbers steps. */
-  step: number;
-  /** Lines the step printed in total. */
-  totalLines: number;
-  /** Its last lines (at most ERROR_TAIL_LINES), oldest first, not yet redacted. */
-  lines: string[];
-}
+export type { StageLogTail } from '../outcomes.js';
 
 /** The stage log tail an error (or any error in its cause chain) carries, with the quoted block. */
 export function stageLogTailOf(error: unknown): { tail: StageLogTail; quoted: string } | undefined {

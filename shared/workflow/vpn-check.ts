@@ -1,6 +1,7 @@
 import { VpnCheckFailedError } from '../errors.js';
 import { onWorkspace, type WaitContext } from './pipeline.js';
 import type { VpnCheckTarget } from '../request/schema.js';
+import type { DeployedVpnCheck, VpnCheckOutcome } from '../outcomes.js';
 
 /**
  * Proves the preview really reaches the private network: a probe run inside the workspace
@@ -21,23 +22,7 @@ export function probeCommand(target: VpnCheckTarget): string {
     : `nc -z -w 3 ${target.host} ${target.port}`;
 }
 
-/**
- * What became of the VPN check.
- * - passed: every replica reached `target` (its label as written); `output` holds the probes' output;
- * - skipped: no check ran; `reason` says why (no vpnCheck target was given);
- * - failed: `replica` did not reach `target` within the probe window; `output` is that probe's
- *   output and `message` the whole story (replica, workspace, VPN config, probe command).
- */
-export type VpnCheckOutcome =
-  | { status: 'passed'; target: string; output: string }
-  | { status: 'skipped'; reason: string }
-  | { status: 'failed'; target: string; replica: number; output: string; message: string };
-
-/**
- * The check of a deployed preview: passed or skipped. A failed check is never deployed: it fails
- * the deploy (requirePassed), since a preview that cannot reach the private network is not ready.
- */
-export type DeployedVpnCheck = Exclude<VpnCheckOutcome, { status: 'failed' }>;
+export type { DeployedVpnCheck, VpnCheckOutcome } from '../outcomes.js';
 
 /**
  * Returns a passed or skipped outcome as it is; throws VpnCheckFailedError (carrying the failed

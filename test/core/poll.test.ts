@@ -5,6 +5,7 @@ import { describeError } from '../../shared/errors.js';
 import { DeadlineExceededError } from '../../shared/errors.js';
 import { DEFAULT_SCHEDULE, pollUntil } from '../../shared/workflow/wait.js';
 import { parseBoolean } from '../../shared/request/values.js';
+import { redact } from '../../shared/request/secrets.js';
 
 /** A fake clock: sleep advances time instantly, so schedules are tested without waiting. */
 function fakeClock() {
@@ -77,10 +78,10 @@ describe('describeError and parseBoolean', () => {
     expect(describeError(value)).toBe(expected);
   });
 
-  it('redacts known secrets from foreign errors', () => {
-    expect(describeError(new Error('failed with token abc123secret'), ['abc123secret'])).toBe(
-      'Unexpected Error: failed with token ***',
-    );
+  it('quotes a foreign error as it is, for the caller to redact', () => {
+    const described = describeError(new Error('failed with token abc123secret'));
+    expect(described).toBe('Unexpected Error: failed with token abc123secret');
+    expect(redact(described, ['abc123secret'])).toBe('Unexpected Error: failed with token ***');
     expect(new CodesphereDeployError('m')).toBeInstanceOf(Error);
   });
 
