@@ -39,28 +39,17 @@ export const DEFAULT_API_URL = 'https://codesphere.com';
 
 type Ctx = z.core.$RefinementCtx;
 
-/** The secrets of the input being parsed (parsing is synchronous, so one input at a time). */
-let parsingSecrets: SecretSet | undefined;
+/** Quotes a given value in a field's error message; each parse makes its own (`quoterHiding`). */
+export type Show = (value: unknown) => string;
 
 /**
- * Runs `parse` with `secrets` masked in every value a field's error quotes (see `show`).
+ * The `Show` of one input's parse: a given value with `secrets` masked, then JSON-quoted, every
+ * control or layout character escaped as `\uXXXX` (JSON leaves U+2028, U+0085 and bidi overrides
+ * as they are), cut at 80 characters.
  */
-export function withSecretsHidden<T>(secrets: SecretSet, parse: () => T): T {
-  parsingSecrets = secrets;
-  try {
-    return parse();
-  } finally {
-    parsingSecrets = undefined;
-  }
-}
-
-/**
- * A given value as quoted in an error: JSON-quoted, every control or layout character escaped as
- * `\uXXXX` (JSON leaves U+2028, U+0085 and bidi overrides as they are), cut at 80 characters.
- */
-export function show(value: unknown): string {
+export function quoterHiding(secrets: SecretSet): Show {
   // Secrets are masked before quoting: JSON escapes (\", \\, \n) would hide them from a reporter's mask.
-  return quoteGiven(typeof value === 'string' && parsingSecrets ? parsingSecrets.redact(value) : value);
+  return (value) => quoteGiven(typeof value === 'string' ? secrets.redact(value) : value);
 }
 
 export function fail(ctx: Ctx, message: string, path: string[] = []): typeof z.NEVER {
@@ -74,7 +63,7 @@ export function trimmed(value: unknown): string | undefined {
   return typeof value === 'string' ? value.trim() : undefined;
 }
 
-export function booleanField(defaultValue: boolean | undefined) {
+export function booleanField(show: Show, defaultValue: boolean | undefined) {
   return z.unknown().transform((v, ctx) => {
     const parsed = parseBoolean(typeof v === 'string' || typeof v === 'boolean' ? v : undefined);
     if (parsed === null || (v !== undefined && typeof v !== 'string' && typeof v !== 'boolean'))
@@ -83,7 +72,7 @@ export function booleanField(defaultValue: boolean | undefined) {
   });
 }
 
-export function integerField(min: number, max: number, expected: string) {
+export function integerField(show: Show, min: number, max: number, expected: string) {
   return z.unknown().transform((v, ctx) => {
     const text = trimmed(v);
     if (text === undefined) return undefined;
@@ -109,7 +98,7 @@ function firstControlCharacter(text: string): string | undefined {
  * A name users type and Codesphere compares (team, plan, VPN config, branch): trimmed, in Unicode
  * NFC (so a name typed decomposed matches the one stored precomposed), free of control characters.
  */
-function printableName(ctx: Ctx, text: string, expected: string): string {
+function printableName(show: Show, ctx: Ctx, text: string, expected: string): string {
   const control = firstControlCharacter(text);
   if (control !== undefined)
     return fail(
@@ -119,27 +108,27 @@ function printableName(ctx: Ctx, text: string, expected: string): string {
   return text.normalize('NFC');
 }
 
-export function nameOrId(what: string, fallback?: string) {
+export function nameOrId(show: Show, what: string, fallback?: string) {
   return z.unknown().transform((v, ctx) => {
     const text = trimmed(v) ?? fallback;
     if (text === undefined) return fail(ctx, `missing; expected the ${what}'s name or its numeric id`);
-    return printableName(ctx, text, `the ${what}'s name or its numeric id`);
+    return printableName(show, ctx, text, `the ${what}'s name or its numeric id`);
   });
 }
 
-export function optionalName(expected: string) {
+export function optionalName(show: Show, expected: string) {
   return z.unknown().transform((v, ctx) => {
     if (isBlank(v)) return undefined;
     if (typeof v !== 'string') return fail(ctx, `got ${show(v)}; expected ${expected}`);
-    return printableName(ctx, v.trim(), expected);
+    return printableName(show, ctx, v.trim(), expected);
   });
 }
 
-export function requiredName(expected: string) {
+export function requiredName(show: Show, expected: string) {
   return z.unknown().transform((v, ctx) => {
     const text = trimmed(v);
     if (text === undefined) return fail(ctx, `missing; expected ${expected}`);
-    return printableName(ctx, text, expected);
+    return printableName(show, ctx, text, expected);
   });
 }
 
@@ -147,68 +136,71 @@ export function requiredName(expected: string) {
  * An API URL as quoted in an error: without user info, query or fragment, which may carry
  * credentials (`https://user:secret@host`, `?access_token=...`) and are refused anyway.
  */
-function showUrl(text: string): string {
+function showUrl(show: Show, text: string): string {
   const stripped = text
     .replace(/^((?:[A-Za-z][A-Za-z0-9+.-]*:\/\/)?)[^?#]*@/, '$1***@')
     .replace(/[?#][\s\S]*$/, (rest) => `${rest[0] ?? ''}***`);
   return show(stripped);
 }
 
-export const apiUrlField = z.unknown().transform((v, ctx) => {
-  const text = trimmed(v) ?? DEFAULT_API_URL;
-  const expectedUrl = `expected an https URL such as ${DEFAULT_API_URL}`;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return fail(ctx, `got ${typeof v === 'string' ? showUrl(text) : show(v)}; ${expectedUrl}`);
-  }
-  // Credentials first: every later message quotes the URL.
-  if (url.username || url.password)
-    return fail(ctx, 'must not contain credentials: use apiToken or email and password');
-  if (url.protocol !== 'https:' && url.protocol !== 'http:')
-    return fail(ctx, `got ${showUrl(text)}; ${expectedUrl}`);
-  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
-    return fail(
-      ctx,
-      `got ${showUrl(text)}; plain http is refused outside loopback (the API token would travel unencrypted): use https://${url.host}${url.pathname === '/' ? '' : url.pathname}`,
-    );
-  if (url.search || url.hash)
-    return fail(ctx, `got ${showUrl(text)}; expected a base URL without query or fragment`);
-  const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '');
-  return `${url.origin}${path}`;
-});
-
-export const credentialsField = z
-  .object({ apiToken: z.unknown(), email: z.unknown(), password: z.unknown() })
-  .transform((v, ctx): Credentials => {
-    const apiToken = trimmed(v.apiToken);
-    const email = trimmed(v.email);
-    // Passwords are taken verbatim: leading or trailing spaces may be part of them.
-    const password = typeof v.password === 'string' && v.password !== '' ? v.password : undefined;
-    if (apiToken) {
-      if (/\s/.test(apiToken)) return fail(ctx, 'contains whitespace; expected one API token', ['apiToken']);
-      return { kind: 'token', apiToken };
+export const apiUrlField = (show: Show) =>
+  z.unknown().transform((v, ctx) => {
+    const text = trimmed(v) ?? DEFAULT_API_URL;
+    const expectedUrl = `expected an https URL such as ${DEFAULT_API_URL}`;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return fail(ctx, `got ${typeof v === 'string' ? showUrl(show, text) : show(v)}; ${expectedUrl}`);
     }
-    if (email && password) {
-      if (!/^[^\s@]+@[^\s@]+$/.test(email))
-        return fail(ctx, `got ${show(email)}; expected an email address`, ['email']);
-      return { kind: 'password', email, password };
-    }
-    if (email)
-      return fail(ctx, 'missing; email is given, so the password of that Codesphere user is needed', [
-        'password',
-      ]);
-    if (password)
-      return fail(ctx, 'missing; password is given, so the email of that Codesphere user is needed', [
-        'email',
-      ]);
-    return fail(
-      ctx,
-      'missing credentials; expected apiToken (a Codesphere API token), or email and password',
-      ['apiToken'],
-    );
+    // Credentials first: every later message quotes the URL.
+    if (url.username || url.password)
+      return fail(ctx, 'must not contain credentials: use apiToken or email and password');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      return fail(ctx, `got ${showUrl(show, text)}; ${expectedUrl}`);
+    if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
+      return fail(
+        ctx,
+        `got ${showUrl(show, text)}; plain http is refused outside loopback (the API token would travel unencrypted): use https://${url.host}${url.pathname === '/' ? '' : url.pathname}`,
+      );
+    if (url.search || url.hash)
+      return fail(ctx, `got ${showUrl(show, text)}; expected a base URL without query or fragment`);
+    const path = url.pathname.replace(/\/+$/, '').replace(/\/api$/, '');
+    return `${url.origin}${path}`;
   });
+
+export const credentialsField = (show: Show) =>
+  z
+    .object({ apiToken: z.unknown(), email: z.unknown(), password: z.unknown() })
+    .transform((v, ctx): Credentials => {
+      const apiToken = trimmed(v.apiToken);
+      const email = trimmed(v.email);
+      // Passwords are taken verbatim: leading or trailing spaces may be part of them.
+      const password = typeof v.password === 'string' && v.password !== '' ? v.password : undefined;
+      if (apiToken) {
+        if (/\s/.test(apiToken))
+          return fail(ctx, 'contains whitespace; expected one API token', ['apiToken']);
+        return { kind: 'token', apiToken };
+      }
+      if (email && password) {
+        if (!/^[^\s@]+@[^\s@]+$/.test(email))
+          return fail(ctx, `got ${show(email)}; expected an email address`, ['email']);
+        return { kind: 'password', email, password };
+      }
+      if (email)
+        return fail(ctx, 'missing; email is given, so the password of that Codesphere user is needed', [
+          'password',
+        ]);
+      if (password)
+        return fail(ctx, 'missing; password is given, so the email of that Codesphere user is needed', [
+          'email',
+        ]);
+      return fail(
+        ctx,
+        'missing credentials; expected apiToken (a Codesphere API token), or email and password',
+        ['apiToken'],
+      );
+    });
 
 /**
  * Dotenv text in Docker Compose's `.env` syntax (shared/request/dotenv.ts). Problems name lines, never
@@ -230,48 +222,51 @@ const HOST_PATTERN =
 const IPV6_PATTERN = /^[0-9A-Fa-f:.]+$/;
 
 /** "10.250.0.5", "db.internal:5432", "[fd00::1]:443". Strict, because it ends up in a shell command. */
-export const vpnCheckField = z.unknown().transform((v, ctx): VpnCheckTarget | undefined => {
-  const text = trimmed(v);
-  if (text === undefined) return undefined;
-  const expected =
-    'a host ("10.250.0.5") or host:port ("10.250.0.7:5432") to probe from inside the workspace';
-  let host: string;
-  let portText: string | undefined;
-  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
-  if (bracketed?.[1]) {
-    host = bracketed[1];
-    portText = bracketed[2];
-    if (!IPV6_PATTERN.test(host)) return fail(ctx, `got ${show(text)}; expected ${expected}`);
-  } else {
-    const parts = text.split(':');
-    if (parts.length > 2)
-      return fail(ctx, `got ${show(text)}; expected ${expected} (write IPv6 as [addr]:port)`);
-    host = parts[0] ?? '';
-    portText = parts[1];
-    if (!HOST_PATTERN.test(host)) return fail(ctx, `got ${show(text)}; expected ${expected}`);
-  }
-  if (portText === undefined) return { host, label: text };
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
-    return fail(ctx, `got ${show(text)}; the port must be 1-65535`);
-  return { host, port, label: text };
-});
+export const vpnCheckField = (show: Show) =>
+  z.unknown().transform((v, ctx): VpnCheckTarget | undefined => {
+    const text = trimmed(v);
+    if (text === undefined) return undefined;
+    const expected =
+      'a host ("10.250.0.5") or host:port ("10.250.0.7:5432") to probe from inside the workspace';
+    let host: string;
+    let portText: string | undefined;
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(text);
+    if (bracketed?.[1]) {
+      host = bracketed[1];
+      portText = bracketed[2];
+      if (!IPV6_PATTERN.test(host)) return fail(ctx, `got ${show(text)}; expected ${expected}`);
+    } else {
+      const parts = text.split(':');
+      if (parts.length > 2)
+        return fail(ctx, `got ${show(text)}; expected ${expected} (write IPv6 as [addr]:port)`);
+      host = parts[0] ?? '';
+      portText = parts[1];
+      if (!HOST_PATTERN.test(host)) return fail(ctx, `got ${show(text)}; expected ${expected}`);
+    }
+    if (portText === undefined) return { host, label: text };
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535)
+      return fail(ctx, `got ${show(text)}; the port must be 1-65535`);
+    return { host, port, label: text };
+  });
 
-export const platformField = z.unknown().transform((v, ctx): Platform => {
-  if (v === 'github' || v === 'gitlab' || v === 'bitbucket') return v;
-  return fail(ctx, `got ${show(v)}; expected github, gitlab or bitbucket`);
-});
+export const platformField = (show: Show) =>
+  z.unknown().transform((v, ctx): Platform => {
+    if (v === 'github' || v === 'gitlab' || v === 'bitbucket') return v;
+    return fail(ctx, `got ${show(v)}; expected github, gitlab or bitbucket`);
+  });
 
-export const repositoryField = z.unknown().transform((v, ctx) => {
-  const text = trimmed(v);
-  if (text === undefined) return fail(ctx, 'missing; expected the repository as "owner/name"');
-  if (!/^[^\s/]+(\/[^\s/]+)+$/.test(text))
-    return fail(ctx, `got ${show(text)}; expected "owner/name" (GitLab: "group/sub/project")`);
-  return text;
-});
+export const repositoryField = (show: Show) =>
+  z.unknown().transform((v, ctx) => {
+    const text = trimmed(v);
+    if (text === undefined) return fail(ctx, 'missing; expected the repository as "owner/name"');
+    if (!/^[^\s/]+(\/[^\s/]+)+$/.test(text))
+      return fail(ctx, `got ${show(text)}; expected "owner/name" (GitLab: "group/sub/project")`);
+    return text;
+  });
 
 /** Clone URL. Credentials in it (CI tokens) are split off: masked and never sent. */
-export const gitUrlField = (required: boolean) =>
+export const gitUrlField = (show: Show, required: boolean) =>
   z.unknown().transform((v, ctx) => {
     const text = trimmed(v);
     if (text === undefined) {
@@ -292,15 +287,16 @@ export const gitUrlField = (required: boolean) =>
     return { url: withoutCredentials(text), secrets };
   });
 
-export const commitField = z.unknown().transform((v, ctx) => {
-  const text = trimmed(v);
-  if (text === undefined) return undefined;
-  if (!/^[0-9a-f]{7,64}$/i.test(text))
-    return fail(ctx, `got ${show(text)}; expected a commit SHA (7-64 hex digits)`);
-  return text.toLowerCase();
-});
+export const commitField = (show: Show) =>
+  z.unknown().transform((v, ctx) => {
+    const text = trimmed(v);
+    if (text === undefined) return undefined;
+    if (!/^[0-9a-f]{7,64}$/i.test(text))
+      return fail(ctx, `got ${show(text)}; expected a commit SHA (7-64 hex digits)`);
+    return text.toLowerCase();
+  });
 
-export const positiveNumberField = (expected: string) =>
+export const positiveNumberField = (show: Show, expected: string) =>
   z.unknown().transform((v, ctx) => {
     const text = trimmed(v);
     if (text === undefined) return undefined;
@@ -309,18 +305,20 @@ export const positiveNumberField = (expected: string) =>
     return n;
   });
 
-export const openNumbersField = z.unknown().transform((v, ctx) => {
-  if (v === undefined || v === null) return undefined;
-  if (!Array.isArray(v) || !v.every((n) => Number.isSafeInteger(n) && (n as number) > 0))
-    return fail(ctx, `got ${show(v)}; expected a list of open change-request numbers`);
-  return v as number[];
-});
+export const openNumbersField = (show: Show) =>
+  z.unknown().transform((v, ctx) => {
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v) || !v.every((n) => Number.isSafeInteger(n) && (n as number) > 0))
+      return fail(ctx, `got ${show(v)}; expected a list of open change-request numbers`);
+    return v as number[];
+  });
 
-export const vpnSwitchField = z.unknown().transform((v, ctx) => {
-  const text = trimmed(v) ?? 'in-place';
-  if (text === 'in-place' || text === 'zero-downtime') return text;
-  return fail(ctx, `got ${show(v)}; expected in-place or zero-downtime`);
-});
+export const vpnSwitchField = (show: Show) =>
+  z.unknown().transform((v, ctx) => {
+    const text = trimmed(v) ?? 'in-place';
+    if (text === 'in-place' || text === 'zero-downtime') return text;
+    return fail(ctx, `got ${show(v)}; expected in-place or zero-downtime`);
+  });
 
 const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/%?=&+:@!,;]*$/;
 
@@ -328,26 +326,27 @@ const PATH_PATTERN = /^\/[A-Za-z0-9\-._~/%?=&+:@!,;]*$/;
  * Parses "/healthz", "8080/healthz" or "8080" (path "/"). Throws a message naming what is valid.
  * Strict, because the path ends up inside a shell command.
  */
-export const healthCheckField = z.unknown().transform((v, ctx): HealthCheckTarget | undefined => {
-  const text = typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
-  if (text === '') return undefined;
-  const expected =
-    'a path ("/healthz") or port/path ("8080/healthz") of the app to ask from inside each replica';
-  const match = /^(\d{1,5})?(\/.*)?$/.exec(text);
-  const portText = match?.[1];
-  const path = match?.[2] ?? '/';
-  const port = portText === undefined ? DEFAULT_HEALTH_PORT : Number(portText);
-  const shown = show(text);
-  if (!match || (portText === undefined && match[2] === undefined)) {
-    ctx.addIssue({ code: 'custom', message: `got ${shown}; expected ${expected}` });
-    return z.NEVER;
-  }
-  if (port < 1 || port > 65_535 || !PATH_PATTERN.test(path) || path.includes("'")) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `got ${shown}; expected ${expected}, a port from 1 to 65535 and a path of URL characters`,
-    });
-    return z.NEVER;
-  }
-  return { port, path, label: text };
-});
+export const healthCheckField = (show: Show) =>
+  z.unknown().transform((v, ctx): HealthCheckTarget | undefined => {
+    const text = typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
+    if (text === '') return undefined;
+    const expected =
+      'a path ("/healthz") or port/path ("8080/healthz") of the app to ask from inside each replica';
+    const match = /^(\d{1,5})?(\/.*)?$/.exec(text);
+    const portText = match?.[1];
+    const path = match?.[2] ?? '/';
+    const port = portText === undefined ? DEFAULT_HEALTH_PORT : Number(portText);
+    const shown = show(text);
+    if (!match || (portText === undefined && match[2] === undefined)) {
+      ctx.addIssue({ code: 'custom', message: `got ${shown}; expected ${expected}` });
+      return z.NEVER;
+    }
+    if (port < 1 || port > 65_535 || !PATH_PATTERN.test(path) || path.includes("'")) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `got ${shown}; expected ${expected}, a port from 1 to 65535 and a path of URL characters`,
+      });
+      return z.NEVER;
+    }
+    return { port, path, label: text };
+  });

@@ -21,9 +21,10 @@ import {
   requiredName,
   vpnCheckField,
   vpnSwitchField,
-  withSecretsHidden,
+  quoterHiding,
   type Credentials,
   type HealthCheckTarget,
+  type Show,
   type VpnCheckTarget,
 } from './fields.js';
 import type { JobInput, JobKind, Platform } from './job-input.js';
@@ -111,8 +112,13 @@ const INPUT_FIELDS = [
   'dryRun',
 ] as const satisfies ReadonlyArray<keyof JobInput>;
 
-function requestSchema(kind: JobKind) {
-  const changeNumber = integerField(1, Number.MAX_SAFE_INTEGER, 'a positive whole number (the PR/MR number)');
+function requestSchema(kind: JobKind, show: Show) {
+  const changeNumber = integerField(
+    show,
+    1,
+    Number.MAX_SAFE_INTEGER,
+    'a positive whole number (the PR/MR number)',
+  );
   return z.preprocess(
     (raw) => {
       const input = (raw ?? {}) as Partial<JobInput>;
@@ -125,34 +131,34 @@ function requestSchema(kind: JobKind) {
     },
     z
       .object({
-        credentials: credentialsField,
-        apiUrl: apiUrlField,
-        team: nameOrId('team'),
-        plan: nameOrId('plan', DEFAULT_PLAN),
-        onDemand: booleanField(false),
-        vpnConfig: optionalName('the name of a VPN config of the team'),
+        credentials: credentialsField(show),
+        apiUrl: apiUrlField(show),
+        team: nameOrId(show, 'team'),
+        plan: nameOrId(show, 'plan', DEFAULT_PLAN),
+        onDemand: booleanField(show, false),
+        vpnConfig: optionalName(show, 'the name of a VPN config of the team'),
         env: envField,
-        restricted: booleanField(undefined),
-        cloneDepth: integerField(1, 1_000_000, 'a positive whole number of commits'),
-        replicas: integerField(1, 100, 'a whole number of replicas from 1'),
-        baseImage: optionalName('a base image name'),
-        vpnCheck: vpnCheckField,
-        healthCheck: healthCheckField,
-        vpnSwitch: vpnSwitchField,
-        timeoutSeconds: integerField(1, 86_400, 'a whole number of seconds from 1 to 86400'),
-        platform: platformField,
-        repository: repositoryField,
-        gitUrl: gitUrlField(kind === 'deploy'),
-        isPrivateRepo: booleanField(true),
+        restricted: booleanField(show, undefined),
+        cloneDepth: integerField(show, 1, 1_000_000, 'a positive whole number of commits'),
+        replicas: integerField(show, 1, 100, 'a whole number of replicas from 1'),
+        baseImage: optionalName(show, 'a base image name'),
+        vpnCheck: vpnCheckField(show),
+        healthCheck: healthCheckField(show),
+        vpnSwitch: vpnSwitchField(show),
+        timeoutSeconds: integerField(show, 1, 86_400, 'a whole number of seconds from 1 to 86400'),
+        platform: platformField(show),
+        repository: repositoryField(show),
+        gitUrl: gitUrlField(show, kind === 'deploy'),
+        isPrivateRepo: booleanField(show, true),
         branch:
           kind === 'deploy'
-            ? requiredName('the branch to deploy')
-            : optionalName('the branch of the preview'),
-        commit: commitField,
+            ? requiredName(show, 'the branch to deploy')
+            : optionalName(show, 'the branch of the preview'),
+        commit: commitField(show),
         changeNumber,
-        openChangeNumbers: openNumbersField,
-        pruneTtlHours: positiveNumberField('a positive number of hours'),
-        dryRun: booleanField(false),
+        openChangeNumbers: openNumbersField(show),
+        pruneTtlHours: positiveNumberField(show, 'a positive number of hours'),
+        dryRun: booleanField(show, false),
       })
       .transform((f): DeployRequest => {
         const envSecrets = f.env.filter((e) => isSecretName(e.name)).map((e) => e.value);
@@ -194,19 +200,14 @@ function requestSchema(kind: JobKind) {
 }
 
 /**
- * Each kind's schema, built on its first parse: a run parses one kind once, and building the
- * other two (about thirty zod schemas each) at import was start-up work before the first request.
- */
-const schemas: Partial<Record<JobKind, ReturnType<typeof requestSchema>>> = {};
-
-/**
  * Validates a job's input; throws a ConfigError listing every bad field (secret values never
  * quoted). The preview's workspace name is the workflow's to derive (workflow/naming.ts).
  */
 export function parseRequest(input: JobInput, kind: JobKind): DeployRequest {
   const secrets = new SecretSet();
   for (const secret of secretsOf(input)) secrets.add(secret);
-  const result = withSecretsHidden(secrets, () => (schemas[kind] ??= requestSchema(kind)).safeParse(input));
+  // Built per parse, around this input's secrets: a run parses once, and nothing is built at import.
+  const result = requestSchema(kind, quoterHiding(secrets)).safeParse(input);
   const issues = [...(result.success ? [] : toFieldIssues(result.error)), ...crossFieldIssues(input, kind)];
   if (issues.length > 0 || !result.success) throw new ConfigError(issues);
   return result.data;
