@@ -4,7 +4,13 @@
  * The PSK itself is compared but never printed.
  */
 import { cidrCovers, parseCidr, poolSize } from './ipv4.js';
-import { parseIpsecConf, parseSwanctlConf, section, type IpsecConn, type SettingsSection } from './parse.js';
+import {
+  parseIpsecConf,
+  parseSwanctlConf,
+  asSection,
+  type IpsecConn,
+  type SettingsSection,
+} from './parse.js';
 import { readIpsecSecretsPsk, readSwanctlSecret, samePsk, type PskReading } from './psk.js';
 import { formatSeconds } from './render.js';
 import { parseDuration, type VpnSettings } from './settings.js';
@@ -235,8 +241,8 @@ function pskFromSecrets(secrets: string, ids: string[]): FoundPsk {
  * `id*` values name one of `ids`, else one without ids or with `%any`, else the first.
  */
 function pskFromSwanctl(root: SettingsSection, ids: string[]): FoundPsk {
-  const entries = Object.entries(section(root.secrets) ?? {}).flatMap(([name, value]) => {
-    const entry = section(value);
+  const entries = Object.entries(asSection(root.secrets) ?? {}).flatMap(([name, value]) => {
+    const entry = asSection(value);
     return name.startsWith('ike') && entry && typeof entry.secret === 'string'
       ? [{ entry, secret: entry.secret }]
       : [];
@@ -323,8 +329,8 @@ function checkIpsecConn(conn: IpsecConn, settings: VpnSettings, secrets: string 
 }
 
 function children(conn: SettingsSection): SettingsSection[] {
-  return Object.values(section(conn.children) ?? {}).flatMap((child) => {
-    const parsed = section(child);
+  return Object.values(asSection(conn.children) ?? {}).flatMap((child) => {
+    const parsed = asSection(child);
     return parsed ? [parsed] : [];
   });
 }
@@ -375,13 +381,13 @@ function checkSwanctlConn(conn: SettingsSection, root: SettingsSection, settings
   const auths = Object.entries(conn).filter(
     ([key, value]) => /^(local|remote)/.test(key) && typeof value === 'object',
   );
-  if (!auths.every(([, value]) => (section(value)?.auth ?? 'pubkey') === 'psk') || auths.length < 2) {
+  if (!auths.every(([, value]) => (asSection(value)?.auth ?? 'pubkey') === 'psk') || auths.length < 2) {
     mismatches.push({
       kind: 'psk',
       message: 'pre-shared key: the local and remote sections must use auth = psk',
     });
   } else {
-    const local = section(conn.local) ?? {};
+    const local = asSection(conn.local) ?? {};
     const ids = [local.id, settings.peerIp].filter((id): id is string => typeof id === 'string');
     mismatches.push(...checkPsk(pskFromSwanctl(root, ids), settings, 'in the secrets { ike... } section'));
   }
@@ -392,13 +398,13 @@ function checkSwanctlConn(conn: SettingsSection, root: SettingsSection, settings
       message: `remote_addrs = ${remoteAddrs}: replicas connect from addresses not known in advance, use %any`,
     });
   }
-  const pools = section(root.pools) ?? {};
+  const pools = asSection(root.pools) ?? {};
   const poolAddrs = (text('pools') ?? '')
     .split(',')
     .map((name) => name.trim())
     .filter(Boolean)
     .flatMap((name) => {
-      const addrs = section(pools[name])?.addrs;
+      const addrs = asSection(pools[name])?.addrs;
       return typeof addrs === 'string' ? addrs.split(',').map((a) => a.trim()) : [`(undefined pool ${name})`];
     });
   mismatches.push(...checkPool(poolAddrs, settings.replicas, 'pools'));
@@ -425,8 +431,8 @@ export function checkGateway(settings: VpnSettings, input: CheckInput): CheckRes
       candidates.push([name, checkIpsecConn(conn, settings, input.secrets)]);
   } else {
     const root = parseSwanctlConf(input.text);
-    for (const [name, conn] of Object.entries(section(root.connections) ?? {})) {
-      const parsed = section(conn);
+    for (const [name, conn] of Object.entries(asSection(root.connections) ?? {})) {
+      const parsed = asSection(conn);
       if (parsed) candidates.push([name, checkSwanctlConn(parsed, root, settings)]);
     }
   }

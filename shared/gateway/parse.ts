@@ -147,6 +147,7 @@ export function parseSwanctlConf(text: string): SettingsSection {
   return root;
 }
 
-export function section(value: string | SettingsSection | undefined): SettingsSection | undefined {
+/** The value as a subsection, or undefined when it is a plain setting or absent. */
+export function asSection(value: string | SettingsSection | undefined): SettingsSection | undefined {
   return typeof value === 'object' ? value : undefined;
 }

@@ -14,7 +14,7 @@ import {
   WorkspaceGoneError,
   type LeftWorkspace,
 } from '../errors.js';
-import { runStage, waitUntilRunning, onWorkspace, type WaitContext } from './pipeline.js';
+import { runStage, waitUntilRunning, notFoundAsWorkspaceGone, type WaitContext } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 import { runStageWithLogs } from './stage-logs.js';
 import { runHealthCheck, type PassedHealthCheck } from './health-check.js';
@@ -86,7 +86,7 @@ export async function deploy(
       applied.kind === 'switched' ? applied.vpnCheck : await finishDeployment(session, applied, clock);
     const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
     // No re-read of the team's workspaces here: every call above went to this workspace and a
-    // 404 from any of them is WorkspaceGoneError (pipeline.ts onWorkspace), names are unique per
+    // 404 from any of them is WorkspaceGoneError (pipeline.ts notFoundAsWorkspaceGone), names are unique per
     // team (createWorkspace refuses a taken one), and the URL came with the workspace. After the
     // last call and before anything reports the preview ready: a close that landed while we
     // worked (its teardown may have found nothing yet) is settled here.
@@ -271,7 +271,7 @@ async function finishDeployment(
           );
           return true;
         }
-        await onWorkspace(id, () => client.gitPull(id, 'origin', request.branch ?? ''));
+        await notFoundAsWorkspaceGone(id, () => client.gitPull(id, 'origin', request.branch ?? ''));
         reporter.info(`Pulled origin/${request.branch ?? ''}.`);
         return false;
       }),
@@ -295,9 +295,9 @@ async function finishDeployment(
 }
 
 async function alreadyDeployed(ctx: WaitContext, id: number, commit: string): Promise<boolean> {
-  const head = await onWorkspace(id, () => ctx.client.gitHead(id));
+  const head = await notFoundAsWorkspaceGone(id, () => ctx.client.gitHead(id));
   if (!head.head.toLowerCase().startsWith(commit)) return false;
-  const run = await onWorkspace(id, () => ctx.client.pipelineStatus(id, 'run'));
+  const run = await notFoundAsWorkspaceGone(id, () => ctx.client.pipelineStatus(id, 'run'));
   return run.length > 0 && run.every((r) => r.state === 'running');
 }
 

@@ -7,7 +7,7 @@
  * budget ends; then the check fails naming, per replica, the last status or connection error.
  */
 import { HealthCheckFailedError } from '../errors.js';
-import { onWorkspace, type WaitContext } from './pipeline.js';
+import { notFoundAsWorkspaceGone, type WaitContext } from './pipeline.js';
 import type { HealthCheckTarget } from '../request/schema.js';
 import type { FailedHealthCheck, PassedHealthCheck, ReplicaHealth } from '../outcomes.js';
 
@@ -55,7 +55,7 @@ export async function runHealthCheck(
   for (;;) {
     for (let replica = 0; replica < options.replicas; replica++) {
       if (last.get(replica)?.ok) continue;
-      const result = await onWorkspace(workspaceId, () =>
+      const result = await notFoundAsWorkspaceGone(workspaceId, () =>
         client.executeCommand(workspaceId, command, { CODESPHERE_REPLICA: String(replica) }),
       );
       const health = judge(replica, result.output, result.error);

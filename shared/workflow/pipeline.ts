@@ -24,8 +24,8 @@ export interface WaitContext {
  */
 export const DELETED_BY = 'by a teardown or prune of this preview, or by someone in Codesphere';
 
-/** Turns a 404 on a workspace's sub-resource into WorkspaceGoneError. */
-export async function onWorkspace<T>(workspaceId: number, call: () => Promise<T>): Promise<T> {
+/** Runs `call`; a 404 (the workspace or its sub-resource is gone) becomes WorkspaceGoneError. */
+export async function notFoundAsWorkspaceGone<T>(workspaceId: number, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (err: unknown) {
@@ -58,7 +58,9 @@ export async function waitUntilRunning(ctx: WaitContext, workspaceId: number): P
     schedule: ctx.schedule,
     onPending: progress(ctx.reporter, what),
     check: async () => {
-      const status = await onWorkspace(workspaceId, () => ctx.client.getWorkspaceStatus(workspaceId));
+      const status = await notFoundAsWorkspaceGone(workspaceId, () =>
+        ctx.client.getWorkspaceStatus(workspaceId),
+      );
       return status.isRunning ? true : undefined;
     },
   });
@@ -86,7 +88,7 @@ export async function runStage(
   /** Sees every status read (stage-logs.ts follows the steps it reports). */
   onStatus?: (replicas: StageReplica[]) => void,
 ): Promise<void> {
-  await onWorkspace(workspaceId, () => ctx.client.startPipelineStage(workspaceId, stage));
+  await notFoundAsWorkspaceGone(workspaceId, () => ctx.client.startPipelineStage(workspaceId, stage));
   const what = `pipeline stage "${stage}" of workspace ${workspaceId}`;
   await pollUntil({
     what,
@@ -95,7 +97,9 @@ export async function runStage(
     schedule: ctx.schedule,
     onPending: progress(ctx.reporter, what),
     check: async () => {
-      const replicas = await onWorkspace(workspaceId, () => ctx.client.pipelineStatus(workspaceId, stage));
+      const replicas = await notFoundAsWorkspaceGone(workspaceId, () =>
+        ctx.client.pipelineStatus(workspaceId, stage),
+      );
       onStatus?.(replicas);
       if (replicas.some((r) => r.state === 'failure' || r.state === 'aborted'))
         throw new StageFailedError(describeFailure(stage, replicas));

@@ -1,5 +1,5 @@
 import { VpnCheckFailedError } from '../errors.js';
-import { onWorkspace, type WaitContext } from './pipeline.js';
+import { notFoundAsWorkspaceGone, type WaitContext } from './pipeline.js';
 import type { VpnCheckTarget } from '../request/schema.js';
 import type { DeployedVpnCheck, VpnCheckOutcome } from '../outcomes.js';
 
@@ -62,7 +62,7 @@ export async function runVpnCheck(
   const outputs: string[] = [];
   for (let replica = 0; replica < options.replicas; replica++) {
     for (;;) {
-      const result = await onWorkspace(workspaceId, () =>
+      const result = await notFoundAsWorkspaceGone(workspaceId, () =>
         client.executeCommand(workspaceId, command, { CODESPHERE_REPLICA: String(replica) }),
       );
       if (result.error === '') {

@@ -3,7 +3,7 @@ import type { Workspace } from '../../codesphere/schemas.js';
 import type { Reporter } from '../../reporter.js';
 import type { DeployRequest } from '../../request/schema.js';
 import { syncManagedEnv } from '../managed-env.js';
-import { onWorkspace } from '../pipeline.js';
+import { notFoundAsWorkspaceGone } from '../pipeline.js';
 import { rewriteVpnConfigError } from '../resolve.js';
 import type { Applied, ApplyTarget } from './plan.js';
 
@@ -57,7 +57,7 @@ export async function updateWorkspace(
     try {
       // A 404 is the workspace itself gone since the run listed it (a teardown raced this run):
       // WorkspaceGoneError, not a DeploymentError that calls a deleted workspace "left in place".
-      await onWorkspace(workspace.id, () => client.updateWorkspace(workspace.id, patch));
+      await notFoundAsWorkspaceGone(workspace.id, () => client.updateWorkspace(workspace.id, patch));
     } catch (err: unknown) {
       throw rewriteVpnConfigError(err, request.vpnConfig, team.name);
     }
@@ -67,7 +67,9 @@ export async function updateWorkspace(
   // like a new value (the pipeline restarts), since running processes keep the environment they
   // started with. A 404 here means a teardown raced this run (WorkspaceGoneError, nothing left).
   changes.push(
-    ...(await onWorkspace(workspace.id, () => syncManagedEnv(client, workspace.id, request.env, reporter))),
+    ...(await notFoundAsWorkspaceGone(workspace.id, () =>
+      syncManagedEnv(client, workspace.id, request.env, reporter),
+    )),
   );
   const updated: Workspace = {
     ...workspace,

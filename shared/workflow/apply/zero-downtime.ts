@@ -5,7 +5,13 @@ import { findByName, wantsZeroDowntimeSwitch, type Applied } from './plan.js';
 import { updateWorkspace } from './update.js';
 import { unmanagedVariables } from '../managed-env.js';
 import { retiringName, switchingName } from '../naming.js';
-import { DELETED_BY, onWorkspace, runStage, waitUntilRunning, type WaitContext } from '../pipeline.js';
+import {
+  DELETED_BY,
+  notFoundAsWorkspaceGone,
+  runStage,
+  waitUntilRunning,
+  type WaitContext,
+} from '../pipeline.js';
 import type { Session } from '../session.js';
 import { deleteWorkspace } from '../teardown.js';
 import { requirePassed, runVpnCheck, VPN_CHECK_NOT_ASKED, type DeployedVpnCheck } from '../vpn-check.js';
@@ -147,7 +153,9 @@ export async function zeroDowntimeSwitch(
     next = (await updateWorkspace(client, request, tempTarget, building, reporter)).workspace;
   } else {
     // Variables set by hand on the old workspace move with the preview (shared/workflow/managed-env.ts).
-    const carried = await onWorkspace(current.id, () => unmanagedVariables(client, current.id, request.env));
+    const carried = await notFoundAsWorkspaceGone(current.id, () =>
+      unmanagedVariables(client, current.id, request.env),
+    );
     next = (await createWorkspace(client, request, tempTarget, reporter, carried)).workspace;
   }
 
