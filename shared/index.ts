@@ -1,9 +1,7 @@
 /**
  * The core's one door: adapters import only this module and shared/ci/index.ts (lint enforces it).
  * deploy / teardown / prune (input, reporter, deps?) return DeployResult / TeardownResult /
- * PruneResult; what they throw is a CodesphereDeployError (errors.ts) with a complete, secret-free
- * message, or for a bug any value (describeError turns it into a line).
- *
+ * PruneResult, and throw a CodesphereDeployError (errors.ts) or, for a bug, any value (describeError).
  * Layers, imports pointing down only (eslint.config.mjs, house/layers): ci/ -> this door;
  * workflow/ -> codesphere/, request/; codesphere/ -> request/; every layer -> the base (errors,
  * outcomes, reporter, clock, version: beside this file, not a layer); gateway/ stands apart.

@@ -1,18 +1,10 @@
 /**
  * The one retry policy and time budget of every HTTP client in this project: the Codesphere
- * client (shared/codesphere/http.ts, axios), the GitLab and Bitbucket API helper
- * (shared/ci/http.ts, fetch) and the GitHub Action's Octokit (through `boundedFetch`).
- *
- * The policy follows axios-retry and openai-node (see ../shared/STYLE.md): network errors, 408 and
- * 5xx are retried only for calls that are safe to repeat; 429 on any call (the server says it did
- * not act); jittered exponential backoff, never earlier than Retry-After. On top of that, the job's
- * time budget (`timeoutSeconds` / `TIMEOUT`) bounds everything: each request's timeout is cut to
- * what remains, and a retry whose wait would not end before the deadline is not made at all.
- *
- * Why not axios-retry itself: it only drives axios, while two of our three clients are
- * fetch-based (Octokit, the platform helper), and it has no notion of a deadline shared across
- * calls. The policy is a few pure functions; keeping them here gives all three clients the same
- * rules and lets tests check them without a server.
+ * client (codesphere/http.ts, axios), the GitLab and Bitbucket helper (ci/http.ts, fetch) and the
+ * GitHub Action's Octokit (through `boundedFetch`). 429 on any call; network errors, 408 and 5xx
+ * only on calls safe to repeat; jittered exponential backoff, never before Retry-After; and the
+ * job's deadline bounds every request, wait and retry. Pure functions, so tests need no server.
+ * Design: docs/design/retry-and-budget.md
  */
 import { DeadlineExceededError } from '../errors.js';
 

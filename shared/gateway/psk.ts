@@ -1,22 +1,8 @@
 /**
- * Pre-shared keys the way strongSwan reads and writes them, so that `check` compares keys (bytes)
+ * Pre-shared keys the way strongSwan 5.9/6.0 reads and writes them (ipsec.secrets(5),
+ * swanctl.conf(5), stroke_cred.c, load_creds.c, chunk.c), so that `check` compares keys (bytes)
  * rather than spellings, and `print` writes a notation that holds any key.
- *
- * Sources (strongSwan 5.9/6.0): ipsec.secrets(5) and `extract_secret()` in
- * src/libcharon/plugins/stroke/stroke_cred.c; swanctl.conf(5), the settings lexer
- * (src/libstrongswan/settings/settings_lexer.l) and `load_secret()` in
- * src/swanctl/commands/load_creds.c; `chunk_from_hex` / `chunk_from_base64` in
- * src/libstrongswan/utils/chunk.c.
- *
- * - ipsec.secrets: `PSK "text"` or `PSK 'text'` (taken verbatim up to the next same quote, no
- *   escapes, no newline); unquoted: up to the next space or tab, where `0x...` is hexadecimal and
- *   `0s...` base64 (prefixes in any case, and only when something follows them).
- * - swanctl.conf: the value is first read by the settings parser (quoted strings with `\n`, `\r`,
- *   `\t`, `\<char>` escapes; unquoted parts joined by one space); then a value starting with `0x`
- *   or `0s` (any case) is decoded as hex or base64 even if it was quoted.
- * - hex: `:` separators are skipped, an odd digit count reads as a leading `0`.
- * - base64: the standard and the URL-safe alphabet; only whole groups of four count.
- * A key's bytes are the UTF-8 encoding of the text, as charon reads the files.
+ * Design: docs/design/psk.md (the notations and sources)
  */
 
 /** How a key was written. */

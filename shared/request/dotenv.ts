@@ -1,24 +1,9 @@
 /**
- * The `env` input: dotenv text in the syntax Docker Compose documents for `.env` files
- * (https://docs.docker.com/compose/how-tos/environment-variables/variable-interpolation/#env-file-syntax),
- * read in one left-to-right pass, without Compose's `$` interpolation: values reach the workspace
- * as written.
- *
- * Why our own parser: the npm `dotenv` package implements a different dialect (it turns the `\n`
- * inside `\\new` into a line break and leaves `\"` as is), and Compose's own parser (compose-go)
- * is Go. The rules implemented here, each proven by test/core/dotenv.test.ts:
- * - blank lines and lines starting with `#` are ignored; `export ` before a name is allowed;
- * - `NAME=value`; spaces around the name and around an unquoted value are dropped;
- * - unquoted: taken literally (backslashes included); an inline comment starts at a `#` that
- *   follows whitespace (`A=b#c` is `b#c`, `A=b #c` is `b`);
- * - double-quoted: `\\`, `\n`, `\r`, `\t` and `\"` are processed; any other backslash stays as
- *   written; a `#` inside is text;
- * - single-quoted: literal, except `\'`, which is a quote;
- * - a quoted value may span lines (its line breaks are part of the value); after the closing
- *   quote only whitespace and an inline comment may follow.
- *
- * Problems never quote the text of a line: a line of `env` may hold a secret (a PEM key pasted
- * without quotes is the classic case), so they say where and what is wrong, not what was there.
+ * The `env` input: dotenv text in the syntax Docker Compose documents for `.env` files, read in
+ * one left-to-right pass without `$` interpolation (values reach the workspace as written). Our
+ * own parser because npm `dotenv` implements another dialect and Compose's parser is Go.
+ * Problems never quote the text of a line: any line may hold a secret.
+ * Design: docs/design/dotenv.md (the rules, each proven by test/core/dotenv.test.ts)
  */
 
 export interface EnvVar {

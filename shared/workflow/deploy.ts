@@ -28,16 +28,12 @@ import { settleInterruptedSwitch, zeroDowntimeSwitch } from './apply/zero-downti
  * `deploy`: one preview workspace per change request, created or brought up to date, its
  * pipeline run, optionally its VPN verified from inside. Phases (each a Reporter group):
  * resolve -> apply (plan: create | update | switch) -> wait -> prepare -> run -> VPN check ->
- * health check. Input errors surface before anything is created. After the workspace exists, failures are
- * DeploymentErrors that say which workspace is left and what happens to it.
- *
- * A close of the change request can race the deploy (teardown runs while the create is still in
- * flight, or after it). With the adapter's ChangeRequests port the deploy asks the platform twice:
- * before it creates anything and after the last call on its workspace, right before it reports
- * success (and once more if its workspace vanished or the deploy failed after creating it). A
- * closed change request then ends the deploy with a DeployCancelledError after it deleted the
- * preview's workspaces: the end state is no workspace, and nothing reports the preview ready. Without the port (no platform token) the
- * teardown's re-checks and prune are what remain; the README's Reliability section says so.
+ * health check. Input errors surface before anything is created; after the workspace exists,
+ * failures are DeploymentErrors that say which workspace is left.
+ * With the adapter's ChangeRequests port the deploy asks whether its change request is still open
+ * before it creates anything and right before it reports success (and when it fails after
+ * creating): closed ends it with DeployCancelledError after deleting the preview's workspaces.
+ * Without the port, teardown's re-checks and prune are what remain.
  */
 export async function deploy(
   input: JobInput,

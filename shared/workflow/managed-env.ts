@@ -6,30 +6,12 @@ import { isReservedEnvName, RESERVED_ENV_PREFIX } from '../request/reserved-env.
 export { RESERVED_ENV_PREFIX };
 
 /**
- * Which workspace variables belong to the `env` input. A variable the input no longer declares
- * must disappear from the preview (a dropped `OLD_DB_PASSWORD` must not live on), while variables
- * someone set by hand in Codesphere must stay. The Public API keeps no owner per variable, so the
- * integration marks each variable it manages with a variable of its own: `NAME` is managed while
- * `CODESPHERE_DEPLOY_MANAGED__NAME` exists (the marker; its value is a fixed note, never a value
- * of `env`, since the marker is readable by everyone who can open the workspace).
- *
- * Why one marker per name, not one list: the API has no compare-and-set, so a list that each run
- * reads and rewrites loses updates when two runs of one preview overlap (one drops a name the
- * other just added; that variable then counts as set by hand forever). One PUT of several
- * variables and one DELETE of several names are each one request, so the integration only ever
- * writes a variable together with its marker (one PUT) and deletes it together with its marker
- * (one DELETE). Whatever the interleaving of runs, the last of those requests to touch `NAME`
- * leaves both present or both absent: a variable this integration set is never left unmarked.
- *
- * Rules, per deploy:
- * - managed after this run = exactly the names `env` declares now;
- * - a name that is marked, `env` no longer declares and the workspace still has: deleted with its
- *   marker (the spec's deleteEnvVar), and reported as "env: N removed (NAMES)";
- * - no marker (a workspace created by an older version, or by hand): nothing is deleted, and
- *   tracking starts with this run's names;
- * - the single list older versions kept (`CODESPHERE_DEPLOY_MANAGED_ENV`, names comma-separated)
- *   is read once as if each name it lists were marked, converted to markers, and deleted.
- * Markers are bookkeeping, never a change: writing them alone restarts nothing.
+ * Which workspace variables belong to the `env` input: a variable `env` no longer declares must go,
+ * one set by hand must stay. The API keeps no owner per variable, so each managed `NAME` has a
+ * marker variable `CODESPHERE_DEPLOY_MANAGED__NAME`, always written and deleted in the same
+ * request as `NAME`: with no compare-and-set in the API, a shared list would lose updates when two
+ * runs overlap, while a pair in one request never leaves a variable unmarked.
+ * Design: docs/design/managed-env.md
  */
 
 /** Prefix of every marker: `CODESPHERE_DEPLOY_MANAGED__` + the managed variable's name. */
@@ -128,20 +110,11 @@ export async function unmanagedVariables(
 /**
  * Brings an existing workspace's variables in line with `env`: sets what is new or different,
  * deletes what this integration set earlier and `env` no longer declares, keeps everything else.
- *
- * Calls: one listEnvVars always (an empty `env` may still mean removals); then at most one
- * setEnvVar (each declared variable whose value differs or whose marker is missing, always sent
- * with its marker) and at most one deleteEnvVar (each managed name `env` no longer declares,
- * always with its marker, present or not, plus the legacy list). A no-op costs one GET.
- * Order: the PUT before the DELETE, so a run interrupted in between (or a migration from the
- * legacy list) never loses a mark: the names it meant to remove are still marked, and the
- * legacy list still exists, so the next run finishes the job.
- * Under overlapping runs of one preview each variable ends with the last pair request that
- * touched it: present and marked, or absent with its marker (see the module comment).
- *
+ * Calls: one listEnvVars, then at most one setEnvVar (variables with their markers) and at most
+ * one deleteEnvVar (names with their markers, plus the legacy list), the PUT first so an
+ * interrupted run never loses a mark. A no-op costs one GET.
  * Returns the entries for the deploy's `changes` ("env: 2 set (A, B)", "env: 1 removed (OLD)"),
- * names only (values may be secrets); markers and re-sent unchanged values are never among them.
- * Throws the client's ApiError when a call fails.
+ * names only (values may be secrets). Throws the client's ApiError when a call fails.
  */
 export async function syncManagedEnv(
   client: CodesphereApi,

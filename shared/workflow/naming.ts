@@ -3,42 +3,13 @@ import { createHash } from 'node:crypto';
 import type { Platform } from '../request/job-input.js';
 
 /**
- * Deterministic workspace names: the only identity a preview has. Every run finds its
- * workspace again by name (names are unique per team on Codesphere), so the map
- * (platform, repository, change request | branch) -> name must be one-to-one and stable, and
- * the names of the two kinds, and of a switch's intermediate workspaces, must never meet.
- *
- * | kind                         | name                              | example                       |
- * | ---------------------------- | --------------------------------- | ----------------------------- |
- * | GitHub pull request          | `<repo>-#<number>`                | `shop-#42`                    |
- * | GitLab merge request         | `<repo>-!<iid>`                   | `shop-!42`                    |
- * | Bitbucket pull request       | `<repo>-pr-<id>`                  | `shop-pr-42`                  |
- * | branch preview (any platform)| `<repo>-<slug>-<10 letters>`      | `shop-feat-login-qzkcmwhbta`  |
- * | zero-downtime switch         | `<preview>-vpn-switch`, `<preview>-vpn-retiring` | `shop-#42-vpn-switch` |
- *
- * - `<repo>` is the last path segment of the repository ("acme/shop" -> "shop"). GitHub's
- *   scheme is exactly the official codesphere-cloud/gh-action-deploy's (`${repo}-#${number}`), so
- *   previews it created are adopted; GitLab writes merge requests `!iid`; Bitbucket has no sigil,
- *   so `pr-<id>`.
- * - A branch preview carries a readable slug of the branch (lower case, accents dropped, anything
- *   outside `[a-z0-9._]` a `-`) followed by 10 lower-case letters derived from SHA-256 of
- *   (platform, repository, branch). The slug is lossy (`feat/login` and `feat-login`, `fix/ä` and
- *   `fix/ö`, `修复` and `功能` share one); the letters are what keeps names apart, 26^10 (47 bits)
- *   of them, so a collision is as unlikely as a SHA-256 collision on 47 bits. They are letters,
- *   never digits, and exactly 10 of them, which is what keeps the kinds apart: a change-request
- *   name ends in a digit, an intermediate name in `-switch` or `-retiring` (6 and 8 letters), a
- *   branch preview in `-` and 10 letters. So no branch, however named, yields a change request's
- *   name or an intermediate name, on any platform and for any repository, nor the reverse.
- * - The branch is compared after NFC normalisation (git on macOS precomposes names to NFC by
- *   default, so `ä` typed either way is one branch); case is kept (`Feat` and `feat` are
- *   different git branches and get different names, different even ignoring case).
- * - Length: Codesphere's OpenAPI sets no maximum for a workspace name (`name: string`) and the
- *   emulator requires only a non-empty one; `MAX_NAME_LENGTH` (63, the DNS label limit) is our
- *   own conservative bound. A branch preview and both of its intermediate names stay within it;
- *   a change request's name is the official scheme whatever the repository's length.
- * - Limitation (inherited from the official action): two repositories with the same name under
- *   different owners share change-request names in one team. Branch previews do not (the whole
- *   repository path is hashed).
+ * Deterministic workspace names: the only identity a preview has, so every run finds its workspace
+ * again by name. (platform, repository, change request | branch) -> name is one-to-one and stable:
+ * `shop-#42` (GitHub), `shop-!42` (GitLab), `shop-pr-42` (Bitbucket), `shop-feat-login-qzkcmwhbta`
+ * (a branch: slug plus 10 letters of SHA-256), and `<preview>-vpn-switch` / `-vpn-retiring` during
+ * a zero-downtime switch. The kinds cannot meet: a change request's name ends in a digit, a branch
+ * preview's in `-` and exactly 10 letters, an intermediate's in `-switch` or `-retiring`.
+ * Design: docs/design/names.md
  */
 
 export const MAX_NAME_LENGTH = 63;

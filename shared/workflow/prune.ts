@@ -19,18 +19,14 @@ import { deleteWorkspace } from './teardown.js';
 export const RECENT_WORKSPACE_MARGIN_MS = 10 * 60_000;
 
 /**
- * `prune`: deletes this repository's change-request previews whose change is no longer open
- * (the caller passes the open numbers) or that are older than a TTL. Only names that match this
- * platform's preview pattern for this repository, or an intermediate name of a zero-downtime
- * switch of one, are considered (shared/workflow/naming.ts), so hand-made workspaces and branch previews
- * are never touched. A dry run lists, deletes nothing.
- *
- * The list of open numbers is a snapshot, and change requests open while prune runs. So:
- * - a workspace created within RECENT_WORKSPACE_MARGIN_MS before prune started is kept;
- * - a preview whose number is not in the list is deleted only if the ChangeRequests port (shared/workflow/deps.ts),
- *   asked right before the deletion, says its change request is closed. Open: kept (it was opened
- *   or reopened since the list was read). No port, or no answer: kept, with a warning.
- * The TTL is the one deliberate exception: past it a preview goes whatever its state, as asked.
+ * `prune`: deletes this repository's change-request previews whose change is no longer open (the
+ * caller passes the open numbers) or that are older than a TTL. Only names of this platform's
+ * preview pattern for this repository, or a switch's intermediates of one, are considered
+ * (naming.ts): hand-made workspaces and branch previews are never touched. A dry run deletes nothing.
+ * The open list is a snapshot, so a workspace created within RECENT_WORKSPACE_MARGIN_MS before
+ * prune started is kept, and one missing from the list is deleted only if the ChangeRequests port,
+ * asked right before, says its change request is closed (no port or no answer: kept, with a
+ * warning). Past the TTL a preview goes whatever its state, as asked.
  */
 export async function prune(
   input: JobInput,

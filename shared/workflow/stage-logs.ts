@@ -1,14 +1,10 @@
 /**
- * Pipeline stage logs in the job log. While a stage runs, each of its steps' output is followed
- * through the Public API's log stream (codesphere/log-stream.ts) and printed in its own Reporter
- * group (a GitHub group, a GitLab section, a plain header on Bitbucket), so a failed build is
- * explained where the user already looks. Bounded: at most `lineCap` lines per step reach the job
- * log, then a notice says how many were left out and the step's last lines follow; memory holds
- * only the last ERROR_TAIL_LINES lines of a step. Every line goes through the Reporter, which
- * masks or redacts secrets like any other output.
- *
- * On a failed stage the failing step's last 50 lines join the error message, and a
- * `StageLogTail` rides on the error for the change request's comment (which shows the last 15).
+ * Pipeline stage logs in the job log: each step's output is followed through the log stream
+ * (codesphere/log-stream.ts) and printed in its own Reporter group, so a failed build is explained
+ * where the user already looks. Bounded: at most `lineCap` lines per step, then a notice and the
+ * step's last lines; memory holds only the last ERROR_TAIL_LINES. Every line goes through the
+ * Reporter, which masks secrets. On a failed stage the failing step's last 50 lines join the error
+ * message, and a `StageLogTail` rides on the error for the change request's comment (last 15).
  */
 import type { PipelineStage } from '../codesphere/api.js';
 import type { LogEntry } from '../codesphere/log-stream.js';

@@ -9,16 +9,11 @@ import { openSession } from './session.js';
 import { previewNames } from './naming.js';
 
 /**
- * `teardown`: deletes the change request's preview. Already gone is success.
- *
- * A deploy of the same change may be racing (a push just before the PR was closed): it may
- * create the workspace right after our lookup found nothing, or after our delete. So teardown
- * looks again `RACE_CHECKS` times, `RACE_CHECK_INTERVAL_MS` apart, and deletes what appeared.
- * The racing deploy, for its part, stops with "deleted while deploying" when its workspace
- * vanishes, and never re-creates it. A create that lands after our last look (a slow
- * `POST /workspaces`) is the deploy's to settle: with the adapter's ChangeRequests port it asks
- * whether its change request is still open before it reports success, and deletes its workspace
- * if not (shared/workflow/deploy.ts). Without that port, prune is what removes such a late workspace.
+ * `teardown`: deletes the change request's preview (all of its names). Already gone is success.
+ * A deploy of the same change may be racing and create the workspace right after our lookup or our
+ * delete, so teardown looks again RACE_CHECKS times, RACE_CHECK_INTERVAL_MS apart, and deletes what
+ * appeared. A create that lands later is the racing deploy's to settle: it asks whether its change
+ * request is still open before it reports success (deploy.ts); without that port, prune removes it.
  */
 
 export const RACE_CHECKS = 3;

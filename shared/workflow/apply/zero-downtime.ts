@@ -17,28 +17,14 @@ import { deleteWorkspace } from '../teardown.js';
 import { requirePassed, runVpnCheck, VPN_CHECK_NOT_ASKED, type DeployedVpnCheck } from '../vpn-check.js';
 
 /**
- * `vpnSwitch: zero-downtime`: a VPN config change without the in-place restart. An in-place
- * PATCH restarts the VPN service on every replica (a gap in private connectivity); instead a
- * second workspace is built on the new config under a temporary name, and only once it runs
- * and its vpnCheck passes does the name move: the old workspace steps aside to a retiring name,
- * the new one takes the canonical name, and the old one is deleted last, after a short drain.
- * Names are unique per team, so the move takes two renames; deleting the old workspace first
- * (the obvious order) would cut every client still talking to it before the new one is named.
- * If the new one fails, it is deleted and the old one keeps serving, untouched.
- *
- * Interruptions and concurrency. A job can be killed at any step, and several runs of one change
- * request can switch at once. Every workspace of a switch carries a name derived from the
- * preview's (`-vpn-switch`, `-vpn-retiring`, shared/workflow/naming.ts), so:
- * - the next deploy settles what an interrupted switch left before anything else
- *   (`settleInterruptedSwitch`): a retiring workspace beside the preview is deleted (killed during
- *   the drain); with no preview, the intermediate on the requested VPN config takes the name back
- *   and the other is deleted (killed between the two renames); a half-built replacement is
- *   deleted unless this run switches to the same config, in which case it continues with it;
- * - teardown deletes all three names, prune matches the intermediates with their change request;
- * - concurrent runs meet on the unique names: a run that finds the replacement already being built
- *   on its config joins it instead of building a third workspace, and every step that can lose a
- *   race re-reads the team's workspaces and reports what is actually there (which workspace holds
- *   the name, on which VPN config, and whether another run put it there).
+ * `vpnSwitch: zero-downtime`: a VPN config change without the in-place restart of every replica's
+ * tunnel. A second workspace is built on the new config as `<preview>-vpn-switch`; once it runs and
+ * its VPN check passes, the old one steps aside to `<preview>-vpn-retiring`, the new one takes the
+ * name, and the old one is deleted after a short drain (names are unique per team, hence two
+ * renames). If the new one fails, it is deleted and the old one keeps serving. Every workspace of
+ * a switch is named after its preview, so the next deploy settles an interrupted switch and
+ * concurrent runs meet on the names instead of building a third workspace.
+ * Design: docs/design/zero-downtime.md
  */
 
 /** Time for clients that resolved the old workspace just before the handover to finish with it. */
