@@ -6,9 +6,7 @@
  *   // emulator.url is the apiUrl; the Public API is `${emulator.url}/api`
  *   await emulator.close();
  *
- * The parts: options.ts (options, defaults, seeding), clock.ts (real and virtual time),
- * server.ts (listen/close), dispatch.ts (one request), http-io.ts (bodies, replies),
- * recording.ts (request log, contract check), admin.ts (`/_emulator/`), api.ts (`/api`).
+ * Parts: options.ts, clock.ts, server.ts, dispatch.ts, http-io.ts, recording.ts, admin.ts, api.ts.
  */
 import { inspectState, type AdminContext, type RequestLogEntry } from './admin.js';
 import { chooseDriver } from './driver-choice.js';

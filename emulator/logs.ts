@@ -1,14 +1,11 @@
 /**
- * Pipeline step output and the Public API's log streams (codesphere-openapi.json, workspaces-logs
- * and workspaces-replicaLogs): `text/event-stream` answers whose events are `data` (a JSON array
- * of `{timestamp, kind: 'I'|'E', data}` entries) or `problem` (the `{status,title,detail,traceId}`
- * envelope). Errors the spec lists for these operations (400 not running, 404 not found) arrive as
- * a `problem` event inside a 200 stream, exactly as the spec describes them.
- *
- * What a step prints comes from the seed (`pipeline.logs`, per branch and stage) or a default
- * script; its lines are spread evenly over the step's share of `timing.stageMs`, so a client that
- * follows the stream sees them while the stage runs. A stream ends when its step has finished;
- * a `run` step's stream stays open (the server keeps running) until the client leaves.
+ * Pipeline step output and the Public API's log streams (workspaces-logs, workspaces-replicaLogs):
+ * `text/event-stream` answers of `data` events (JSON arrays of `{timestamp, kind, data}`) or
+ * `problem` events (the error envelope); the errors the spec lists (400, 404) arrive as a
+ * `problem` inside a 200 stream, as the spec describes. A step's lines come from the seed
+ * (`pipeline.logs`) or a default script, spread over the step's share of `timing.stageMs`, so a
+ * follower sees them while the stage runs. A stream ends with its step; a `run` step's stays open
+ * until the client leaves.
  */
 import type { ServerResponse } from 'node:http';
 import type { Seed } from './seed.js';

@@ -1,16 +1,10 @@
 /**
- * Sign-in sessions and the access tokens made from them, each with a lifetime, so that a long
- * emulator run (thousands of sign-ins) holds only the credentials still valid instead of every
- * one ever issued. Neither the Public API spec (bearer auth, no lifetime) nor the sign-in
- * service's replies (`{sessionId}`, `{sessionId, accessToken}`: no expiry field) say how long
- * they live, so the lifetimes are the emulator's timing (`sessionTtlMs`, `accessTokenTtlMs`),
- * long enough for any CI job by default.
- *
- * Like the rest of the world's time-based state, expiry is evaluated against the current timing
- * and the world's clock when read: an entry expires `ttl` after it was issued, so shortening a
- * TTL (setTiming) expires old entries at once, and a test with an injected clock advances time
- * without waiting. Entries live in insertion (= issue) order, so purging walks from the oldest
- * and stops at the first still valid one: each entry is dropped once, O(1) amortised per issue.
+ * Sign-in sessions and the access tokens made from them, each with a lifetime, so a long emulator
+ * run holds only the credentials still valid. Neither the spec nor the sign-in service's replies
+ * say how long they live, so the lifetimes are the emulator's timing (`sessionTtlMs`,
+ * `accessTokenTtlMs`). Expiry is judged on read against the current timing and the world's clock,
+ * so shortening a TTL expires old entries at once and a virtual clock needs no waiting. Entries
+ * are kept in issue order, so a purge stops at the first valid one (O(1) amortised per issue).
  */
 export interface SignInLifetimes {
   /** How long a signIn session can be turned into an access token. */

@@ -1,22 +1,12 @@
 /**
- * `npm run demo`: the GitHub Action's whole preview lifecycle in about ten seconds, on this
- * machine, with nothing to configure. It starts the Codesphere emulator (embedded; tunnel driver
- * 'auto': real strongSwan when run as root with strongSwan installed, else simulated) and a local
- * GitHub API double, then runs the BUILT action (github-action/dist/index.js) as a separate
- * process exactly as the runner would, for four events of pull request #7:
- *
- *   1. opened       -> a workspace on VPN config "office", two replicas, each with its own tunnel
- *   2. synchronize  -> a new commit: same workspace, git pull, tunnels untouched
- *   3. synchronize  -> with `vpnConfig: lab`: the VPN config is switched, tunnels restart
- *   4. closed       -> the workspace is deleted, the deployment marked inactive
- *
- * `npm run demo:failing` runs the variant: pull request #8 from branch `broken-deps`, whose
- * prepare fails in `npm ci` (seeded in emulator/seeds/default.yaml); it prints the job log's
- * streamed prepare output, the error's log tail and the PR comment's last 15 lines.
- *
- * After each step it prints the workspace, its URL, its VPN config, each replica's tunnel state
- * (read from the emulator's /_emulator/ inspection API) and the `vpnCheck` result. It exits
- * non-zero when any step does not do what it should.
+ * `npm run demo`: the GitHub Action's whole preview lifecycle in about ten seconds, with nothing
+ * to configure. It starts the emulator (real strongSwan tunnels when run as root with strongSwan,
+ * else simulated) and a GitHub API double, then runs the BUILT action as the runner would for four
+ * events of pull request #7: opened (a workspace on VPN config "office", two replicas, a tunnel
+ * each), synchronize (same workspace, tunnels untouched), synchronize with `vpnConfig: lab` (the
+ * VPN config switched, tunnels restart), closed (workspace deleted, deployment inactive).
+ * `npm run demo:failing`: pull request #8, whose prepare fails in `npm ci` (seeded), showing the
+ * streamed log, the error's log tail and the PR comment. Exits non-zero when a step misbehaves.
  */
 import { startEmulator } from '../emulator/index.js';
 import { startGitHubDouble, type GitHubDouble } from '../test/doubles/github-double.js';

@@ -1,19 +1,12 @@
 /**
  * Vitest globalSetup: the adapter tests run the built bundles (`<adapter>/dist/index.js`) as
- * processes, so before any test runs, every bundle the selected test files need is rebuilt unless
- * it provably comes from the current sources. Proof is a stamp in `.tmp/bundle-stamps.json` (git
- * ignores .tmp/): the SHA-256 of the build's inputs (shared/, `<adapter>/src/`, package.json,
- * package-lock.json, tsconfig.json, the installed packages' node_modules/.package-lock.json) and
- * of the dist/ that build wrote (index.js and its chunks). A bundle is reused only when both still
- * match; a missing stamp, changed sources, or a dist/ file from elsewhere (a checkout, a merge, a
- * hand edit) all mean a build (`npm run build:<adapter>`, 20-60 s each).
- *
- * Which bundles: a test file needs the bundles of its directory (BUNDLES_BY_DIR). The files are
- * the ones vitest will run: every test file, narrowed by the command line's file filters
- * (`npx vitest run test/gitlab-image/inputs.test.ts` builds the GitLab bundle only; an emulator
- * test builds none). Where the command line cannot be read for sure (`vitest related`, a filter
- * matching no test file) every bundle counts as needed: a needless build costs a minute, a stale
- * bundle a wrong result. `CODESPHERE_BUNDLES=all` builds every stale bundle whatever is selected.
+ * processes, so every bundle the selected test files need is rebuilt unless it provably comes from
+ * the current sources. Proof is a stamp in `.tmp/bundle-stamps.json`: SHA-256 of the build's inputs
+ * (shared/, `<adapter>/src/`, package and lock files, tsconfig.json, the installed packages) and of
+ * the dist/ that build wrote; a bundle is reused only when both still match. A test file needs the
+ * bundles of its directory (BUNDLES_BY_DIR), narrowed by the command line's file filters; where
+ * those cannot be read for sure, every bundle counts (a needless build costs a minute, a stale
+ * bundle a wrong result). `CODESPHERE_BUNDLES=all` builds every stale bundle.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';

