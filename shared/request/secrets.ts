@@ -3,6 +3,7 @@
  *
  * Used by every reporter (the GitHub Action's, the GitLab/Bitbucket console reporter) and by the
  * writers of machine-readable outputs, so the three platforms mask the same things the same way.
+ * Design: docs/design/masking.md
  */
 
 /**
