@@ -1,8 +1,8 @@
 /**
- * issue 9, case 5: variables dropped from `env` leave the workspace; variables set by hand stay.
+ * Variables dropped from `env` leave the workspace; variables set by hand stay.
  * Deploys against the emulator (its state is the outcome), plus a property over random sequences
  * of `env` inputs, hand edits and failed calls, driving the sync itself against the emulator.
- * issue 9, case 6 (review finding): overlapping syncs of one preview never leave a variable the
+ * Overlapping syncs of one preview never leave a variable the
  * integration set unmarked; a property over random interleavings of two or three syncs.
  */
 import fc from 'fast-check';
@@ -359,7 +359,7 @@ describe('env sync, as a property', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Overlapping runs of one preview (issue 9's kind, case 6). A list of managed names that each run
+// Overlapping runs of one preview. A list of managed names that each run
 // reads and rewrites lost updates here: run 1 (env A) and run 2 (env A, B, C) both read "A,B";
 // run 1 deleted B, run 2 set C with the list "A,B,C", then run 1 wrote "A", and C stayed in the
 // workspace unlisted, counted as set by hand forever (20 of 20 runs).

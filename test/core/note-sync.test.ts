@@ -167,7 +167,7 @@ describe('syncNote', () => {
   });
 });
 
-describe('runOrderOf: run counters are digits only (issue 10, case 10)', () => {
+describe('runOrderOf: run counters are digits only', () => {
   it('reads whole numbers written in digits, with surrounding spaces', () => {
     expect(runOrderOf(['4242', ' 1 '])).toEqual([4242, 1]);
     expect(runOrderOf(['0'])).toEqual([0]);
