@@ -222,7 +222,8 @@ describe('env: what the integration set and env no longer declares is removed', 
     const running = deploy(baseInput(em, { env: '' }), new RecordingReporter(), virtualTimeDeps()).catch(
       (e: unknown) => e,
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The read is in flight once the emulator took the fault: the teardown lands during it.
+    while (em.faults.list().length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await apiClient().deleteWorkspace(workspaceId);
     const err = await running;
     expect(err).toBeInstanceOf(Error);
