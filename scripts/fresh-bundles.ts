@@ -10,7 +10,7 @@
  *
  * Which bundles: a test file needs the bundles of its directory (BUNDLES_BY_DIR). The files are
  * the ones vitest will run: every test file, narrowed by the command line's file filters
- * (`npx vitest run test/gitlab-image/inputs.test.ts` builds the GitLab bundle only; an emulator
+ * (`npx vitest run test/gitlab-image/gitlab-image.test.ts` builds the GitLab bundle only; an emulator
  * test builds none). Where the command line cannot be read for sure (`vitest related`, a filter
  * matching no test file) every bundle counts as needed: a needless build costs a minute, a stale
  * bundle a wrong result. `CODESPHERE_BUNDLES=all` builds every stale bundle whatever is selected.
@@ -29,6 +29,7 @@ const BUNDLES_BY_DIR: Record<string, Adapter[]> = {
   'github-action': ['github-action'],
   'gitlab-image': ['gitlab-image'],
   'bitbucket-pipe': ['bitbucket-pipe'],
+  platforms: ADAPTERS,
   demo: ['github-action'],
   release: ADAPTERS,
 };

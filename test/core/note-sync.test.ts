@@ -3,7 +3,7 @@
  * random interleavings of concurrent runs (fast-check, fixed seed). A virtual clock drives the
  * runs: every call to the in-memory note API takes effect after a random latency and answers after
  * another, so lists and creates of different runs interleave as on a real API without atomic
- * "create if absent". The process-level tests (test/<adapter>/concurrent-runs.test.ts) cover the
+ * "create if absent". The process-level tests (test/platforms/concurrent-runs.test.ts) cover the
  * same with the built bundles and the platform doubles.
  */
 import fc from 'fast-check';
