@@ -21,6 +21,8 @@ const ctx = useEmulator();
 
 describe('a workspace deleted under a running deploy of an open change request', () => {
   it('fails saying the workspace was deleted, without claiming a teardown of the change request ran', async () => {
+    // Provisioning outlasts the create call however loaded the machine, so the deploy must wait.
+    ctx.em.setTiming({ provisioningMs: 2_000 });
     const deps = virtualTimeDeps();
     let deleted = false;
     const clock = deps.clock;
