@@ -6,10 +6,14 @@ import { defineConfig } from 'vitest/config';
  *   (scripts/fresh-bundles.ts).
  * - setupFiles turns on the emulator's contract recording for every suite
  *   (test/contract/record-contract.setup.ts).
+ * - The timeouts are `npm test`'s, so a targeted `npx vitest run <file>` behaves as the suite does
+ *   (process-level tests spawn bundles that take seconds on a loaded 2-core machine).
  */
 export default defineConfig({
   test: {
     globalSetup: ['scripts/fresh-bundles.ts'],
     setupFiles: ['test/contract/record-contract.setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });

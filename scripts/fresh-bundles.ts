@@ -22,6 +22,7 @@ const BUNDLES_BY_DIR: Record<string, Adapter[]> = {
   'github-action': ['github-action'],
   'gitlab-image': ['gitlab-image'],
   'bitbucket-pipe': ['bitbucket-pipe'],
+  platforms: ADAPTERS,
   demo: ['github-action'],
   release: ADAPTERS,
 };

@@ -8,7 +8,7 @@
  *   request, next to a bare `node -e 0` (spawn to exit) measured in the same run with the same
  *   node binary, interleaved run by run so both see the same machine load; medians, and the ratio
  *   cold start / bare node.
- * Targets from issue 11: dist/index.js ≤ 1.0 MB, cold start ≤ 2× bare node.
+ * Targets: dist/index.js ≤ 1.0 MB, cold start ≤ 2× bare node.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -19,9 +19,9 @@ import { startFixtureEmulator, startGitHubDouble } from '../github-action/fixtur
 import { actionEntry, DEMO_TOKEN, runAction } from '../github-action/harness.js';
 import { pullRequestPayload } from '../github-action/payloads.js';
 
-/** Runs of each kind (the issue asks for at least 7); odd, so the median is one run's figure. */
+/** Runs of each kind (at least 7); odd, so the median is one run's figure. */
 const RUNS = 9;
-/** The issue's bundle target: 1.0 MB (decimal megabyte, as `ls` and GitHub show sizes). */
+/** The bundle target: 1.0 MB (decimal megabyte, as `ls` and GitHub show sizes). */
 const BUNDLE_TARGET_BYTES = 1_000_000;
 const RATIO_TARGET = 2;
 

@@ -1,5 +1,5 @@
 /**
- * The adapters' bad-input property (issue 10, "Done when") for longer than `npm test` runs it:
+ * The adapters' bad-input property for longer than `npm test` runs it:
  * random bad input in one field, secrets everywhere, against the built bundles, the emulator and
  * the platform doubles. Prints runs per second per adapter and every counterexample (asserts
  * nothing; a failing run is printed, not thrown). BENCH_RUNS (default 60 per adapter) and FC_SEED

@@ -1,5 +1,5 @@
 /**
- * Lost probes during a VPN switch, against real strongSwan tunnels (issue 6): the default in-place
+ * Lost probes during a VPN switch, against real strongSwan tunnels: the default in-place
  * switch (PATCH vpnConfig: the same workspace's charons restart) vs `vpnSwitch: zero-downtime` (a
  * second workspace on the new config, checked, then the old one deleted and the name moved).
  * Prints, per mode: probes sent, lost, longest gap between answered probes, switch duration.
@@ -23,7 +23,7 @@ import {
 
 export type SwitchMode = 'in-place' | 'zero-downtime';
 
-/** The default seed's names (team brief): office reaches hq's LAN, lab reaches lab's. */
+/** The default seed's names (emulator/seeds/default.yaml): office reaches hq's LAN, lab reaches lab's. */
 const TEAM_ID = 101;
 const FROM = 'office';
 const TO = 'lab';

@@ -1,8 +1,8 @@
 /**
- * Issue 10 on the built GitLab image and Bitbucket pipe, run as their runners run them: the time
- * budget bounds the platform's API (case 1), booleans follow one rule (5), output files are
- * checked before anything is created and a late write failure is not called a failed deploy (9),
- * and ids are digits only (10).
+ * Input hygiene of the built GitLab image and Bitbucket pipe, run as their runners run them: the
+ * time budget bounds the platform's API, booleans follow one rule, output files are checked before
+ * anything is created and a late write failure is not called a failed deploy, and ids are digits
+ * only.
  */
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -129,7 +129,7 @@ async function silentServer(): Promise<{ url: string; close: () => void }> {
   };
 }
 
-describe('ids are digits only (case 10)', () => {
+describe('ids are digits only', () => {
   it.each(['9.0', '+9', '9e0', '0x9', ' 0 ', '٩'])(
     'BITBUCKET_PR_ID=%j is refused, naming the variable',
     async (id) => {
@@ -166,7 +166,7 @@ describe('ids are digits only (case 10)', () => {
   });
 });
 
-describe('booleans follow one rule (case 5)', () => {
+describe('booleans follow one rule', () => {
   it('ON_DEMAND / RESTRICTED / DEBUG take yes/no, on/off, 1/0 in any case, with spaces', async () => {
     const run = await gitlabJob(9, { ON_DEMAND: ' No ', RESTRICTED: 'OFF', DEBUG: 'Yes' });
     expect(run.code, describeRun(run)).toBe(0);
@@ -185,7 +185,7 @@ describe('booleans follow one rule (case 5)', () => {
   );
 });
 
-describe('output files (case 9)', () => {
+describe('output files are checked before anything is created', () => {
   it('DOTENV_PATH=/tmp (a folder): an input error naming it, before anything is created, no MR note', async () => {
     const run = await gitlabJob(9, { DOTENV_PATH: '/tmp' });
     expectSetupError(
@@ -237,7 +237,7 @@ describe('output files (case 9)', () => {
   );
 });
 
-describe('the time budget bounds the platform API (case 1)', () => {
+describe('the time budget bounds the platform API', () => {
   it('a GitLab API that never answers: the deploy succeeds, the note is a warning, the job ends near TIMEOUT', async () => {
     const silent = await silentServer();
     try {

@@ -17,7 +17,7 @@ if (!specAvailable) console.warn(specMissingNotice);
 
 const TOKEN = 'csdemo-token-0123456789abcdef';
 
-/** The operations issue 2 asks the emulator to implement (operationIds from the spec). */
+/** The operations the emulator implements (operationIds from the spec). */
 const IMPLEMENTED = [
   'teams-listTeams',
   'teams-getTeam',

@@ -2,7 +2,6 @@
  * The job's time budget (timeoutSeconds / TIMEOUT) bounds the HTTP layer: Retry-After, slow and
  * silent APIs, and the create itself. Real time and a real server (the emulator, or a socket that
  * never answers): the wall time of each run is the assertion, with short budgets so it stays fast.
- * Issue 10, case 1.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';

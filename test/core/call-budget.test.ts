@@ -1,5 +1,5 @@
 /**
- * Issue 11's call budget, as exact call lists (the core bench prints the same per path): a create
+ * The call budget, as exact call lists (the core bench prints the same per path): a create
  * costs 6 Codesphere operations besides polls and the prepare steps' log streams; a redeploy with
  * nothing to do costs at most 7 calls in all. Each call listed is needed for a guarantee (find
  * by name before creating, one create, the pipeline); nothing re-reads what a response told.

@@ -35,7 +35,7 @@ describe('env follows Docker Compose .env syntax', () => {
     ['VAR="some\\tvalue"', 'some\tvalue'],
     ["VAR='some\\tvalue'", 'some\\tvalue'],
     ['VAR=some\\tvalue', 'some\\tvalue'],
-    // issue 10, case 4: one pass, so `\\n` is a backslash and an n.
+    // One pass, so `\\n` is a backslash and an n.
     ['WIN_PATH="C:\\\\new\\\\table"', 'C:\\new\\table'],
     ['LINES="a\\nb\\r\\nc"', 'a\nb\r\nc'],
     // No interpolation: values reach the workspace as written.
@@ -71,7 +71,7 @@ describe('env follows Docker Compose .env syntax', () => {
     expect(problems[0]?.message).not.toContain('trailing-secret');
   });
 
-  it('issue 10 case 2: a PEM key pasted without quotes is named by line, never quoted, and masked', () => {
+  it('a PEM key pasted without quotes is named by line, never quoted, and masked', () => {
     const key = 'Zk9xQ+r/7TqLwPmS3cV8==';
     const env = `TLS_KEY=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0B\n${key}\n-----END PRIVATE KEY-----`;
     let message = '';

@@ -1,8 +1,8 @@
 /**
- * issue 9, case 5: variables dropped from `env` leave the workspace; variables set by hand stay.
+ * Variables dropped from `env` leave the workspace; variables set by hand stay.
  * Deploys against the emulator (its state is the outcome), plus a property over random sequences
  * of `env` inputs, hand edits and failed calls, driving the sync itself against the emulator.
- * issue 9, case 6 (review finding): overlapping syncs of one preview never leave a variable the
+ * Overlapping syncs of one preview never leave a variable the
  * integration set unmarked; a property over random interleavings of two or three syncs.
  */
 import fc from 'fast-check';
@@ -222,7 +222,8 @@ describe('env: what the integration set and env no longer declares is removed', 
     const running = deploy(baseInput(em, { env: '' }), new RecordingReporter(), virtualTimeDeps()).catch(
       (e: unknown) => e,
     );
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The read is in flight once the emulator took the fault: the teardown lands during it.
+    while (em.faults.list().length > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await apiClient().deleteWorkspace(workspaceId);
     const err = await running;
     expect(err).toBeInstanceOf(Error);
@@ -359,7 +360,7 @@ describe('env sync, as a property', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// Overlapping runs of one preview (issue 9's kind, case 6). A list of managed names that each run
+// Overlapping runs of one preview. A list of managed names that each run
 // reads and rewrites lost updates here: run 1 (env A) and run 2 (env A, B, C) both read "A,B";
 // run 1 deleted B, run 2 set C with the list "A,B,C", then run 1 wrote "A", and C stayed in the
 // workspace unlisted, counted as set by hand forever (20 of 20 runs).

@@ -1,4 +1,4 @@
-// The layers are kept by lint (issue 11): every way a module can name another is checked
+// The layers are kept by lint: every way a module can name another is checked
 // against where it lands, so no spelling of a path, dynamic import() or require() slips by.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,7 +1,7 @@
 /**
  * Which env names are secret (whole name segments), how registered secrets are found in text
  * (line by line; short ones as whole words; very short ones not at all), and that every reporter
- * masks the same way. issue 10, cases 2 and 3.
+ * masks the same way.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -118,7 +118,7 @@ describe('masking rule', () => {
   });
 });
 
-describe('GitHub log text cannot issue workflow commands (issue 10, case 7)', () => {
+describe('GitHub log text cannot issue workflow commands', () => {
   it.each([
     ['office\n::warning::INJECTED', 'office\n> ::warning::INJECTED'],
     ['office\r::error::INJECTED', 'office\n> ::error::INJECTED'],

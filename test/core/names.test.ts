@@ -1,7 +1,7 @@
 /**
  * Names users type (team, plan, VPN config, branch) against the emulator: compared in Unicode
  * NFC, a "did you mean" when only case or spaces differ, and control characters refused as input
- * errors before any call. issue 10, cases 6 and 7.
+ * errors before any call.
  */
 import { describe, expect, it } from 'vitest';
 

@@ -3,7 +3,7 @@
  * random interleavings of concurrent runs (fast-check, fixed seed). A virtual clock drives the
  * runs: every call to the in-memory note API takes effect after a random latency and answers after
  * another, so lists and creates of different runs interleave as on a real API without atomic
- * "create if absent". The process-level tests (test/<adapter>/concurrent-runs.test.ts) cover the
+ * "create if absent". The process-level tests (test/platforms/concurrent-runs.test.ts) cover the
  * same with the built bundles and the platform doubles.
  */
 import fc from 'fast-check';
@@ -167,7 +167,7 @@ describe('syncNote', () => {
   });
 });
 
-describe('runOrderOf: run counters are digits only (issue 10, case 10)', () => {
+describe('runOrderOf: run counters are digits only', () => {
   it('reads whole numbers written in digits, with surrounding spaces', () => {
     expect(runOrderOf(['4242', ' 1 '])).toEqual([4242, 1]);
     expect(runOrderOf(['0'])).toEqual([0]);

@@ -26,94 +26,76 @@ const ENV_SECRETS = {
 const GIT_TOKEN = 'glpat-abcdefghijklmnop';
 const env = [...Object.entries(ENV_SECRETS).map(([k, v]) => `${k}=${v}`), 'PORT=3000'].join('\n');
 
+const WRONG_PASSWORD = 'wrong-pass-123';
+/** Every secret the runs below are given (the sign-ins' access tokens come on top). */
+const GIVEN_SECRETS = [DEMO_TOKEN, DEMO_PASSWORD, GIT_TOKEN, WRONG_PASSWORD, ...Object.values(ENV_SECRETS)];
+
+type Deps = ReturnType<typeof virtualTimeDeps>;
+type Em = typeof ctx.em;
+
+/** Passing and failing runs that between them hand every secret to every part of the core. */
+function secretRuns(em: Em, reporter: RecordingReporter, deps: Deps): Array<() => Promise<unknown>> {
+  const password = { apiToken: undefined, email: DEMO_EMAIL, password: DEMO_PASSWORD };
+  const gitUrl = `https://oauth2:${GIT_TOKEN}@gitlab.example.com/acme/shop.git`;
+  const deployWith = (input: Parameters<typeof baseInput>[1]) => deploy(baseInput(em, input), reporter, deps);
+  return [
+    // password sign-in, a token in the git URL, a VPN check
+    () => deployWith({ ...password, env, gitUrl, vpnConfig: 'office', vpnCheck: '10.250.0.5' }),
+    // API token, an update with a VPN switch
+    () => deployWith({ env, vpnConfig: 'lab' }),
+    () => deployWith({ ...password, password: WRONG_PASSWORD }),
+    () => deployWith({ env, team: 'Nope' }),
+    () => deployWith({ env: `${env}\nbroken line ${ENV_SECRETS.DB_PASSWORD}` }),
+    async () => {
+      em.arm({ kind: 'server-error', path: '/api/workspaces/team/*', count: 20 });
+      try {
+        return await deployWith({ env });
+      } finally {
+        em.faults.clear();
+      }
+    },
+    async () => {
+      em.world.failStages.add('prepare');
+      try {
+        return await deployWith({ ...password, env, changeNumber: '43' });
+      } finally {
+        em.world.failStages.clear();
+      }
+    },
+    () => deployWith({ env, vpnConfig: 'office-wrong-psk', vpnCheck: '10.250.0.5:22', changeNumber: '44' }),
+    () => prune(baseInput(em, { ...password, openChangeNumbers: [], dryRun: 'true' }), reporter, deps),
+    () => teardown(baseInput(em, { ...password }), reporter, deps),
+  ];
+}
+
 describe('secrets', () => {
   it(
     'never reach the reporter, errors or results, across passing and failing runs',
     { timeout: 60_000 },
     async () => {
-      const { em } = ctx;
       const reporter = new RecordingReporter();
       const thrown: string[] = [];
       const results: string[] = [];
-      const run = async (fn: () => Promise<unknown>) => {
+      for (const run of secretRuns(ctx.em, reporter, virtualTimeDeps())) {
         try {
-          results.push(JSON.stringify(await fn()));
+          results.push(JSON.stringify(await run()));
         } catch (err) {
           thrown.push(describeError(err), JSON.stringify(err), String((err as Error).stack));
         }
-      };
-      const password = { apiToken: undefined, email: DEMO_EMAIL, password: DEMO_PASSWORD };
-      const gitUrl = `https://oauth2:${GIT_TOKEN}@gitlab.example.com/acme/shop.git`;
-      const deps = virtualTimeDeps();
-
-      await run(() =>
-        deploy(
-          baseInput(em, { ...password, env, gitUrl, vpnConfig: 'office', vpnCheck: '10.250.0.5' }),
-          reporter,
-          deps,
-        ),
-      );
-      await run(() => deploy(baseInput(em, { env, vpnConfig: 'lab' }), reporter, deps)); // token, update + VPN switch
-      await run(() => deploy(baseInput(em, { ...password, password: 'wrong-pass-123' }), reporter, deps));
-      await run(() => deploy(baseInput(em, { env, team: 'Nope' }), reporter, deps));
-      await run(() =>
-        deploy(baseInput(em, { env: `${env}\nbroken line ${ENV_SECRETS.DB_PASSWORD}` }), reporter, deps),
-      );
-      em.arm({ kind: 'server-error', path: '/api/workspaces/team/*', count: 20 });
-      await run(() => deploy(baseInput(em, { env }), reporter, deps));
-      em.faults.clear();
-      em.world.failStages.add('prepare');
-      await run(() => deploy(baseInput(em, { ...password, env, changeNumber: '43' }), reporter, deps));
-      em.world.failStages.clear();
-      await run(() =>
-        deploy(
-          baseInput(em, {
-            env,
-            vpnConfig: 'office-wrong-psk',
-            vpnCheck: '10.250.0.5:22',
-            changeNumber: '44',
-          }),
-          reporter,
-          deps,
-        ),
-      );
-      await run(() =>
-        prune(baseInput(em, { ...password, openChangeNumbers: [], dryRun: 'true' }), reporter, deps),
-      );
-      await run(() => teardown(baseInput(em, { ...password }), reporter, deps));
-
+      }
       expect(thrown.length).toBeGreaterThanOrEqual(10);
-      expect(reporter.maxDepth).toBe(1); // groups are never nested
+      expect(thrown.join('\n')).toContain('VPN check failed'); // the failing runs did fail, with messages
       expect(results.length).toBeGreaterThanOrEqual(4);
+      expect(reporter.maxDepth).toBe(1); // groups are never nested
+
       const masked = reporter.masked();
-      const accessTokens = masked.filter(
-        (m) =>
-          ![DEMO_TOKEN, DEMO_PASSWORD, GIT_TOKEN, 'wrong-pass-123', ...Object.values(ENV_SECRETS)].includes(
-            m,
-          ),
-      );
+      for (const secret of GIVEN_SECRETS) expect(masked, `masked ${secret.slice(0, 4)}…`).toContain(secret);
+      const accessTokens = masked.filter((m) => !GIVEN_SECRETS.includes(m));
       expect(accessTokens.length).toBeGreaterThanOrEqual(2); // session id and access token of the sign-ins
-      const secrets = [
-        DEMO_TOKEN,
-        DEMO_PASSWORD,
-        GIT_TOKEN,
-        'wrong-pass-123',
-        ...Object.values(ENV_SECRETS),
-        ...accessTokens,
-      ];
-      for (const secret of [
-        DEMO_TOKEN,
-        DEMO_PASSWORD,
-        GIT_TOKEN,
-        'wrong-pass-123',
-        ...Object.values(ENV_SECRETS),
-      ])
-        expect(masked, `masked ${secret.slice(0, 4)}…`).toContain(secret);
 
       const everything = [reporter.shown(), ...thrown, ...results].join('\n');
-      for (const secret of secrets)
+      for (const secret of [...GIVEN_SECRETS, ...accessTokens])
         expect(everything.includes(secret), `leaked ${secret.slice(0, 4)}…`).toBe(false);
-      expect(thrown.join('\n')).toContain('VPN check failed'); // the failing runs did fail, with messages
     },
   );
 

@@ -1,5 +1,5 @@
 /**
- * Random bad input for the adapters' property tests (issue 10, "Done when"): one field of the
+ * Random bad input for the adapters' property tests: one field of the
  * input surface gets a value that must be refused (control characters, Unicode, very long text,
  * names that exist nowhere), while secrets sit in every place they can: the API token, a
  * secret-named env value (any characters, several lines), and, pasted into the bad value itself,

@@ -1,5 +1,5 @@
 /**
- * The emulator under odd requests (issue 10, case 12): malformed percent-escapes, oversized
+ * The emulator under odd requests: malformed percent-escapes, oversized
  * bodies, clients that go away, and sign-in credentials that must expire. Every refusal is the
  * API's problem envelope; nothing is logged as an internal error; the emulator keeps serving.
  */

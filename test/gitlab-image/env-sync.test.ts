@@ -1,5 +1,5 @@
 /**
- * issue 9, case 5 through the built GitLab entry (gitlab-image/dist/index.js): variables dropped
+ * Env sync through the built GitLab entry (gitlab-image/dist/index.js): variables dropped
  * from the job's ENV leave the preview, variables set by hand in Codesphere stay, the reserved
  * marker name is refused. Outcomes are the emulator's state, the exit code and the job log.
  */

@@ -1,5 +1,5 @@
 /**
- * The printed PSK notation, read by strongSwan itself (issue 10, case 11): a gateway configured
+ * The printed PSK notation, read by strongSwan itself: a gateway configured
  * with what `npm run gateway -- print --with-psk` writes for a key holding quotes, `#`, spaces, a
  * backslash, non-ASCII and a newline (ipsec.secrets read by starter/charon; swanctl.conf loaded
  * with `swanctl --load-all`), and a replica given the key's bytes over VICI: the tunnel comes up

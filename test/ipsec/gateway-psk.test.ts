@@ -1,5 +1,5 @@
 /**
- * PSK notations (issue 10, case 11): every notation strongSwan accepts for a key compares equal
+ * PSK notations: every notation strongSwan accepts for a key compares equal
  * when it decodes to the VPN config's key, and what the helper prints holds any key. The forms
  * follow ipsec.secrets(5), swanctl.conf(5) and strongSwan's readers (see shared/gateway/psk.ts).
  */
@@ -61,7 +61,7 @@ describe('gateway check: every PSK notation of the same key compares equal', () 
     ['0x hex', `0x${hex(PSK)}`],
     ['0X upper-case hex', `0X${hex(PSK).toUpperCase()}`],
     ['0x hex with : separators', `0x${hex(PSK).match(/../g)?.join(':')}`],
-    ['0s base64 (the issue input)', `0s${b64(PSK)}`],
+    ['0s base64, as pasted into ipsec.secrets', `0s${b64(PSK)}`],
     ['0S base64', `0S${b64(PSK)}`],
     ['quoted, then a comment', `"${PSK}" # rotated 2026-11`],
     ['unquoted, then a comment', `${PSK}\t# rotated`],
@@ -96,7 +96,7 @@ describe('gateway check: every PSK notation of the same key compares equal', () 
   });
 
   // stroke_cred.c load_secrets() `break`s at the first line it cannot parse: entries below it are
-  // never loaded, so a correct key there does not make the gateway work (review of issue 10, 11).
+  // never loaded, so a correct key there does not make the gateway work.
   it('ipsec.secrets: a line strongSwan stops at hides every entry below it', () => {
     const right = `198.51.100.1 %any : PSK 0s${b64(PSK)}\n`;
     for (const [why, broken] of [
@@ -253,7 +253,7 @@ describe('gateway CLI with PSK notations', () => {
     return { code, out, err };
   };
 
-  it('issue input: `npm run gateway -- check` accepts a correct gateway whose ipsec.secrets uses 0s', async () => {
+  it('`npm run gateway -- check` accepts a correct gateway whose ipsec.secrets uses 0s', async () => {
     const config = write('vpn.yaml', settingsYaml(PSK));
     const printed = cli(['print', '--config', config, '--format', 'ipsec']);
     const conf = write('ipsec.conf', /config setup[\s\S]*?auto=add\n/.exec(printed.out)?.[0] ?? '');

@@ -1,5 +1,5 @@
 /**
- * The VPN switch against real strongSwan tunnels (issue 6, item 2): a 2-replica preview switches
+ * The VPN switch against real strongSwan tunnels: a 2-replica preview switches
  * office -> lab while a client keeps probing the host the preview's current VPN config routes to,
  * resolving the preview by its name every time (the prober: test/bench/vpn-switch.bench.ts).
  * Same skip rules as the other real-driver tests: skipped with a notice without root or strongSwan,

@@ -29,9 +29,15 @@ describe('fresh bundles', () => {
   it('builds all three for the whole suite, none for emulator tests, the adapter of an adapter test', () => {
     expect([...neededBundles([])].sort()).toEqual(['bitbucket-pipe', 'github-action', 'gitlab-image']);
     expect([...neededBundles(['test/emulator/faults.test.ts', 'test/core'])]).toEqual([]);
-    expect([...neededBundles(['test/gitlab-image/inputs.test.ts'])]).toEqual(['gitlab-image']);
+    expect([...neededBundles(['test/gitlab-image/gitlab-image.test.ts'])]).toEqual(['gitlab-image']);
     // a bare name matches as vitest matches it: a substring of the path
     expect([...neededBundles(['races'])].sort()).toEqual(['bitbucket-pipe', 'github-action', 'gitlab-image']);
+    // the suites that run on every platform need every bundle
+    expect([...neededBundles(['test/platforms/inputs.test.ts'])].sort()).toEqual([
+      'bitbucket-pipe',
+      'github-action',
+      'gitlab-image',
+    ]);
     expect([...neededBundles(['test/release/action-tree.test.ts'])].sort()).toEqual([
       'bitbucket-pipe',
       'github-action',
@@ -62,7 +68,7 @@ describe('fresh bundles', () => {
     const all = ['bitbucket-pipe', 'github-action', 'gitlab-image'];
     // vitest compares filters in lower case and takes a `:<line>` off
     expect(needs('run', 'GitHub-Action')).toEqual(['github-action']);
-    expect(needs('run', 'test/gitlab-image/inputs.test.ts:42')).toEqual(['gitlab-image']);
+    expect(needs('run', 'test/gitlab-image/gitlab-image.test.ts:42')).toEqual(['gitlab-image']);
     // `--max-workers 1` is `--maxWorkers 1` to vitest: '1' is no filter, the whole suite runs
     expect(needs('run', '--max-workers', '1', '--test-timeout', '60000')).toEqual(all);
     expect(needs('run', '--maxConcurrency', '3')).toEqual(all);
