@@ -85,7 +85,6 @@ export function createLogEventParser(
   let sinceBoundary = 0;
   let recent = '';
   let skipping = false;
-  let skipped = 0;
   const boundary = /(?:\r\n|\r|\n)(?:\r\n|\r|\n)/g;
   function lastBoundaryEnd(chunk: string): number {
     const text = recent + chunk;
@@ -107,16 +106,8 @@ export function createLogEventParser(
       if (skipping) {
         const end = firstBoundaryEnd(chunk);
         recent = (recent + chunk).slice(-3);
-        if (end < 0) {
-          skipped += chunk.length;
-          return;
-        }
-        skipped += end;
-        handlers.onInvalid(
-          `an event over ${maxEventChars.toLocaleString('en-US')} characters (${skipped.toLocaleString('en-US')} skipped)`,
-        );
+        if (end < 0) return;
         skipping = false;
-        skipped = 0;
         sinceBoundary = 0;
         chunk = chunk.slice(end);
         if (chunk === '') return;
@@ -129,8 +120,10 @@ export function createLogEventParser(
         if (end > 0) parser.feed(chunk.slice(0, end));
         parser.reset();
         skipping = true;
-        skipped = sinceBoundary;
         endsInCr = false;
+        handlers.onInvalid(
+          `an event over ${maxEventChars.toLocaleString('en-US')} characters (dropped, up to its end)`,
+        );
         return;
       }
       endsInCr = chunk.endsWith('\r');
@@ -140,11 +133,6 @@ export function createLogEventParser(
     // it is a line ending of its own (an event closed with lone CRs is complete). Anything else
     // left unterminated is an event cut off by the end of the stream: dropped, as SSE requires.
     end() {
-      if (skipping) {
-        handlers.onInvalid(
-          `an event over ${maxEventChars.toLocaleString('en-US')} characters (${skipped.toLocaleString('en-US')} skipped, cut off by the end of the stream)`,
-        );
-      }
       if (endsInCr) parser.feed('\n');
       endsInCr = false;
     },
