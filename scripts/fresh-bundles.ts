@@ -25,6 +25,7 @@ const BUNDLES_BY_DIR: Record<string, Adapter[]> = {
   platforms: ADAPTERS,
   demo: ['github-action'],
   release: ADAPTERS,
+  trust: ADAPTERS,
 };
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -59,6 +59,7 @@ export { parseChangeNumber, repositoryShortName, workspaceName } from './workflo
 // - the one retry policy and job budget, so platform API calls retry and time out like the core's;
 export { attemptTimeoutMs, BUDGET_NAME, decideRetry, DEFAULT_RETRY, seconds } from './codesphere/retry.js';
 export type { Deadline, RetryPolicy } from './codesphere/retry.js';
+export { describeBytes, MAX_RESPONSE_BYTES, readTextCapped } from './codesphere/bounds.js';
 // - the id rule (digits only), so CI ids read like the core's fields;
 export { parseId } from './request/values.js';
 // - the failing step's log tail, which the change-request note quotes.

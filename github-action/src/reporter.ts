@@ -100,10 +100,14 @@ export class ActionsReporter implements Reporter {
     return this.log.flushed();
   }
 
+  /**
+   * Registers the secret, and tells the runner every form of it (masking.ts: encodings, NFC/NFD,
+   * a JSON secret's values), one line each: the runner masks only what it is told.
+   */
   mask(secret: string): void {
     for (const piece of this.secrets.add(secret)) {
       // The runner masks substrings: a short piece would star out every line holding those
-      // characters (shared/request/secrets.ts); our own redaction masks short ones as whole words.
+      // characters (shared/request/masking.ts); our own redaction masks short ones as whole words.
       if (piece.length >= MIN_SUBSTRING_LENGTH) this.log.write((core) => core.setSecret(piece));
     }
   }

@@ -75,7 +75,7 @@ export class ConsoleReporter implements Reporter {
     this.now = options.now ?? Date.now;
   }
 
-  /** Each line of the secret, trimmed, and its URL-encoded form (shared/request/secrets.ts has the length rule). */
+  /** Each line of the secret in every form it is printed in (shared/request/masking.ts has the forms and the length rule). */
   mask(secret: string): void {
     this.secrets.add(secret);
   }

@@ -16,8 +16,11 @@ import {
   BUDGET_NAME,
   decideRetry,
   DEFAULT_RETRY,
+  describeBytes,
   errorMessage,
+  MAX_RESPONSE_BYTES,
   PlatformApiError,
+  readTextCapped,
   RedirectRefusedError,
   seconds,
   type Deadline,
@@ -142,7 +145,10 @@ export async function requestJson<T>(request: JsonRequest<T>, deps: HttpDeps): P
         // Never follow: a custom token header (PRIVATE-TOKEN) would go wherever the redirect points.
         redirect: 'manual',
       });
-      text = await response.text();
+      const read = await readTextCapped(response, MAX_RESPONSE_BYTES);
+      if (read.truncated)
+        throw new Error(`the answer was over ${describeBytes(MAX_RESPONSE_BYTES)} and was not read`);
+      text = read.text;
     } catch (error) {
       const reason = signal.aborted ? `no answer within ${seconds(timeoutMs)}` : errorMessage(error);
       const decision = decide({ kind: 'network' });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-import { DeadlineExceededError } from '../errors.js';
+import { ConfigError, DeadlineExceededError } from '../errors.js';
+import { describeBytes, MAX_REQUEST_BYTES } from './bounds.js';
 import { BUDGET_NAME, remainingMs, seconds } from './retry.js';
 import { HttpClient, type HttpClientOptions, type Operation } from './http.js';
 import type {
@@ -161,6 +162,8 @@ export class CodesphereClient implements CodesphereApi {
         ),
       );
     }
+    const tooLarge = envTooLarge('create', body, body.env?.length ?? 0);
+    if (tooLarge) return Promise.reject(tooLarge);
     return this.call({
       name: 'createWorkspace',
       method: 'POST',
@@ -217,6 +220,8 @@ export class CodesphereClient implements CodesphereApi {
   }
 
   async setEnvVars(id: number, vars: Array<{ name: string; value: string }>): Promise<void> {
+    const tooLarge = envTooLarge('update', vars, vars.length);
+    if (tooLarge) throw tooLarge;
     await this.call({
       name: 'setEnvVar',
       method: 'PUT',
@@ -291,6 +296,21 @@ export class CodesphereClient implements CodesphereApi {
       idempotent: true,
     });
   }
+}
+
+/**
+ * The `env` input's share of a request Codesphere would refuse as too large (413): said before
+ * the call, naming the input. The count includes the markers managed-env.ts adds, one per
+ * variable, which is why the body is about twice what `env` holds.
+ */
+function envTooLarge(call: 'create' | 'update', body: unknown, variables: number): ConfigError | undefined {
+  const size = Buffer.byteLength(JSON.stringify(body), 'utf8');
+  if (size <= MAX_REQUEST_BYTES || variables === 0) return undefined;
+  return ConfigError.single(
+    'env',
+    `${variables.toLocaleString('en-US')} workspace variables (the declared ones and one marker each) make the ${call} request ` +
+      `${describeBytes(size)}; Codesphere accepts at most ${describeBytes(MAX_REQUEST_BYTES)}. Declare fewer or shorter variables. Nothing was ${call === 'create' ? 'created' : 'set'}.`,
+  );
 }
 
 /** The default CodesphereApiFactory: a CodesphereClient for the connection, token set. */

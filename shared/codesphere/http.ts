@@ -12,8 +12,9 @@ import {
   type Deadline,
   type RetryPolicy,
 } from './retry.js';
-import { redact } from '../request/secrets.js';
+import { SecretSet } from '../request/masking.js';
 import { isLoopbackHost } from '../request/urls.js';
+import { credentialsFollow, describeBytes, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from './bounds.js';
 
 /**
  * One HTTP call described as data: the client's methods build these, `HttpClient.call` runs
@@ -77,15 +78,17 @@ export class HttpClient {
   private readonly axios: AxiosInstance;
   private readonly retry: RetryPolicy;
   private token: string | undefined;
-  private readonly secrets: string[];
+  private readonly secrets = new SecretSet();
+  private readonly origin: string;
 
   constructor(private readonly options: HttpClientOptions) {
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.secrets = [...(options.secrets ?? [])];
-    // Redirects are followed by hand (maxRedirects: 0): axios/follow-redirects drops the
-    // Authorization header when a redirect changes host, and Codesphere redirects API calls to
-    // the team's data center. Every status is handled here (validateStatus), bodies are read as
-    // text so a non-JSON answer (a proxy's HTML page) is reported instead of crashing a parser.
+    for (const secret of options.secrets ?? []) this.secrets.add(secret);
+    this.origin = new URL(options.baseUrl).origin;
+    // Redirects are followed by hand (maxRedirects: 0) by the one rule of bounds.ts: the token
+    // goes along to the base URL's origin only. Every status is handled here (validateStatus),
+    // bodies are read as text (at most MAX_RESPONSE_BYTES) so a non-JSON answer (a proxy's HTML
+    // page) is reported instead of crashing a parser.
     // The timeout of each attempt is an AbortSignal set per request (see send): axios' own
     // `timeout` is a socket idle timer, which a server trickling bytes never trips.
     this.axios = axios.create({
@@ -93,13 +96,15 @@ export class HttpClient {
       validateStatus: () => true,
       responseType: 'text',
       transformResponse: [(data: unknown) => data],
+      maxContentLength: MAX_RESPONSE_BYTES,
+      maxBodyLength: MAX_REQUEST_BYTES,
       headers: { 'User-Agent': options.userAgent, Accept: 'application/json' },
     });
   }
 
   setToken(token: string): void {
     this.token = token;
-    this.secrets.push(token);
+    this.secrets.add(token);
   }
 
   /**
@@ -109,9 +114,19 @@ export class HttpClient {
    * RedirectRefusedError for a redirect to plain http (non-loopback) or past MAX_REDIRECTS hops.
    */
   async call<T>(op: Operation<T>): Promise<T> {
+    const size = op.body === undefined ? 0 : Buffer.byteLength(JSON.stringify(op.body), 'utf8');
+    if (size > MAX_REQUEST_BYTES) {
+      throw new ApiError(
+        { operation: op.name, kind: 'http', status: 413 },
+        `Codesphere API call ${op.name} was not sent: its body would be ${describeBytes(size)}, over the ${describeBytes(MAX_REQUEST_BYTES)} Codesphere accepts.`,
+      );
+    }
     for (let attempt = 0; ; attempt++) {
       const result = await this.sendFollowingRedirects(op);
       if (result.kind === 'response' && result.response.status >= 200 && result.response.status < 300)
+        return this.settle(op, result);
+      // An answer too large to read is not retried: the next one would be as large.
+      if (result.kind === 'network' && result.code === 'ERR_RESPONSE_TOO_LARGE')
         return this.settle(op, result);
       const decision = decideRetry({
         outcome:
@@ -180,7 +195,7 @@ export class HttpClient {
           `Codesphere API call ${op.name} was redirected more than ${MAX_REDIRECTS} times; giving up.`,
         );
       }
-      // The token travels along (see the constructor), so never to a plain-http non-loopback host.
+      // Never to a plain-http non-loopback host, whether the token would go along or not.
       if (next.protocol !== 'https:' && !(next.protocol === 'http:' && isLoopbackHost(next.hostname))) {
         throw new RedirectRefusedError(
           { ...refused, refusal: 'insecure' },
@@ -203,7 +218,8 @@ export class HttpClient {
     const timeoutMs = attemptTimeoutMs(perRequestMs, this.options.deadline);
     if (timeoutMs <= 0) return { kind: 'network', code: 'ETIMEDOUT', message: 'not sent: no time left' };
     const headers: Record<string, string> = {};
-    if (this.token) headers['Authorization'] = `Bearer ${this.token}`;
+    if (this.token && credentialsFollow(this.origin, new URL(url)))
+      headers['Authorization'] = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     const signal = AbortSignal.timeout(timeoutMs);
     try {
@@ -219,6 +235,12 @@ export class HttpClient {
       if (signal.aborted)
         return { kind: 'network', code: 'ETIMEDOUT', message: `no answer within ${seconds(timeoutMs)}` };
       // Only the code and message are kept: axios errors carry the request config (and token).
+      if (axios.isAxiosError(err) && /maxContentLength/.test(err.message))
+        return {
+          kind: 'network',
+          code: 'ERR_RESPONSE_TOO_LARGE',
+          message: `the answer was over ${describeBytes(MAX_RESPONSE_BYTES)} and was not read`,
+        };
       if (axios.isAxiosError(err))
         return { kind: 'network', code: err.code ?? 'ERR_NETWORK', message: err.message };
       throw err;
@@ -258,9 +280,10 @@ export class HttpClient {
       const json: unknown = JSON.parse(data);
       if (json && typeof json === 'object') envelope = json;
     } catch {
-      envelope = { detail: truncate(data.replace(/\s+/g, ' '), 200) };
+      envelope = { detail: truncate(this.clean(data).replace(/\s+/g, ' '), 200) };
     }
-    const text = (v: unknown) => (typeof v === 'string' && v.trim() !== '' ? this.clean(v) : undefined);
+    const text = (v: unknown) =>
+      typeof v === 'string' && v.trim() !== '' ? truncate(this.clean(v), 500) : undefined;
     return new ApiError({
       operation: op.name,
       kind: 'http',
@@ -274,15 +297,13 @@ export class HttpClient {
   private shapeError(op: Operation<unknown>, status: number, why: string, body: string): ApiError {
     return new ApiError(
       { operation: op.name, kind: 'response', status, detail: why },
-      this.clean(
-        `Codesphere API call ${op.name} returned a response this tool does not understand (HTTP ${status}): ${why}. ` +
-          `Body: ${truncate(body, 300)}`,
-      ),
+      `Codesphere API call ${op.name} returned a response this tool does not understand (HTTP ${status}): ${this.clean(why)}. ` +
+        `Body: ${truncate(this.clean(body), 300)}`,
     );
   }
 
   private clean(text: string): string {
-    return redact(text, this.secrets);
+    return this.secrets.redact(text);
   }
 }
 

@@ -6,16 +6,41 @@ import { z } from 'zod';
  * additions on Codesphere's side never break a run; a missing or retyped field fails loudly,
  * naming the operation.
  *
+ * Values that become output (a URL, a note's heading, a dotenv line) are checked for their format,
+ * not just their type: names on one line, host names by label syntax, ids as non-negative
+ * integers, the spec's patterns where it has one. A value that fails names its field in the error
+ * HttpClient raises (`0.devDomain: is not a host name ...`), with the operation.
+ *
  * Each schema is built on its first parse (`z.lazy`), not when the module is loaded: building
  * zod objects is start-up work the action's first request would otherwise wait for, and most
  * runs parse only a few of these answers. Parsing, results and issues are the same.
  */
 
+/** Text shown on one line: no line break, no control or format character (bidi overrides). */
+const ONE_LINE = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
+const oneLine = () => z.string().regex(ONE_LINE, { error: 'holds a line break or control character' });
+
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens, 63 at most each. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const hostName = () =>
+  z.string().regex(HOST_NAME, {
+    error: 'is not a host name (dot-separated labels of letters, digits and hyphens)',
+  });
+
+/** An env variable's name, as the spec's pattern has it (workspaces-listEnvVars). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** A replica's server, as the spec's pattern has it (workspaces-getPipelineStatus). */
+const SERVER_NAME = /^(?:[a-z]|[a-z][-a-z0-9]{0,30}[a-z0-9])$/;
+/** A git commit id: SHA-1 or SHA-256 in hex. */
+const COMMIT = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/i;
+const id = () => z.number().int().nonnegative();
+
 export const teamSchema = z.lazy(() =>
   z.object({
-    id: z.number().int().nonnegative(),
-    defaultDataCenterId: z.number().int().nonnegative(),
-    name: z.string(),
+    id: id(),
+    defaultDataCenterId: id(),
+    name: oneLine(),
     role: z.number().int().optional(),
   }),
 );
@@ -23,9 +48,9 @@ export type Team = z.infer<typeof teamSchema>;
 
 export const planSchema = z.lazy(() =>
   z.object({
-    id: z.number().int().nonnegative(),
+    id: id(),
     priceUsd: z.number(),
-    title: z.string(),
+    title: oneLine(),
     deprecated: z.boolean(),
     characteristics: z.object({ onDemand: z.boolean() }),
     maxReplicas: z.number().int().min(1),
@@ -35,29 +60,33 @@ export type Plan = z.infer<typeof planSchema>;
 
 export const workspaceSchema = z.lazy(() =>
   z.object({
-    id: z.number().int().nonnegative(),
-    teamId: z.number().int().nonnegative(),
-    name: z.string(),
-    planId: z.number().int().nonnegative(),
+    id: id(),
+    teamId: id(),
+    name: oneLine(),
+    planId: id(),
     isPrivateRepo: z.boolean(),
     replicas: z.number().int().min(1),
-    baseImage: z.string().optional(),
-    dataCenterId: z.number().int().nonnegative(),
-    gitUrl: z.string().nullable(),
-    initialBranch: z.string().nullable(),
-    vpnConfig: z.string().nullable(),
+    baseImage: oneLine().optional(),
+    dataCenterId: id(),
+    gitUrl: oneLine().nullable(),
+    initialBranch: oneLine().nullable(),
+    vpnConfig: oneLine().nullable(),
     restricted: z.boolean(),
-    devDomain: z.string().optional(),
-    createdAt: z.string(),
+    devDomain: hostName().optional(),
+    createdAt: oneLine(),
   }),
 );
 export type Workspace = z.infer<typeof workspaceSchema>;
 
 export const workspaceStatusSchema = z.lazy(() => z.object({ isRunning: z.boolean() }));
 
-export const envVarSchema = z.lazy(() => z.object({ name: z.string(), value: z.string() }));
+export const envVarSchema = z.lazy(() =>
+  z.object({ name: z.string().regex(ENV_NAME, { error: 'is not an env variable name' }), value: z.string() }),
+);
 
-export const gitHeadSchema = z.lazy(() => z.object({ head: z.string() }));
+export const gitHeadSchema = z.lazy(() =>
+  z.object({ head: z.string().regex(COMMIT, { error: 'is not a commit id (40 or 64 hex digits)' }) }),
+);
 
 export const stageStateSchema = z.lazy(() => z.enum(['waiting', 'running', 'success', 'failure', 'aborted']));
 export type StageState = z.infer<typeof stageStateSchema>;
@@ -68,8 +97,8 @@ export const stageReplicaSchema = z.lazy(() =>
     startedAt: z.string().optional(),
     finishedAt: z.string().optional(),
     steps: z.array(z.object({ state: stageStateSchema })),
-    replica: z.string(),
-    server: z.string(),
+    replica: oneLine(),
+    server: z.string().regex(SERVER_NAME, { error: 'is not a server name' }),
   }),
 );
 export type StageReplica = z.infer<typeof stageReplicaSchema>;
@@ -87,14 +116,20 @@ export type ExecuteResult = z.infer<typeof executeResultSchema>;
 /** The sign-in service answers HTTP 200 either way; `code` says which. */
 export const signInSchema = z.lazy(() =>
   z.discriminatedUnion('code', [
-    z.object({ code: z.literal('Ok'), data: z.object({ sessionId: z.string().min(1) }) }),
+    z.object({
+      code: z.literal('Ok'),
+      data: z.object({ sessionId: z.string().regex(/^\S+$/, { error: 'is not a session id' }) }),
+    }),
     z.object({ code: z.literal('Error'), errName: z.string().optional(), errMessage: z.string().optional() }),
   ]),
 );
 
 export const accessTokenSchema = z.lazy(() =>
   z.discriminatedUnion('code', [
-    z.object({ code: z.literal('Ok'), data: z.object({ accessToken: z.string().min(1) }) }),
+    z.object({
+      code: z.literal('Ok'),
+      data: z.object({ accessToken: z.string().regex(/^[\x21-\x7e]+$/, { error: 'is not a token' }) }),
+    }),
     z.object({ code: z.literal('Error'), errName: z.string().optional(), errMessage: z.string().optional() }),
   ]),
 );

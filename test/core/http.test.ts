@@ -173,8 +173,8 @@ describe('HttpClient', () => {
     expect(n).toBe(3);
   });
 
-  it('follows a cross-host redirect with the Authorization header (307 keeps method and body)', async () => {
-    // Another host name (localhost vs 127.0.0.1): axios' own redirect handling would drop the token here.
+  it('follows a cross-origin redirect without the Authorization header (307 keeps method and body)', async () => {
+    // Another host name (localhost vs 127.0.0.1): credentials follow a redirect to the same origin only.
     const target = await serve(
       (req, res, body) =>
         json(res, 200, [
@@ -191,8 +191,21 @@ describe('HttpClient', () => {
       body: { a: 1 },
       response: z.array(z.object({ id: z.number(), body: z.string(), method: z.string() })),
     };
-    await expect(client(origin.url).call(op)).resolves.toEqual([{ id: 1, body: '{"a":1}', method: 'POST' }]);
+    await expect(client(origin.url).call(op)).resolves.toEqual([{ id: 0, body: '{"a":1}', method: 'POST' }]);
     expect(target.hits[0]?.url).toBe('/api/teams');
+  });
+
+  it('keeps the Authorization header across a same-origin redirect', async () => {
+    let hops = 0;
+    const server = await serve((req, res) => {
+      if (req.url === '/api/teams') return res.writeHead(308, { location: '/api/v2/teams' }).end();
+      hops++;
+      json(res, 200, [{ id: req.headers.authorization === `Bearer ${TOKEN}` ? 1 : 0 }]);
+    });
+    await expect(
+      client(server.url).call({ ...listTeams, response: z.array(z.object({ id: z.number() })) }),
+    ).resolves.toEqual([{ id: 1 }]);
+    expect(hops).toBe(1);
   });
 
   it('turns a 303 into a GET, and refuses to follow to plain http outside loopback', async () => {

@@ -72,7 +72,7 @@ export async function createWorkspace(
       if (rewritten !== err) throw rewritten;
       if (!(err instanceof ApiError)) throw err;
       const nameTaken = isNameTaken(err);
-      const doubtful = err.kind === 'network' || (err.status !== undefined && err.status >= 500);
+      const doubtful = err.kind !== 'http' || (err.status !== undefined && err.status >= 500);
       if (!nameTaken && !doubtful) throw err;
       // Either another run created it first (adopt it) or our create may have happened without
       // us hearing back: the name decides.
