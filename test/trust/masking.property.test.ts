@@ -13,6 +13,7 @@ import { ActionsReporter } from '../../github-action/src/reporter.js';
 import { ConsoleReporter } from '../../shared/ci/console-reporter.js';
 import { maskedLogHandlers, type LogEntry } from '../../shared/codesphere/log-stream.js';
 import { describeError } from '../../shared/errors.js';
+import { redact } from '../../shared/request/secrets.js';
 import { StepLog } from '../../shared/workflow/stage-logs.js';
 import { printedForms, secretArbitrary, type Printed } from './printed-forms.js';
 
@@ -138,13 +139,14 @@ describe('no fragment of a printed secret reaches a sink', () => {
     );
   });
 
-  it('error messages (describeError)', () => {
+  // describeError quotes a foreign error as it is; every sink prints it through a masking redact.
+  it('error messages (describeError, then redact as every sink does)', () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const printed = printedOf(s);
         fc.pre(printed !== undefined);
         if (!printed) return;
-        const message = describeError(new Error(`proxy said: ${s.before}${printed.text}${s.after}`), [
+        const message = redact(describeError(new Error(`proxy said: ${s.before}${printed.text}${s.after}`)), [
           s.secret,
         ]);
         expect(leak(message, printed.secretPart), `${printed.name} form`).toBeUndefined();
