@@ -10,9 +10,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CodesphereDeployError } from '../../shared/index.js';
-import { type RunOrder, runOrderOf } from '../../shared/ci/index.js';
-import { type ActionInputs, readInputs, type RunnerEnv } from './inputs.js';
+import { CodesphereDeployError, type JobInput, type JobKind, secretsOf } from '../../shared/index.js';
+import {
+  type CiContext,
+  type CiJobContext,
+  type RunOrder,
+  runOrderOf,
+  timeoutMsOf,
+} from '../../shared/ci/index.js';
+import { type ActionInputs, readInputs, type RunnerEnv, secretInputValues } from './inputs.js';
+import { pickJob } from './pick-job.js';
 
 const repositorySchema = z.object({
   full_name: z.string(),
@@ -116,25 +123,99 @@ export interface RunnerFiles {
   summary: string | undefined;
 }
 
-/** Everything the action reads of its platform, once, at the start of the run. */
-export interface GitHubContext {
+/** A GitHub job, read once: the common job context plus the inputs, the run and the runner's files. */
+export interface GitHubJob extends CiJobContext {
   inputs: ActionInputs;
   run: GitHubRun;
   files: RunnerFiles;
+  /** The preview's GitHub environment (the official action's names, so its history continues). */
+  environment: string;
 }
 
 /**
- * Reads the whole context from the runner's environment. Throws a ConfigError for an invalid
- * input and a ContextError for a context that is not GitHub's (no repository, an unreadable or
- * malformed payload). Mask `secretInputValues(env)` first: these errors are printed.
+ * Reads the whole context from the runner's environment. Never throws: the secret inputs are
+ * read first (masked before anything prints); an invalid input or a context that is not GitHub's
+ * becomes the context's `error` (ConfigError, ContextError).
  */
-export function readGitHubContext(env: RunnerEnv): GitHubContext {
-  const inputs = readInputs(env);
-  return {
-    inputs,
-    run: readGitHubRun(env),
-    files: { output: env['GITHUB_OUTPUT'] || undefined, summary: env['GITHUB_STEP_SUMMARY'] || undefined },
+export function readGitHubContext(env: RunnerEnv): CiContext<GitHubJob> {
+  const secrets = secretInputValues(env);
+  const log = { secrets, debug: false, color: false };
+  try {
+    const inputs = readInputs(env);
+    // Values of secret-looking names in `env` (TOKEN, PASSWORD, ...), as the core defines them.
+    secrets.push(...secretsOf(inputs.core));
+    const run = readGitHubRun(env);
+    const files = {
+      output: env['GITHUB_OUTPUT'] || undefined,
+      summary: env['GITHUB_STEP_SUMMARY'] || undefined,
+    };
+    const input = toJobInput(inputs, run);
+    const picked = pickJob(run.trigger, inputs.action);
+    const job: GitHubJob = {
+      action: picked.kind === 'skip' ? 'deploy' : picked.kind,
+      skip:
+        picked.kind === 'skip' ? `Nothing to do: ${picked.why}.` : withheldSecrets(picked.kind, inputs, run),
+      input,
+      changeNumber: run.trigger.kind === 'pull_request' ? run.trigger.number : undefined,
+      accessToken: inputs.githubToken || undefined,
+      timeoutMs: timeoutMsOf(inputs.core.timeoutSeconds),
+      jobUrl: run.runUrl,
+      runOrder: run.runOrder,
+      writesNote: inputs.comment,
+      inputs,
+      run,
+      files,
+      environment: environmentName(run.trigger),
+    };
+    return { ...log, ok: true, job };
+  } catch (error) {
+    return { ...log, ok: false, error };
+  }
+}
+
+/**
+ * GitHub withholds secrets from pull requests of forks and Dependabot: without credentials such a
+ * run is skipped with a notice (a red check would only punish the contributor).
+ */
+function withheldSecrets(kind: JobKind, inputs: ActionInputs, run: GitHubRun): string | undefined {
+  const { trigger } = run;
+  const { apiToken, email, password } = inputs.core;
+  if (trigger.kind !== 'pull_request' || kind === 'prune' || apiToken || (email && password))
+    return undefined;
+  const dependabot = trigger.author === 'dependabot[bot]' || run.actor === 'dependabot[bot]';
+  const who = dependabot ? 'Dependabot' : trigger.fromFork ? 'a fork' : undefined;
+  if (who === undefined) return undefined;
+  return (
+    `Skipping the Codesphere preview of #${trigger.number}: pull requests from ${who} get no secrets, ` +
+    'so no Codesphere credentials are available. A maintainer can run the workflow on the branch instead.'
+  );
+}
+
+function toJobInput(inputs: ActionInputs, run: GitHubRun): JobInput {
+  const { trigger } = run;
+  const base: JobInput = {
+    ...inputs.core,
+    platform: 'github',
+    repository: run.repository,
+    isPrivateRepo: run.isPrivate,
+    gitUrl: `${run.serverUrl}/${run.repository}.git`,
+    branch: '',
   };
+  if (trigger.kind === 'pull_request') {
+    const { gitUrl, branch, sha, number } = trigger;
+    return { ...base, gitUrl, branch, commit: sha, changeNumber: number };
+  }
+  if (trigger.kind === 'branch') {
+    return { ...base, gitUrl: trigger.gitUrl, branch: trigger.branch, commit: trigger.sha || undefined };
+  }
+  return base;
+}
+
+/** The official action's environment name, so the deployment history of its previews continues. */
+export function environmentName(trigger: Trigger): string {
+  if (trigger.kind === 'pull_request') return `Codesphere Preview #${trigger.number}`;
+  if (trigger.kind === 'branch') return `Codesphere Preview ${trigger.branch}`;
+  return 'Codesphere Preview';
 }
 
 /** The run's GitHub context is not what the action needs (user-facing, like the core's errors). */

@@ -22,7 +22,8 @@
  * resolves when all are written, and run() awaits it before returning.
  */
 import type * as ActionsCore from '@actions/core';
-import { MIN_SUBSTRING_LENGTH, type Reporter, SecretSet } from '../../shared/index.js';
+import { MIN_SUBSTRING_LENGTH, SecretSet } from '../../shared/index.js';
+import type { JobReporter } from '../../shared/ci/index.js';
 
 type Core = typeof ActionsCore;
 
@@ -89,7 +90,7 @@ export class CoreLog {
   }
 }
 
-export class ActionsReporter implements Reporter {
+export class ActionsReporter implements JobReporter {
   private readonly secrets = new SecretSet();
   private groupDepth = 0;
 
@@ -155,8 +156,13 @@ export class ActionsReporter implements Reporter {
     }
   }
 
-  /** Fails the step (exit code 1) with one error annotation: the failure handler's, once. */
-  fail(message: string): void {
+  /** The job's last line when it succeeded. */
+  success(message: string): void {
+    this.info(message);
+  }
+
+  /** Fails the step (exit code 1) with one error annotation: the job runner's verdict, once. */
+  failure(message: string): void {
     const text = this.clean(message);
     this.log.write((core) => core.setFailed(text));
   }

@@ -55,6 +55,8 @@ export type NoteState =
       jobUrl?: string | undefined;
       /** The failing pipeline step's last lines (log-tail.ts). */
       logTail?: CommentLogTail | undefined;
+      /** The job's time budget ran out (the headline says so). */
+      timedOut?: boolean | undefined;
     };
 
 /** Table cells must stay on one line and not close the table. */
@@ -109,7 +111,7 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
         : `Preview already gone: no workspace ${state.result.name}`;
       break;
     case 'failed': {
-      headline = '❌ Preview deployment failed';
+      headline = state.timedOut ? '❌ Preview deployment failed: timed out' : '❌ Preview deployment failed';
       rows.push(['Error', state.message]);
       const sha = shortSha(state.commit);
       if (sha) rows.push(['Commit', sha]);
