@@ -1,12 +1,8 @@
 /**
- * The GitHub platform of one run, read once into one typed `GitHubContext`: the inputs
- * (INPUT_*), the GITHUB_* variables, the event payload file and the runner's files for outputs and
- * the summary. Built from a plain env object, as danger-js builds its CI providers, so tests pass
- * an object; nothing after `readGitHubContext` reads process.env or @actions/core's getInput.
- *
- * The event payload is external input, so it is parsed with zod at this boundary: a payload that
- * lacks what we rely on fails with the event name and the missing field, not with "cannot read
- * property of undefined" three modules later.
+ * One run's GitHub context, read once from a plain env object (as danger-js builds its CI
+ * providers): the inputs, the GITHUB_* variables, the event payload (parsed with zod at this
+ * boundary, so a payload lacking a field fails naming the event and the field) and the runner's
+ * files. Nothing after `readGitHubContext` reads the environment.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -37,9 +33,6 @@ const pullRequestEventSchema = z.object({
   number: idSchema,
   pull_request: z.object({
     number: idSchema,
-    html_url: z.string().optional(),
-    title: z.string().optional(),
-    merged: z.boolean().nullable().optional(),
     user: z.object({ login: z.string() }).nullable().optional(),
     head: z.object({
       ref: z.string(),
@@ -66,14 +59,12 @@ export interface PullRequestTrigger {
   /** opened, synchronize, closed, ... */
   action: string;
   number: number;
-  title: string | undefined;
   /** The PR's head branch and commit, and where to clone it from (a fork's URL for fork PRs). */
   branch: string;
   sha: string;
   gitUrl: string;
   fromFork: boolean;
   author: string | undefined;
-  merged: boolean;
 }
 
 export interface BranchTrigger {
@@ -107,10 +98,8 @@ export interface GitHubRun {
   isPrivate: boolean | undefined;
   trigger: Trigger;
   /**
-   * This run's place among the repository's runs, for the comment and the deployments:
-   * [GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT]. The run id is unique and increasing across the repository
-   * (GITHUB_RUN_NUMBER is per workflow, so a deploy and a teardown in two workflows could not be
-   * compared) and kept by a re-run, whose attempt then increases. Empty when either is missing.
+   * [GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT]: the run id increases across the repository's workflows
+   * (GITHUB_RUN_NUMBER is per workflow) and a re-run keeps it with a higher attempt.
    */
   runOrder: RunOrder;
 }
@@ -309,13 +298,11 @@ function toTrigger(event: string, payload: unknown, env: RunnerEnv, defaultGitUr
       event,
       action: parsed.data.action,
       number: pr.number,
-      title: pr.title,
       branch: pr.head.ref,
       sha: pr.head.sha,
       gitUrl: headRepo?.clone_url ?? pr.base.repo.clone_url,
       fromFork: headRepo === null || headRepo.full_name !== pr.base.repo.full_name,
       author: pr.user?.login,
-      merged: pr.merged === true,
     };
   }
   if (event === 'push' || event === 'workflow_dispatch') {
