@@ -94,7 +94,6 @@ export function githubPlatform(deps: GitHubDeps): CiPlatform<GitHubJob> {
     noteStyle: 'html-comment',
     sections: 'headers',
     reporter: () => new ActionsReporter(deps.log),
-    fields: {},
     deployingNote: true,
     api: (job, deadline) => {
       if (job.inputs.githubToken === '') return undefined;

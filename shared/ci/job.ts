@@ -138,8 +138,11 @@ export interface CiPlatform<J extends CiJobContext> {
   sections: SectionStyle;
   /** The job's log; a ConsoleReporter on the runtime's sinks when absent. */
   reporter?(log: CiLogContext, runtime: CiRuntime): JobReporter;
-  /** The core's field names -> the platform variables that supply them, for errors in the user's terms. */
-  fields: Readonly<Record<string, string>>;
+  /**
+   * The core's field names -> the platform variables that supply them, for errors in the user's
+   * terms; absent where the user sets the core's fields by their own names (GitHub's inputs).
+   */
+  fields?: Readonly<Record<string, string>>;
   /**
    * The platform's change-request API for this job, when its token (and API URL) allow it. Its
    * calls are bounded by `deadline`, the whole job's budget (the core's ends a reserve earlier),
@@ -271,7 +274,9 @@ async function runJob<J extends CiJobContext>(
     }
     return 0;
   } catch (error) {
-    const message = reporter.redact(describeError(inVariableTerms(error, platform.fields)));
+    const message = reporter.redact(
+      describeError(platform.fields ? inVariableTerms(error, platform.fields) : error),
+    );
     // A setup error means the job never started: nothing for the change request's readers. An
     // output file that failed after the deploy already has its "deployed" note.
     if (job && started && !(error instanceof CiVariableError) && !(error instanceof OutputWriteError)) {
