@@ -423,7 +423,9 @@ async function deploy<J extends CiJobContext>(job: RunningJob<J>): Promise<void>
       error.removed.deleted ? 'teardown' : undefined,
     );
     if (outputError) throw outputError;
-    reporter.success(`No preview: ${error.message}`);
+    // Not a failure, but not what was asked for either: a notice where the platform has one.
+    if (reporter.notice) reporter.notice(error.message);
+    else reporter.success(`No preview: ${error.message}`);
     return;
   }
   // The preview exists from here on: a failed output write is reported after the note.

@@ -15,8 +15,8 @@ import type { DeployResult, TeardownResult } from '../index.js';
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
 /**
  * Marker ids earlier versions wrote, recognised when reading so their notes are adopted (edited
- * into the current layout) instead of joined by a second one: GitHub's comments began with
- * `<!-- codesphere-deploy -->` until issue 11 gave every platform one renderer.
+ * into the current layout) instead of joined by a second one: earlier GitHub comments began with
+ * `<!-- codesphere-deploy -->`.
  */
 export const LEGACY_NOTE_MARKER_IDS: readonly string[] = ['codesphere-deploy'];
 /** The second hidden line: which run wrote the note (`syncNote`). */
