@@ -120,7 +120,7 @@ export interface JobLifecycle<J extends CiJobContext> {
   settled?(job: J, outcome: JobOutcome, note: NoteState | undefined, reporter: JobReporter): Promise<void>;
   /**
    * The order of a newer run of the same preview that has already started, if any: asked right
-   * before the note is written, which is then left to that run (it says its own last word).
+   * before a deploy's note is written, which is then left to that run (it says its own last word).
    */
   newerRun?(job: J): Promise<RunOrder | undefined>;
 }
@@ -533,7 +533,8 @@ async function publishNote<J extends CiJobContext>(
   const noun = note.words.note;
   const place = note.words.place(note.number);
   try {
-    const newer = await job.platform.lifecycle?.newerRun?.(job.context);
+    // A teardown's note is always written: the newer run may be a deploy the close cancels.
+    const newer = phase === 'deploy' ? await job.platform.lifecycle?.newerRun?.(job.context) : undefined;
     if (newer !== undefined && compareRunOrder(newer, order) > 0) {
       reporter.info(
         `A newer run (${formatRunOrder(newer)}) has started; the ${noun} on ${place} is left to it.`,
