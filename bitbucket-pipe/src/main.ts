@@ -69,8 +69,13 @@ const bitbucket = (deps: RunDeps): CiPlatform<BitbucketJob> => ({
   // readCiVariables already refused prune without ACCESS_TOKEN; this only keeps the promise.
   apiMissing: () =>
     new CiVariableError('ACCESS_TOKEN', 'missing; prune needs it to list the open pull requests'),
-  outputFiles: (job) => [{ variable: 'BITBUCKET_PIPELINES_VARIABLES_PATH', path: job.variablesPath }],
-  writeOutputs: async (job, result, reporter) => {
+  outputFiles: (job) =>
+    job.action === 'deploy'
+      ? [{ variable: 'BITBUCKET_PIPELINES_VARIABLES_PATH', path: job.variablesPath }]
+      : [],
+  writeOutputs: async (job, outcome, reporter) => {
+    if (outcome.kind !== 'deployed') return;
+    const { result } = outcome;
     // The URL in the log, and `NAME=value` lines Bitbucket reads after the step for `output-variables`.
     reporter.info(`Preview URL: ${result.url}`);
     if (job.variablesPath) {

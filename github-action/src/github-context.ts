@@ -1,18 +1,21 @@
 /**
- * The GitHub platform of one run, read once into one typed `GitHubContext`: the inputs
- * (INPUT_*), the GITHUB_* variables, the event payload file and the runner's files for outputs and
- * the summary. Built from a plain env object, as danger-js builds its CI providers, so tests pass
- * an object; nothing after `readGitHubContext` reads process.env or @actions/core's getInput.
- *
- * The event payload is external input, so it is parsed with zod at this boundary: a payload that
- * lacks what we rely on fails with the event name and the missing field, not with "cannot read
- * property of undefined" three modules later.
+ * One run's GitHub context, read once from a plain env object (as danger-js builds its CI
+ * providers): the inputs, the GITHUB_* variables, the event payload (parsed with zod at this
+ * boundary, so a payload lacking a field fails naming the event and the field) and the runner's
+ * files. Nothing after `readGitHubContext` reads the environment.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { CodesphereDeployError } from '../../shared/index.js';
-import { type RunOrder, runOrderOf } from '../../shared/ci/index.js';
-import { type ActionInputs, readInputs, type RunnerEnv } from './inputs.js';
+import { CodesphereDeployError, type JobInput, type JobKind, secretsOf } from '../../shared/index.js';
+import {
+  type CiContext,
+  type CiJobContext,
+  type RunOrder,
+  runOrderOf,
+  timeoutMsOf,
+} from '../../shared/ci/index.js';
+import { type ActionInputs, readInputs, type RunnerEnv, secretInputValues } from './inputs.js';
+import { pickJob } from './pick-job.js';
 
 const repositorySchema = z.object({
   full_name: z.string(),
@@ -30,9 +33,6 @@ const pullRequestEventSchema = z.object({
   number: idSchema,
   pull_request: z.object({
     number: idSchema,
-    html_url: z.string().optional(),
-    title: z.string().optional(),
-    merged: z.boolean().nullable().optional(),
     user: z.object({ login: z.string() }).nullable().optional(),
     head: z.object({
       ref: z.string(),
@@ -59,14 +59,12 @@ export interface PullRequestTrigger {
   /** opened, synchronize, closed, ... */
   action: string;
   number: number;
-  title: string | undefined;
   /** The PR's head branch and commit, and where to clone it from (a fork's URL for fork PRs). */
   branch: string;
   sha: string;
   gitUrl: string;
   fromFork: boolean;
   author: string | undefined;
-  merged: boolean;
 }
 
 export interface BranchTrigger {
@@ -100,10 +98,8 @@ export interface GitHubRun {
   isPrivate: boolean | undefined;
   trigger: Trigger;
   /**
-   * This run's place among the repository's runs, for the comment and the deployments:
-   * [GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT]. The run id is unique and increasing across the repository
-   * (GITHUB_RUN_NUMBER is per workflow, so a deploy and a teardown in two workflows could not be
-   * compared) and kept by a re-run, whose attempt then increases. Empty when either is missing.
+   * [GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT]: the run id increases across the repository's workflows
+   * (GITHUB_RUN_NUMBER is per workflow) and a re-run keeps it with a higher attempt.
    */
   runOrder: RunOrder;
 }
@@ -116,25 +112,99 @@ export interface RunnerFiles {
   summary: string | undefined;
 }
 
-/** Everything the action reads of its platform, once, at the start of the run. */
-export interface GitHubContext {
+/** A GitHub job, read once: the common job context plus the inputs, the run and the runner's files. */
+export interface GitHubJob extends CiJobContext {
   inputs: ActionInputs;
   run: GitHubRun;
   files: RunnerFiles;
+  /** The preview's GitHub environment (the official action's names, so its history continues). */
+  environment: string;
 }
 
 /**
- * Reads the whole context from the runner's environment. Throws a ConfigError for an invalid
- * input and a ContextError for a context that is not GitHub's (no repository, an unreadable or
- * malformed payload). Mask `secretInputValues(env)` first: these errors are printed.
+ * Reads the whole context from the runner's environment. Never throws: the secret inputs are
+ * read first (masked before anything prints); an invalid input or a context that is not GitHub's
+ * becomes the context's `error` (ConfigError, ContextError).
  */
-export function readGitHubContext(env: RunnerEnv): GitHubContext {
-  const inputs = readInputs(env);
-  return {
-    inputs,
-    run: readGitHubRun(env),
-    files: { output: env['GITHUB_OUTPUT'] || undefined, summary: env['GITHUB_STEP_SUMMARY'] || undefined },
+export function readGitHubContext(env: RunnerEnv): CiContext<GitHubJob> {
+  const secrets = secretInputValues(env);
+  const log = { secrets, debug: false, color: false };
+  try {
+    const inputs = readInputs(env);
+    // Values of secret-looking names in `env` (TOKEN, PASSWORD, ...), as the core defines them.
+    secrets.push(...secretsOf(inputs.core));
+    const run = readGitHubRun(env);
+    const files = {
+      output: env['GITHUB_OUTPUT'] || undefined,
+      summary: env['GITHUB_STEP_SUMMARY'] || undefined,
+    };
+    const input = toJobInput(inputs, run);
+    const picked = pickJob(run.trigger, inputs.action);
+    const job: GitHubJob = {
+      action: picked.kind === 'skip' ? 'deploy' : picked.kind,
+      skip:
+        picked.kind === 'skip' ? `Nothing to do: ${picked.why}.` : withheldSecrets(picked.kind, inputs, run),
+      input,
+      changeNumber: run.trigger.kind === 'pull_request' ? run.trigger.number : undefined,
+      accessToken: inputs.githubToken || undefined,
+      timeoutMs: timeoutMsOf(inputs.core.timeoutSeconds),
+      jobUrl: run.runUrl,
+      runOrder: run.runOrder,
+      writesNote: inputs.comment,
+      inputs,
+      run,
+      files,
+      environment: environmentName(run.trigger),
+    };
+    return { ...log, ok: true, job };
+  } catch (error) {
+    return { ...log, ok: false, error };
+  }
+}
+
+/**
+ * GitHub withholds secrets from pull requests of forks and Dependabot: without credentials such a
+ * run is skipped with a notice (a red check would only punish the contributor).
+ */
+function withheldSecrets(kind: JobKind, inputs: ActionInputs, run: GitHubRun): string | undefined {
+  const { trigger } = run;
+  const { apiToken, email, password } = inputs.core;
+  if (trigger.kind !== 'pull_request' || kind === 'prune' || apiToken || (email && password))
+    return undefined;
+  const dependabot = trigger.author === 'dependabot[bot]' || run.actor === 'dependabot[bot]';
+  const who = dependabot ? 'Dependabot' : trigger.fromFork ? 'a fork' : undefined;
+  if (who === undefined) return undefined;
+  return (
+    `Skipping the Codesphere preview of #${trigger.number}: pull requests from ${who} get no secrets, ` +
+    'so no Codesphere credentials are available. A maintainer can run the workflow on the branch instead.'
+  );
+}
+
+function toJobInput(inputs: ActionInputs, run: GitHubRun): JobInput {
+  const { trigger } = run;
+  const base: JobInput = {
+    ...inputs.core,
+    platform: 'github',
+    repository: run.repository,
+    isPrivateRepo: run.isPrivate,
+    gitUrl: `${run.serverUrl}/${run.repository}.git`,
+    branch: '',
   };
+  if (trigger.kind === 'pull_request') {
+    const { gitUrl, branch, sha, number } = trigger;
+    return { ...base, gitUrl, branch, commit: sha, changeNumber: number };
+  }
+  if (trigger.kind === 'branch') {
+    return { ...base, gitUrl: trigger.gitUrl, branch: trigger.branch, commit: trigger.sha || undefined };
+  }
+  return base;
+}
+
+/** The official action's environment name, so the deployment history of its previews continues. */
+export function environmentName(trigger: Trigger): string {
+  if (trigger.kind === 'pull_request') return `Codesphere Preview #${trigger.number}`;
+  if (trigger.kind === 'branch') return `Codesphere Preview ${trigger.branch}`;
+  return 'Codesphere Preview';
 }
 
 /** The run's GitHub context is not what the action needs (user-facing, like the core's errors). */
@@ -228,13 +298,11 @@ function toTrigger(event: string, payload: unknown, env: RunnerEnv, defaultGitUr
       event,
       action: parsed.data.action,
       number: pr.number,
-      title: pr.title,
       branch: pr.head.ref,
       sha: pr.head.sha,
       gitUrl: headRepo?.clone_url ?? pr.base.repo.clone_url,
       fromFork: headRepo === null || headRepo.full_name !== pr.base.repo.full_name,
       author: pr.user?.login,
-      merged: pr.merged === true,
     };
   }
   if (event === 'push' || event === 'workflow_dispatch') {

@@ -1,20 +1,14 @@
 /**
- * The one writer of what the step leaves for others: step outputs (GITHUB_OUTPUT, read by later
- * steps) and the job summary (GITHUB_STEP_SUMMARY, read by people), at the paths the context read
- * (github-context.ts). Nothing else in the action writes either file.
- *
- * The file formats are GitHub's ("Workflow commands: environment files",
- * https://docs.github.com/actions/reference/workflows-and-actions/workflow-commands#environment-files):
- * an output is `name<<delimiter`, the value, the delimiter, each on its own line, appended; the
- * summary is Markdown appended to its file. @actions/core writes the same, but reads both paths
- * from process.env itself and does not export its formatter (the package exports only its root),
- * so this writer appends them at the context's paths, with core's delimiter rule.
+ * The one writer of step outputs (GITHUB_OUTPUT) and the job summary (GITHUB_STEP_SUMMARY), at
+ * the paths the context read, in GitHub's environment-file format
+ * (https://docs.github.com/actions/reference/workflows-and-actions/workflow-commands#environment-files).
+ * @actions/core writes the same but reads the paths from process.env and does not export its formatter.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
 import { EOL } from 'node:os';
 import { describeError } from '../../shared/index.js';
-import { secretFreeOutputs, withheldWarning } from '../../shared/ci/index.js';
+import { type JobReporter, secretFreeOutputs, withheldWarning } from '../../shared/ci/index.js';
 import type { RunnerFiles } from './github-context.js';
 
 /** Output names as action.yml declares them (a test checks the two agree). */
@@ -30,15 +24,8 @@ export const OUTPUT = {
   pruned: 'pruned',
 } as const;
 
-/** What the writer needs of the reporter: the secrets it knows, and a log. */
-export interface WriterGuard {
-  /** Whether a value holds a registered secret (such an output is withheld, never redacted). */
-  holdsSecret(value: string): boolean;
-  /** Removes every registered secret from people-read text (the summary). */
-  redact(text: string): string;
-  warning(message: string): void;
-  debug(message: string): void;
-}
+/** What the writer needs of the job's reporter. */
+export type WriterGuard = Pick<JobReporter, 'holdsSecret' | 'redact' | 'warning' | 'debug'>;
 
 export class StepWriter {
   constructor(

@@ -1,28 +1,13 @@
 /**
- * The core's Reporter port on top of @actions/core: the log (info, warning, debug, group) and the
- * masking of secrets, which is what the core uses; plus the log lines only the adapter writes
- * (notice, the failure). Outputs and the job summary are not the core's: StepWriter (outputs.ts)
- * writes them.
- *
- * The runner masks every value registered with `core.setSecret` in the log, but not in files:
- * the job summary (GITHUB_STEP_SUMMARY) and the PR comment are written verbatim. So this
- * reporter keeps its own set of secrets and redacts everything people read, logs included
- * (defence in depth for runners that do not process `::add-mask::`); StepWriter and the comment
- * use its `redact` and `holdsSecret`.
- *
- * Every line written to the log is also made inert as a workflow command: the runner reads any
- * line that starts with `::` (after leading whitespace) as a command, and `##[` anywhere in a
- * line as a legacy one, so a value such as a VPN config `office\n::warning::x` could otherwise
- * issue commands (github.com/actions/runner, ActionCommand.TryParseV2 / TryParse).
- *
- * @actions/core is loaded in the event loop's next turn, not at start-up: with its HTTP client
- * (undici, for OIDC tokens) and @actions/exec it is half the bundle, and the core's first
- * Codesphere request needs none of it. Until it is loaded, log lines wait in order in a queue
- * (so every `::add-mask::` still precedes every line that could hold its secret); `flushed()`
- * resolves when all are written, and run() awaits it before returning.
+ * The job's log on GitHub (a JobReporter over @actions/core workflow commands). The runner masks
+ * `::add-mask::` values in the log but not in files, so this reporter also redacts what it prints
+ * and what the summary and comment carry, and makes every line inert as a workflow command.
+ * @actions/core (with undici, half the bundle) is loaded in the next turn, off the start-up path:
+ * until then lines wait in order, so every `::add-mask::` precedes the lines its secret may be in.
  */
 import type * as ActionsCore from '@actions/core';
-import { MIN_SUBSTRING_LENGTH, type Reporter, SecretSet } from '../../shared/index.js';
+import { MIN_SUBSTRING_LENGTH, SecretSet } from '../../shared/index.js';
+import type { JobReporter } from '../../shared/ci/index.js';
 
 type Core = typeof ActionsCore;
 
@@ -89,7 +74,7 @@ export class CoreLog {
   }
 }
 
-export class ActionsReporter implements Reporter {
+export class ActionsReporter implements JobReporter {
   private readonly secrets = new SecretSet();
   private groupDepth = 0;
 
@@ -159,8 +144,13 @@ export class ActionsReporter implements Reporter {
     }
   }
 
-  /** Fails the step (exit code 1) with one error annotation: the failure handler's, once. */
-  fail(message: string): void {
+  /** The job's last line when it succeeded. */
+  success(message: string): void {
+    this.info(message);
+  }
+
+  /** Fails the step (exit code 1) with one error annotation: the job runner's verdict, once. */
+  failure(message: string): void {
     const text = this.clean(message);
     this.log.write((core) => core.setFailed(text));
   }

@@ -66,8 +66,13 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
         'CI_API_V4_URL',
         'ACTION prune needs the GitLab API: CI_API_V4_URL is not set (GitLab sets it in every job since 11.7).',
       ),
-    outputFiles: (job) => [{ variable: 'DOTENV_PATH', path: dotenvFile(job), createsFolders: true }],
-    writeOutputs: async (job, result, reporter) => {
+    outputFiles: (job) =>
+      job.action === 'deploy'
+        ? [{ variable: 'DOTENV_PATH', path: dotenvFile(job), createsFolders: true }]
+        : [],
+    writeOutputs: async (job, outcome, reporter) => {
+      if (outcome.kind !== 'deployed') return;
+      const { result } = outcome;
       // The dotenv report (`artifacts: reports: dotenv`): the environment URL and the workspace, for later jobs.
       const file = dotenvFile(job);
       const report = {

@@ -34,6 +34,10 @@ export interface CiJobContext {
   jobUrl: string | undefined;
   /** This run's place among the repository's runs (note.ts `RunOrder`): a newer run's note is never overwritten. */
   runOrder: RunOrder;
+  /** Set when the job has nothing to do: the notice the runner prints before it ends successfully. */
+  skip?: string | undefined;
+  /** False when the user turned the change request's note off (GitHub's `comment` input); default on. */
+  writesNote?: boolean | undefined;
 }
 
 /** How the log looks and what it hides: read before anything else, so even a setup error prints masked. */

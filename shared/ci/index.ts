@@ -13,8 +13,17 @@ export type { ConsoleReporterOptions, SectionStyle, TextSink } from './console-r
 export { PLATFORM_TIMEOUT_MS, requestJson } from './http.js';
 export type { HttpDeps, JsonRequest, JsonResponse } from './http.js';
 export { settle } from './entry.js';
-export { runCiJob } from './job.js';
-export type { CiCoreDeps, CiPlatform, CiRuntime, CoreApi, PlatformWords } from './job.js';
+export { reportReserveMs, runCiJob } from './job.js';
+export type {
+  CiCoreDeps,
+  CiPlatform,
+  CiRuntime,
+  CoreApi,
+  JobLifecycle,
+  JobOutcome,
+  JobReporter,
+  PlatformWords,
+} from './job.js';
 export { readCiContext } from './context.js';
 export type { CiContext, CiJobContext, CiLogContext, PlatformReading } from './context.js';
 export { allPages, changeRequestApi } from './change-request-api.js';

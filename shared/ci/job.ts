@@ -1,17 +1,16 @@
 /**
- * The job flow the GitLab image and the Bitbucket pipe share: mask, run deploy, teardown or prune,
- * print the result lines, keep the change request's note, and turn any failure into one `✖` line
- * and exit code 1.
+ * The one job runner of every CI adapter: mask, skip or dispatch deploy, teardown or prune, write
+ * outputs before the note, keep the change request's note, fail once. An adapter reads its
+ * platform into a context (context.ts) and describes the platform as a `CiPlatform`: its words,
+ * outputs, change-request API (change-request-api.ts), reporter and lifecycle hooks.
  *
- * It receives the job's context, read once by the adapter (context.ts), never the environment.
- * What differs between the platforms is the adapter's `CiPlatform`: where deploy outputs go (a
- * dotenv report, an output-variables file), what the platform calls its change request and note
- * (MR note on `!12`, PR comment on `PR #7`), and its change-request API (change-request-api.ts),
- * which writes the note, lists open change requests for prune and answers the core's
- * ChangeRequests port (settling races between a deploy or prune and a close).
+ * The last word is always said: the core's deadline ends `reportReserveMs` before the job's
+ * budget, so however the job ends (budget, failed stage, closed change request, a crash) the
+ * platform's calls that say so still have time.
  */
 import { failureForComment } from './log-tail.js';
 import {
+  compareRunOrder,
   formatRunOrder,
   isPreviewNote,
   renderNote,
@@ -26,26 +25,31 @@ import {
 import { inVariableTerms } from './variables.js';
 import { ConsoleReporter, type SectionStyle, type TextSink } from './console-reporter.js';
 import type { ChangeRequestApi } from './change-request-api.js';
-import type { CiContext, CiJobContext } from './context.js';
+import type { CiContext, CiJobContext, CiLogContext } from './context.js';
 import { checkOutputFiles, type OutputFile } from './output-path.js';
 import {
   type ChangeRequests,
   CiVariableError,
+  DeadlineExceededError,
   type Deadline,
   DeployCancelledError,
   type DeployResult,
   describeError,
   type JobInput,
   OutputWriteError,
+  parseRequest,
   type PruneResult,
   type Reporter,
   type TeardownResult,
+  workspaceName,
 } from '../index.js';
 
 /** The ports an adapter passes to the core (a subset of shared/workflow/deps.ts CoreDeps). */
 export interface CiCoreDeps {
   userAgent?: string;
   changeRequests?: ChangeRequests | undefined;
+  /** What the core leaves of the budget for the adapter's report (ms): see `reportReserveMs`. */
+  reserveMs?: number | undefined;
 }
 
 /** What the core exports (shared/index.ts); a parameter so tests can pass a fake. */
@@ -63,32 +67,100 @@ export interface PlatformWords {
   prefix: string;
   /** The change request as the platform writes it in prose: `!12`, `PR #7`. */
   place(number: number): string;
-  /** The preview note: `note` (GitLab), `comment` (Bitbucket). */
+  /** The preview note: `note` (GitLab), `comment` (Bitbucket, GitHub). */
   note: string;
 }
 
-/** One CI platform as the job runner uses it; `J` is the adapter's context. */
+/**
+ * The job's log as the runner uses it: the core's Reporter port plus redaction for what people
+ * read, the secret check for what machines read, and the job's verdict lines.
+ */
+export interface JobReporter extends Reporter {
+  /** Every registered secret replaced by `***` (notes, summaries). */
+  redact(text: string): string;
+  /** Whether a value holds a registered secret: such an output is withheld, never redacted. */
+  holdsSecret(value: string): boolean;
+  /** The last line of a job that succeeded. */
+  success(message: string): void;
+  /** The verdict of a failed job: called exactly once, and only for a failed job. */
+  failure(message: string): void;
+  /** A line to draw attention without failing (a skipped job); `info` when absent. */
+  notice?(message: string): void;
+  /** Resolves once every line written so far is out; awaited before the runner returns. */
+  flushed?(): Promise<void>;
+}
+
+/** How a job ended, as outputs and lifecycle hooks receive it. */
+export type JobOutcome =
+  | { kind: 'deployed'; result: DeployResult }
+  /** The change request closed (or the branch was deleted) during the deploy. */
+  | { kind: 'cancelled'; cancelled: DeployCancelledError }
+  | { kind: 'deleted'; result: TeardownResult }
+  | { kind: 'pruned'; result: PruneResult }
+  /** The job had nothing to do; `reason` is the notice printed. */
+  | { kind: 'skipped'; reason: string }
+  /** `message` is the failure as printed, redacted; `timedOut` when the budget ran out. */
+  | { kind: 'failed'; error: unknown; message: string; timedOut: boolean };
+
+/**
+ * A platform's own record of a job besides the note (GitHub's deployments). Both hooks should
+ * not throw: a failure to record is a warning (the runner turns anything thrown into one).
+ */
+export interface JobLifecycle<J extends CiJobContext> {
+  /**
+   * A deploy starts: called once the core's first request is on its way (so it never delays
+   * it) and awaited before anything is settled.
+   */
+  started?(job: J, reporter: JobReporter): Promise<void>;
+  /**
+   * The job ended (after outputs, before the note). `note` is what the note says (also when no
+   * note is written), for a summary of the job. May throw an OutputWriteError for an output it
+   * writes: the job then fails after the note, like a failed `writeOutputs`.
+   */
+  settled?(job: J, outcome: JobOutcome, note: NoteState | undefined, reporter: JobReporter): Promise<void>;
+  /**
+   * The order of a newer run of the same preview that has already started, if any: asked right
+   * before a deploy's note is written, which is then left to that run (it says its own last word).
+   */
+  newerRun?(job: J): Promise<RunOrder | undefined>;
+}
+
+/**
+ * One CI platform as the job runner uses it; `J` is the adapter's context. A fourth adapter
+ * implements this and calls `runCiJob(readItsContext(env), itsPlatform, runtime)`.
+ */
 export interface CiPlatform<J extends CiJobContext> {
   core: CoreApi;
   userAgent: string;
   words: PlatformWords;
   noteStyle: NoteMarkerStyle;
-  /** How the log marks phases: GitLab's collapsible sections, or plain headers. */
+  /** How a ConsoleReporter marks phases (GitLab's collapsible sections, or plain headers). */
   sections: SectionStyle;
-  /** The core's field names -> the platform variables that supply them, for errors in the user's terms. */
-  fields: Readonly<Record<string, string>>;
+  /** The job's log; a ConsoleReporter on the runtime's sinks when absent. */
+  reporter?(log: CiLogContext, runtime: CiRuntime): JobReporter;
+  /**
+   * The core's field names -> the platform variables that supply them, for errors in the user's
+   * terms; absent where the user sets the core's fields by their own names (GitHub's inputs).
+   */
+  fields?: Readonly<Record<string, string>>;
   /**
    * The platform's change-request API for this job, when its token (and API URL) allow it. Its
-   * calls are bounded by `deadline`, the job's (TIMEOUT from the job's start), so a platform
-   * that never answers cannot hold the job past its budget.
+   * calls are bounded by `deadline`, the whole job's budget (the core's ends a reserve earlier),
+   * so a platform that never answers cannot hold the job past it.
    */
   api(job: J, deadline: Deadline): ChangeRequestApi | undefined;
   /** Why prune cannot run when `api` gave none (an error naming the variable to set). */
   apiMissing(job: J): Error;
-  /** The files `writeOutputs` writes: checked before the deploy starts (output-path.ts). */
+  /** The files `writeOutputs` writes: checked before the job starts (output-path.ts). */
   outputFiles(job: J): OutputFile[];
-  /** Platform outputs of a deploy, written before the note and the result line. */
-  writeOutputs(job: J, result: DeployResult, reporter: ConsoleReporter): Promise<void>;
+  /**
+   * The job's machine-read outputs, written before the note and the result line; may throw
+   * (an OutputWriteError, or anything, which is reported as one after the note).
+   */
+  writeOutputs(job: J, outcome: JobOutcome, reporter: JobReporter): Promise<void>;
+  /** Writes a "⏳ deploying" note as a deploy starts (a platform whose notes people watch live). */
+  deployingNote?: boolean;
+  lifecycle?: JobLifecycle<J>;
 }
 
 /** Where the job's log goes and its clock. */
@@ -99,12 +171,26 @@ export interface CiRuntime {
   clock: NoteSyncDeps;
 }
 
-/** The job as it runs: its context and what the platform gives it. */
+/**
+ * What the core leaves of a budget of `timeoutMs` for the job's last word (ms): a quarter, at
+ * most 10 s. The last word is a few platform calls (a deployment status, the note's list, write,
+ * a 0.2-2 s re-check pause and second list): about 4 s at 500 ms a call; 10 s leaves room for a
+ * slow platform without taking much from a long job, a quarter keeps short budgets usable.
+ */
+export function reportReserveMs(timeoutMs: number): number {
+  return Math.min(10_000, Math.floor(timeoutMs / 4));
+}
+
+/** A job as it runs: its context, what the platform gives it, and how the deploy announced itself. */
 interface RunningJob<J extends CiJobContext> {
   context: J;
   api: ChangeRequestApi | undefined;
   /** Present on a change request when the platform API allows writing the note. */
   note: NoteChannel | undefined;
+  reporter: JobReporter;
+  platform: CiPlatform<J>;
+  /** The `started` hook (and the deploying note), once a deploy has begun. */
+  announced?: Promise<void> | undefined;
 }
 
 /** The one preview note on the change request. */
@@ -112,79 +198,89 @@ interface NoteChannel {
   words: PlatformWords;
   number: number;
   style: NoteMarkerStyle;
-  commit: string | undefined;
-  jobUrl: string | undefined;
   order: RunOrder;
   store: NoteStore;
   clock: NoteSyncDeps;
 }
 
 /**
- * Runs one job from its context. Never throws: every failure, whatever was thrown (a variable set
- * wrongly included), becomes one `✖` line and exit code 1.
+ * Runs one job from its context; resolves to the exit code (0 or 1). Never throws: every failure,
+ * whatever was thrown (a variable set wrongly included), becomes one failure line and exit code 1.
  */
 export async function runCiJob<J extends CiJobContext>(
-  read: CiContext<J>,
+  context: CiContext<J>,
   platform: CiPlatform<J>,
   runtime: CiRuntime,
 ): Promise<number> {
   const { clock } = runtime;
   const startedAt = clock.now();
-  const reporter = new ConsoleReporter({
-    stdout: runtime.stdout,
-    stderr: runtime.stderr,
-    sections: platform.sections,
-    color: read.color,
-    debug: read.debug,
-    now: () => clock.now(),
-  });
+  const reporter: JobReporter =
+    platform.reporter?.(context, runtime) ??
+    new ConsoleReporter({
+      stdout: runtime.stdout,
+      stderr: runtime.stderr,
+      sections: platform.sections,
+      color: context.color,
+      debug: context.debug,
+      now: () => clock.now(),
+    });
   // Before anything can fail or print: every secret the job was given.
-  for (const secret of read.secrets) reporter.mask(secret);
+  for (const secret of context.secrets) reporter.mask(secret);
+  const code = await runJob(context, platform, reporter, runtime, startedAt);
+  await reporter.flushed?.();
+  return code;
+}
 
+async function runJob<J extends CiJobContext>(
+  context: CiContext<J>,
+  platform: CiPlatform<J>,
+  reporter: JobReporter,
+  runtime: CiRuntime,
+  startedAt: number,
+): Promise<number> {
   let job: RunningJob<J> | undefined;
-  // Failures before the core starts (variables, output files) are the job's setup: no note.
+  // Failures before the core starts (variables, input, output files) are the job's setup: no note.
   let started = false;
   try {
-    if (!read.ok) throw read.error;
-    job = connect(read.job, platform, { at: startedAt + read.job.timeoutMs, now: () => clock.now() }, clock);
-    const { context } = job;
-    const { words } = platform;
-    const number = context.changeNumber;
+    if (!context.ok) throw context.error;
+    const deadline = { at: startedAt + context.job.timeoutMs, now: () => runtime.clock.now() };
+    job = openJob(context.job, platform, reporter, deadline, runtime.clock);
+    const { context: ctx } = job;
+    const number = ctx.changeNumber;
     reporter.debug(
-      `repository ${context.input.repository}, branch ${context.input.branch || '(none)'}, ${
-        number === undefined ? `no ${words.changeRequest}` : words.place(number)
-      }, job ${context.action}`,
+      `repository ${ctx.input.repository}, branch ${ctx.input.branch || '(none)'}, ${
+        number === undefined ? `no ${platform.words.changeRequest}` : platform.words.place(number)
+      }, job ${ctx.skip === undefined ? ctx.action : 'skipped'}`,
     );
-    if (context.action === 'deploy') checkOutputFiles(platform.outputFiles(context));
+    checkOutputFiles(platform.outputFiles(ctx));
+    if (ctx.skip !== undefined) {
+      (reporter.notice ?? reporter.info).call(reporter, ctx.skip);
+      await platform.writeOutputs(ctx, { kind: 'skipped', reason: ctx.skip }, reporter);
+      return 0;
+    }
+    // An input the core refuses is reported before anything exists (the core validates again).
+    if (ctx.action !== 'prune') parseRequest(ctx.input, ctx.action);
     started = true;
-    switch (context.action) {
+    switch (ctx.action) {
       case 'deploy':
-        await deploy(job, platform, reporter);
+        await deploy(job);
         break;
       case 'teardown':
-        await teardown(job, platform, reporter);
+        await teardown(job);
         break;
       case 'prune':
-        await prune(job, platform, reporter);
+        await prune(job);
         break;
     }
     return 0;
   } catch (error) {
-    const message = describeError(inVariableTerms(error, platform.fields));
-    // A variable error means the job never started: nothing for the change request's readers. An
+    const message = reporter.redact(
+      describeError(platform.fields ? inVariableTerms(error, platform.fields) : error),
+    );
+    // A setup error means the job never started: nothing for the change request's readers. An
     // output file that failed after the deploy already has its "deployed" note.
-    if (job?.note && started && !(error instanceof CiVariableError) && !(error instanceof OutputWriteError)) {
-      await publishNote(
-        job.note,
-        {
-          kind: 'failed',
-          ...failureForComment(error, message),
-          commit: job.note.commit,
-          jobUrl: job.note.jobUrl,
-        },
-        job.context.action === 'teardown' ? 'teardown' : 'deploy',
-        reporter,
-      );
+    if (job && started && !(error instanceof CiVariableError) && !(error instanceof OutputWriteError)) {
+      await sayFailed(job, error, message);
     }
     reporter.failure(message);
     if (error instanceof Error && error.stack) reporter.debug(error.stack);
@@ -192,9 +288,10 @@ export async function runCiJob<J extends CiJobContext>(
   }
 }
 
-function connect<J extends CiJobContext>(
+function openJob<J extends CiJobContext>(
   context: J,
   platform: CiPlatform<J>,
+  reporter: JobReporter,
   deadline: Deadline,
   clock: NoteSyncDeps,
 ): RunningJob<J> {
@@ -203,14 +300,14 @@ function connect<J extends CiJobContext>(
   return {
     context,
     api,
+    reporter,
+    platform,
     note:
-      number !== undefined && api
+      number !== undefined && api && context.writesNote !== false
         ? {
             words: platform.words,
             number,
             style: platform.noteStyle,
-            commit: context.input.commit,
-            jobUrl: context.jobUrl,
             order: context.runOrder,
             store: api.notes(number),
             clock,
@@ -219,10 +316,11 @@ function connect<J extends CiJobContext>(
   };
 }
 
-function coreDeps<J extends CiJobContext>(job: RunningJob<J>, platform: CiPlatform<J>): CiCoreDeps {
+function coreDeps<J extends CiJobContext>(job: RunningJob<J>): CiCoreDeps {
   const { api } = job;
   return {
-    userAgent: platform.userAgent,
+    userAgent: job.platform.userAgent,
+    reserveMs: reportReserveMs(job.context.timeoutMs),
     changeRequests: api && {
       state: (number) => api.state(number),
       branchExists: (name) => api.branchExists(name),
@@ -230,52 +328,114 @@ function coreDeps<J extends CiJobContext>(job: RunningJob<J>, platform: CiPlatfo
   };
 }
 
-async function deploy<J extends CiJobContext>(
+/** Resolves in the event loop's next turn, after the I/O this one started has been sent. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The `started` hook and the deploying note, after the core's first request went out. */
+async function announce<J extends CiJobContext>(job: RunningJob<J>): Promise<void> {
+  const { context, platform, reporter } = job;
+  await nextTurn();
+  await guarded(reporter, 'record the start', () => platform.lifecycle?.started?.(context, reporter));
+  if (platform.deployingNote && job.note) {
+    const { input } = context;
+    await publishNote(
+      job,
+      {
+        kind: 'deploying',
+        workspaceName: workspaceName({
+          platform: input.platform,
+          repository: input.repository,
+          changeNumber: context.changeNumber,
+          branch: input.branch,
+        }),
+        vpnConfig: input.vpnConfig,
+        commit: input.commit,
+        jobUrl: context.jobUrl,
+      },
+      'deploy',
+    );
+  }
+}
+
+/** Runs a hook; anything it throws but an OutputWriteError becomes a warning. */
+async function guarded(
+  reporter: JobReporter,
+  what: string,
+  hook: () => Promise<void> | undefined,
+): Promise<OutputWriteError | undefined> {
+  try {
+    await hook();
+  } catch (error) {
+    if (error instanceof OutputWriteError) return error;
+    reporter.warning(`Could not ${what}: ${describeError(error)}`);
+  }
+  return undefined;
+}
+
+/** Outputs, then the platform's record, then the note; the first output error is returned. */
+async function settle<J extends CiJobContext>(
   job: RunningJob<J>,
-  platform: CiPlatform<J>,
-  reporter: ConsoleReporter,
-): Promise<void> {
+  outcome: JobOutcome,
+  note: NoteState | undefined,
+  publish: 'deploy' | 'teardown' | undefined,
+  fallbackUrl = '',
+): Promise<OutputWriteError | undefined> {
+  const { context, platform, reporter } = job;
+  let outputError: OutputWriteError | undefined;
+  if (outcome.kind !== 'failed') {
+    try {
+      await platform.writeOutputs(context, outcome, reporter);
+    } catch (error) {
+      const file = platform.outputFiles(context)[0];
+      outputError =
+        error instanceof OutputWriteError
+          ? error
+          : new OutputWriteError(file?.variable ?? 'the output file', file?.path ?? '', fallbackUrl, error);
+    }
+  }
+  await job.announced;
+  const hookError = await guarded(reporter, 'record how the job ended', () =>
+    platform.lifecycle?.settled?.(context, outcome, note, reporter),
+  );
+  if (note && publish && job.note) await publishNote(job, note, publish);
+  return outputError ?? hookError;
+}
+
+async function deploy<J extends CiJobContext>(job: RunningJob<J>): Promise<void> {
+  const { context, platform, reporter } = job;
+  const running = platform.core.deploy(context.input, reporter, coreDeps(job));
+  job.announced = announce(job);
   let result: DeployResult;
   try {
-    result = await platform.core.deploy(job.context.input, reporter, coreDeps(job, platform));
+    result = await running;
   } catch (error) {
     if (!(error instanceof DeployCancelledError)) throw error;
     // The change request was closed: the preview is gone, not ready, and that is what was asked.
-    // No outputs (there is no URL). When this run deleted the workspace, the note says so, as a
-    // teardown's would, and ranks as one (phase 'teardown'). When it deleted nothing, the close's
-    // own run already wrote what there is to say: a late run of the same pipeline must not replace
+    // When this run deleted the workspace, the note says so, as a teardown's would. When it
+    // deleted nothing, the close's own run already said it: a late run must not replace
     // "Preview deleted" with "already gone".
-    if (job.note && error.removed.deleted) {
-      await publishNote(
-        job.note,
-        { kind: 'deleted', result: error.removed, jobUrl: job.note.jobUrl },
-        'teardown',
-        reporter,
-      );
-    }
-    reporter.success(`No preview: ${error.message}`);
+    const outputError = await settle(
+      job,
+      { kind: 'cancelled', cancelled: error },
+      { kind: 'deleted', result: error.removed, jobUrl: context.jobUrl },
+      error.removed.deleted ? 'teardown' : undefined,
+    );
+    if (outputError) throw outputError;
+    // Not a failure, but not what was asked for either: a notice where the platform has one.
+    if (reporter.notice) reporter.notice(error.message);
+    else reporter.success(`No preview: ${error.message}`);
     return;
   }
-  // The preview exists from here on: a failed output write is reported as what it is, after the
-  // note says the preview is deployed.
-  let outputError: OutputWriteError | undefined;
-  try {
-    await platform.writeOutputs(job.context, result, reporter);
-  } catch (error) {
-    const file = platform.outputFiles(job.context)[0];
-    outputError =
-      error instanceof OutputWriteError
-        ? error
-        : new OutputWriteError(file?.variable ?? 'the output file', file?.path ?? '', result.url, error);
-  }
-  if (job.note) {
-    await publishNote(
-      job.note,
-      { kind: 'deployed', result, commit: job.note.commit, jobUrl: job.note.jobUrl },
-      'deploy',
-      reporter,
-    );
-  }
+  // The preview exists from here on: a failed output write is reported after the note.
+  const outputError = await settle(
+    job,
+    { kind: 'deployed', result },
+    { kind: 'deployed', result, commit: context.input.commit, jobUrl: context.jobUrl },
+    'deploy',
+    result.url,
+  );
   const vpn = result.vpnConfig ? ` on VPN config "${result.vpnConfig}"` : '';
   reporter.success(
     `Preview ${result.action} (workspace ${result.name}, id ${result.workspaceId})${vpn}: ${result.url}`,
@@ -283,28 +443,25 @@ async function deploy<J extends CiJobContext>(
   if (outputError) throw outputError;
 }
 
-async function teardown<J extends CiJobContext>(
-  job: RunningJob<J>,
-  platform: CiPlatform<J>,
-  reporter: ConsoleReporter,
-): Promise<void> {
-  const result = await platform.core.teardown(job.context.input, reporter, coreDeps(job, platform));
-  if (job.note) {
-    await publishNote(job.note, { kind: 'deleted', result, jobUrl: job.note.jobUrl }, 'teardown', reporter);
-  }
+async function teardown<J extends CiJobContext>(job: RunningJob<J>): Promise<void> {
+  const { context, platform, reporter } = job;
+  const result = await platform.core.teardown(context.input, reporter, coreDeps(job));
+  const outputError = await settle(
+    job,
+    { kind: 'deleted', result },
+    { kind: 'deleted', result, jobUrl: context.jobUrl },
+    'teardown',
+  );
   reporter.success(
     result.deleted
       ? `Preview deleted: workspace ${result.name}${result.workspaceId === undefined ? '' : ` (id ${result.workspaceId})`}`
       : `Nothing to delete: no workspace ${result.name}`,
   );
+  if (outputError) throw outputError;
 }
 
-async function prune<J extends CiJobContext>(
-  job: RunningJob<J>,
-  platform: CiPlatform<J>,
-  reporter: ConsoleReporter,
-): Promise<void> {
-  const { api, context } = job;
+async function prune<J extends CiJobContext>(job: RunningJob<J>): Promise<void> {
+  const { api, context, platform, reporter } = job;
   if (!api) throw platform.apiMissing(context);
   const { changeRequest: noun, prefix } = platform.words;
   const open = await reporter.group(`Open ${noun}s`, async () => {
@@ -319,15 +476,45 @@ async function prune<J extends CiJobContext>(
   const result = await platform.core.prune(
     { ...context.input, changeNumber: undefined, openChangeNumbers: open },
     reporter,
-    coreDeps(job, platform),
+    coreDeps(job),
   );
   for (const entry of result.pruned) {
     reporter.info(
       `${result.dryRun ? 'would delete' : 'deleted'} ${entry.name} (id ${entry.workspaceId}): ${entry.reason}`,
     );
   }
+  const outputError = await settle(job, { kind: 'pruned', result }, undefined, undefined);
   reporter.success(
     `${result.dryRun ? 'Dry run: would prune' : 'Pruned'} ${result.pruned.length} preview(s); ${result.kept.length} kept`,
+  );
+  if (outputError) throw outputError;
+}
+
+/** Whether the budget ran out: a DeadlineExceededError anywhere in the cause chain. */
+function timedOut(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 10; depth++) {
+    if (cause instanceof DeadlineExceededError) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
+
+/** The failed job's last word: the platform's record and the note, in the budget's reserve. */
+async function sayFailed<J extends CiJobContext>(job: RunningJob<J>, error: unknown, message: string) {
+  const { context } = job;
+  const isTimeout = timedOut(error);
+  const note: NoteState = {
+    kind: 'failed',
+    ...failureForComment(error, message),
+    timedOut: isTimeout,
+    commit: context.input.commit,
+    jobUrl: context.jobUrl,
+  };
+  await settle(
+    job,
+    { kind: 'failed', error, message, timedOut: isTimeout },
+    note,
+    context.action === 'teardown' ? 'teardown' : 'deploy',
   );
 }
 
@@ -335,16 +522,25 @@ async function prune<J extends CiJobContext>(
  * The note is a convenience: a failure to write it is a warning, never a failed job. Concurrent
  * runs of one change request converge on one note holding the newest run's state (`syncNote`).
  */
-async function publishNote(
-  note: NoteChannel,
+async function publishNote<J extends CiJobContext>(
+  job: RunningJob<J>,
   state: NoteState,
   phase: 'deploy' | 'teardown',
-  reporter: ConsoleReporter,
 ): Promise<void> {
+  const { note, reporter } = job;
+  if (!note) return;
   const order = withPhase(note.order, phase);
   const noun = note.words.note;
   const place = note.words.place(note.number);
   try {
+    // A teardown's note is always written: the newer run may be a deploy the close cancels.
+    const newer = phase === 'deploy' ? await job.platform.lifecycle?.newerRun?.(job.context) : undefined;
+    if (newer !== undefined && compareRunOrder(newer, order) > 0) {
+      reporter.info(
+        `A newer run (${formatRunOrder(newer)}) has started; the ${noun} on ${place} is left to it.`,
+      );
+      return;
+    }
     const synced = await syncNote(
       note.store,
       {

@@ -15,8 +15,8 @@ import type { DeployResult, TeardownResult } from '../index.js';
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
 /**
  * Marker ids earlier versions wrote, recognised when reading so their notes are adopted (edited
- * into the current layout) instead of joined by a second one: GitHub's comments began with
- * `<!-- codesphere-deploy -->` until issue 11 gave every platform one renderer.
+ * into the current layout) instead of joined by a second one: earlier GitHub comments began with
+ * `<!-- codesphere-deploy -->`.
  */
 export const LEGACY_NOTE_MARKER_IDS: readonly string[] = ['codesphere-deploy'];
 /** The second hidden line: which run wrote the note (`syncNote`). */
@@ -55,6 +55,8 @@ export type NoteState =
       jobUrl?: string | undefined;
       /** The failing pipeline step's last lines (log-tail.ts). */
       logTail?: CommentLogTail | undefined;
+      /** The job's time budget ran out (the headline says so). */
+      timedOut?: boolean | undefined;
     };
 
 /** Table cells must stay on one line and not close the table. */
@@ -109,7 +111,7 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
         : `Preview already gone: no workspace ${state.result.name}`;
       break;
     case 'failed': {
-      headline = '❌ Preview deployment failed';
+      headline = state.timedOut ? '❌ Preview deployment failed: timed out' : '❌ Preview deployment failed';
       rows.push(['Error', state.message]);
       const sha = shortSha(state.commit);
       if (sha) rows.push(['Commit', sha]);

@@ -24,6 +24,11 @@ export interface CoreDeps {
    * adapter holds. Absent when the adapter has none (then nothing is asked; see ChangeRequests).
    */
   changeRequests?: ChangeRequests | undefined;
+  /**
+   * Milliseconds at the end of the job's budget (timeoutSeconds) the core leaves unspent: its
+   * deadline is that much earlier, so the adapter still has time to report how the job ended.
+   */
+  reserveMs?: number | undefined;
 }
 
 /**

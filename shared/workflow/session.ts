@@ -60,8 +60,9 @@ export async function openSession(
   request.secrets.forEach(mask);
 
   // One deadline for everything the job does: polls (pipeline.ts), and every request and retry
-  // wait of the HTTP layer (codesphere/retry.ts).
-  const deadline = startedAt + request.timeoutMs;
+  // wait of the HTTP layer (codesphere/retry.ts); the adapter's reserve is kept for its last word.
+  const budgetMs = request.timeoutMs - Math.max(0, deps.reserveMs ?? 0);
+  const deadline = startedAt + budgetMs;
   const http = {
     apiUrl: request.apiUrl,
     deadline: { at: deadline, now: () => deps.clock.now() },
@@ -85,7 +86,7 @@ export async function openSession(
     ...http,
     token,
     secrets: [...masked],
-    createReserveMs: createReserveMs(request.timeoutMs),
+    createReserveMs: createReserveMs(budgetMs),
   });
   return { request, workspaceName: previewName(request), client, reporter, deps, startedAt, deadline };
 }

@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { run, type CoreJobs } from '../../github-action/src/main.js';
+import { run } from '../../github-action/src/main.js';
+import type { CoreApi } from '../../shared/ci/index.js';
 import { pullRequestPayload } from './payloads.js';
 import { DEMO_TOKEN, inputVariable } from './harness.js';
 
@@ -53,7 +54,7 @@ afterEach(() => {
 // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
 const rejectWith = <T>(value: unknown): Promise<T> => Promise.reject(value);
 
-const failing = (thrown: unknown): CoreJobs => ({
+const failing = (thrown: unknown): CoreApi => ({
   deploy: () => rejectWith(thrown),
   teardown: () => rejectWith(thrown),
   prune: () => rejectWith(thrown),
@@ -67,7 +68,7 @@ describe('failJob: any thrown value fails the job exactly once', () => {
     ['undefined', undefined, 'undefined'],
     ['an Error carrying the token', new Error(`bad token ${DEMO_TOKEN}`), 'bad token ***'],
   ])('%s', async (_name, thrown, expected) => {
-    await run({ jobs: failing(thrown), env });
+    await run({ core: failing(thrown), env });
     const errors = written
       .join('')
       .split('\n')
@@ -79,7 +80,7 @@ describe('failJob: any thrown value fails the job exactly once', () => {
   });
 
   it('does not fail when the job succeeds', async () => {
-    const jobs: CoreJobs = {
+    const jobs: CoreApi = {
       ...failing('unused'),
       deploy: () =>
         Promise.resolve({
@@ -93,7 +94,7 @@ describe('failJob: any thrown value fails the job exactly once', () => {
           timings: {},
         }),
     };
-    await run({ jobs, env });
+    await run({ core: jobs, env });
     expect(written.join('')).not.toContain('::error');
     expect(process.exitCode ?? 0).toBe(0);
   });

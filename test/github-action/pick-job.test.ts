@@ -8,13 +8,11 @@ const pr = (action: string, event = 'pull_request'): Trigger => ({
   event,
   action,
   number: 7,
-  title: undefined,
   branch: 'feature',
   sha: 'abc',
   gitUrl: 'https://github.com/acme/shop.git',
   fromFork: false,
   author: 'octocat',
-  merged: false,
 });
 const branch = (deleted = false, event = 'push'): Trigger => ({
   kind: 'branch',
