@@ -6,10 +6,12 @@
  *   release/gitlab-component/   the CI/CD Catalog component project: templates/, README, LICENSE
  *   release/images/*.oci.tar    the GitLab image and the Bitbucket pipe image (scripts/release/images.ts)
  *
- * Options: --no-images skips the images (they need root, buildah and mmdebstrap); without it, a
- * machine that cannot build them gets a notice and exit code 0, except under CI=true as root,
- * where missing tools fail the run.
+ * Options: --no-images skips the images. Without it the images are part of the promise: what is
+ * missing to build them is installed where it can be (`.ci/tools` with npm, buildah and mmdebstrap
+ * with apt-get as root), and anything still missing fails the run (exit 1) with every missing
+ * prerequisite named at once. It never exits 0 without the images unless --no-images says so.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +20,12 @@ import { z } from 'zod';
 import {
   buildImage,
   ensureLocalBase,
-  imageBuildUnavailable,
+  hasCommand,
   imageSpecs,
   licenseText,
   mebibytes,
+  missingImagePrerequisites,
+  node24,
   releaseDir,
   type BuiltImage,
 } from './images.js';
@@ -151,6 +155,62 @@ export function componentReadme(release: ReleaseConfig): string {
   ].join('\n');
 }
 
+/**
+ * The action repository's package.json: what tools that run an action from its tree expect at its
+ * root (`@github/local-action` refuses a tree without one). No dependencies: dist/ is self-contained.
+ */
+export function actionTreePackage(release: ReleaseConfig): Record<string, unknown> {
+  return {
+    name: release.actionRepository.split('/').pop(),
+    version: release.version,
+    private: true,
+    description:
+      'The Codesphere preview deployment GitHub Action (built; its source is the repository below).',
+    license: release.license,
+    repository: { type: 'git', url: `git+${release.sourceUrl}.git` },
+    type: 'module',
+    main: 'dist/index.js',
+    engines: { node: '>=24' },
+  };
+}
+
+/**
+ * Installs what the images need and this machine can install: `.ci/tools` (Node 24) with npm, and
+ * buildah and mmdebstrap with apt-get when running as root. Returns what is still missing.
+ */
+export function installImagePrerequisites(log: (line: string) => void = console.log): string[] {
+  if (!existsSync(node24)) {
+    log('installing .ci/tools (Node 24 for the images): npm ci --prefix .ci/tools');
+    try {
+      execFileSync('npm', ['ci', '--prefix', '.ci/tools', '--no-audit', '--no-fund'], {
+        cwd: repoRoot,
+        stdio: 'inherit',
+      });
+    } catch {
+      log('npm ci --prefix .ci/tools failed');
+    }
+  }
+  const tools = ['buildah', 'mmdebstrap'].filter((tool) => !hasCommand(tool));
+  if (tools.length && process.getuid?.() === 0) {
+    log(`installing ${tools.join(' and ')} with apt-get`);
+    try {
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${tools.join(' ')}`,
+        ],
+        {
+          stdio: 'inherit',
+        },
+      );
+    } catch {
+      log(`apt-get could not install ${tools.join(' and ')}`);
+    }
+  }
+  return missingImagePrerequisites();
+}
+
 /** release/github-action/: what the action's own repository holds. Returns the tree's path. */
 export function assembleActionTree(release = readReleaseConfig()): string {
   const source = path.join(repoRoot, 'github-action');
@@ -167,6 +227,10 @@ export function assembleActionTree(release = readReleaseConfig()): string {
   cpSync(path.join(source, 'dist'), path.join(actionTreeDir, 'dist'), { recursive: true });
   writeFileSync(path.join(actionTreeDir, 'README.md'), actionReadme(release));
   writeFileSync(path.join(actionTreeDir, 'LICENSE'), licenseText());
+  writeFileSync(
+    path.join(actionTreeDir, 'package.json'),
+    `${JSON.stringify(actionTreePackage(release), null, 2)}\n`,
+  );
   return actionTreeDir;
 }
 
@@ -214,13 +278,15 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (process.argv.includes('--no-images')) {
     console.log('images: skipped (--no-images)');
   } else {
-    const reason = imageBuildUnavailable();
-    const mustBuild = process.env['CI'] === 'true' && process.getuid?.() === 0;
-    if (reason === undefined) packageImages();
-    else if (mustBuild) {
-      console.error(`images: cannot build (${reason}); under CI=true as root they must be built.`);
+    const missing = installImagePrerequisites();
+    if (missing.length) {
+      console.error(
+        `images: cannot build them; missing:\n${missing.map((item) => `  - ${item}`).join('\n')}\n` +
+          'Install these, or run "npm run package -- --no-images" for the two trees alone.',
+      );
       process.exit(1);
-    } else console.log(`NOTICE images: not built, ${reason}.`);
+    }
+    packageImages();
   }
   console.log(`package: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
