@@ -29,6 +29,7 @@ import {
   releaseDir,
   type BuiltImage,
 } from './images.js';
+import { docFileOf } from './docs.js';
 import { readReleaseConfig, repoRoot, type ReleaseConfig } from './release-config.js';
 import { staleFiles } from './sync.js';
 
@@ -36,10 +37,10 @@ export const actionTreeDir = path.join(releaseDir, 'github-action');
 export const componentTreeDir = path.join(releaseDir, 'gitlab-component');
 export const componentTemplate = path.join(repoRoot, 'gitlab-image/templates/preview.yml');
 
-/** The text between `<!-- section:name -->` and its end marker in the main README. */
+/** The text between `<!-- section:name -->` and its end marker, in whichever doc holds it (docs.ts). */
 export function readmeSection(
   name: string,
-  readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8'),
+  readme = readFileSync(path.join(repoRoot, docFileOf(name)), 'utf8'),
 ): string {
   const start = readme.indexOf(`<!-- section:${name} -->`);
   const end = readme.indexOf(`<!-- /section:${name} -->`);
@@ -47,11 +48,12 @@ export function readmeSection(
   return readme.slice(start + `<!-- section:${name} -->`.length, end).trim();
 }
 
-/** Relative links of the main README point into the source repository at this release's tag. */
-function absoluteLinks(markdown: string, release: ReleaseConfig): string {
+/** Relative links of a doc (`from`, repository-relative) point into the source repository at this release's tag. */
+function absoluteLinks(markdown: string, release: ReleaseConfig, from = 'README.md'): string {
   return markdown.replace(
     /\]\((?!https?:|#|mailto:)([^)]+)\)/g,
-    `](${release.sourceUrl}/blob/v${release.version}/$1)`,
+    (_, link: string) =>
+      `](${release.sourceUrl}/blob/v${release.version}/${path.posix.normalize(path.posix.join(path.posix.dirname(from), link))})`,
   );
 }
 
@@ -88,7 +90,7 @@ export function actionReadme(release: ReleaseConfig): string {
     '',
     `Built from [${release.sourceRepository}](${release.sourceUrl}) v${release.version}; the GitLab CI component and the Bitbucket pipe live there too.`,
     '',
-    absoluteLinks(body, release),
+    absoluteLinks(body, release, docFileOf('github')),
     '',
     '## License',
     '',
