@@ -179,7 +179,8 @@ export function readCliContext(
           commit: identity.commit,
           changeNumber: identity.changeNumber,
         },
-        changeNumber: identity.changeNumber,
+        // prune and status are about the whole repository, not this build's change request.
+        changeNumber: kind === 'prune' ? undefined : identity.changeNumber,
         accessToken: undefined,
         timeoutMs: common.timeoutMs,
         jobUrl: identity.buildUrl,

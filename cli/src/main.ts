@@ -21,6 +21,7 @@ import {
   type Reporter,
   type TeardownResult,
   VERSION,
+  workspaceName,
 } from '../../shared/index.js';
 import {
   type CiCoreDeps,
@@ -79,6 +80,9 @@ function fieldsInFlagTerms(): Record<string, string> {
   };
 }
 
+/** About 114,000 years: older than any workspace. */
+const STATUS_TTL_HOURS = 1e9;
+
 /** The core, wrapped so the run's outcome is kept for the JSON report and the exit code. */
 function recordingCore(core: CoreApi, command: JobCommand, record: (outcome: Outcome) => void): CoreApi {
   async function kept<T>(call: () => Promise<T>, wrap: (result: T) => Outcome): Promise<T> {
@@ -108,11 +112,12 @@ function recordingCore(core: CoreApi, command: JobCommand, record: (outcome: Out
       ),
     prune: (input: JobInput, reporter: Reporter, deps?: CiCoreDeps) =>
       kept<PruneResult>(
-        // status: every preview of the repository, none deleted (no open list, no TTL, a dry run).
+        // status: every preview of the repository, none deleted: a dry run, no open list, and a TTL
+        // no preview reaches (the core's prune needs one of the two), so each is kept and listed.
         () =>
           core.prune(
             command === 'status'
-              ? { ...input, openChangeNumbers: undefined, pruneTtlHours: undefined, dryRun: true }
+              ? { ...input, openChangeNumbers: undefined, pruneTtlHours: STATUS_TTL_HOURS, dryRun: true }
               : input,
             reporter,
             deps,
@@ -211,7 +216,18 @@ async function runStatus(
       userAgent: USER_AGENT,
     });
     for (const preview of result.kept) reporter.info(`${preview.name} (id ${preview.workspaceId})`);
-    reporter.success(`${result.kept.length} preview(s) of ${job.input.repository}`);
+    const { identity } = job;
+    const ours =
+      identity.changeNumber !== undefined || identity.branch
+        ? workspaceName({ ...identity, branch: identity.branch || undefined })
+        : undefined;
+    const has =
+      ours === undefined
+        ? ''
+        : result.kept.some((preview) => preview.name === ours)
+          ? `; this change's is ${ours}`
+          : `; none for this change (${ours})`;
+    reporter.success(`${result.kept.length} preview(s) of ${job.input.repository}${has}`);
     return 0;
   } catch (error) {
     reporter.failure(describeError(inVariableTerms(error, fieldsInFlagTerms())));

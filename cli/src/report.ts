@@ -82,6 +82,8 @@ export function reportOf(
         workspace: { id: outcome.result.workspaceId ?? null, name: outcome.result.name },
       };
     case 'prune':
+      // status is a read-only prune: its answer is the list of previews.
+      if (command === 'status') return { ...base, result: 'listed', previews: outcome.result.kept };
       return { ...base, result: outcome.result.dryRun ? 'dry-run' : 'pruned', ...outcome.result };
     case 'cancelled':
       return { ...base, result: 'cancelled', message: outcome.message };

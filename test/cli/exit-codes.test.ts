@@ -125,6 +125,23 @@ describe('deploy, failure, budget', { timeout: 30_000 }, () => {
     expect(emulator.world.workspaces.size).toBe(0);
   });
 
+  it('status lists the previews read-only; prune with --open keeps a preview younger than its margin', async () => {
+    expect((await cli(['deploy', ...TEAM], jenkins)).code).toBe(0);
+    const status = await cli(['status', ...TEAM, '--json'], jenkins);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ result: 'listed', previews: [{ name: 'shop-#42' }] });
+    expect(status.stderr).toMatch(/this change's is shop-#42/);
+    const pruned = await cli(['prune', ...TEAM, '--open', 'none', '--json'], jenkins);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(JSON.parse(pruned.stdout)).toMatchObject({
+      result: 'pruned',
+      pruned: [],
+      kept: [{ name: 'shop-#42' }],
+    });
+    expect(emulator.world.workspaces.size).toBe(1);
+    await cli(['teardown', ...TEAM], jenkins);
+  });
+
   it('exit 1: the VPN check fails (wrong PSK)', async () => {
     const result = await cli(
       [
