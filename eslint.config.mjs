@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 import path from 'node:path';
 
 const ROOT = import.meta.dirname;
-const ADAPTERS = ['github-action/src', 'gitlab-image/src', 'bitbucket-pipe/src'];
+const ADAPTERS = ['github-action/src', 'gitlab-image/src', 'bitbucket-pipe/src', 'cli/src'];
 
 /**
  * Where a repository-relative path (extension dropped) sits in the house: a layer of shared/
@@ -23,6 +23,7 @@ function placeOf(rel) {
   for (const adapter of ADAPTERS) {
     if (p === adapter || p.startsWith(`${adapter}/`)) return adapter;
   }
+  if (p === 'emulator' || p.startsWith('emulator/')) return 'emulator';
   return p === 'package.json' ? 'package.json' : 'outside';
 }
 
@@ -42,6 +43,8 @@ const MAY_IMPORT = {
   'shared-other': { values: [] },
 };
 for (const adapter of ADAPTERS) MAY_IMPORT[adapter] = { values: [adapter, 'door', 'ci-door'] };
+// The CLI is also the door to the emulator and the gateway helper (its `emulator` and `gateway` commands).
+MAY_IMPORT['cli/src'].values.push('emulator', 'gateway');
 
 const WHY = {
   request: 'request/ is the bottom layer: it imports none of workflow/, codesphere/, ci/, gateway/.',

@@ -14,18 +14,23 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-type Adapter = 'github-action' | 'gitlab-image' | 'bitbucket-pipe';
-const ADAPTERS: Adapter[] = ['github-action', 'gitlab-image', 'bitbucket-pipe'];
+type Adapter = 'github-action' | 'gitlab-image' | 'bitbucket-pipe' | 'cli';
+const ADAPTERS: Adapter[] = ['github-action', 'gitlab-image', 'bitbucket-pipe', 'cli'];
+/** The three CI adapters (the suites that run on every platform need each). */
+const CI_ADAPTERS: Adapter[] = ['github-action', 'gitlab-image', 'bitbucket-pipe'];
 
 /** Test directories (under test/) whose files run bundles, and which. */
 const BUNDLES_BY_DIR: Record<string, Adapter[]> = {
   'github-action': ['github-action'],
   'gitlab-image': ['gitlab-image'],
   'bitbucket-pipe': ['bitbucket-pipe'],
-  platforms: ADAPTERS,
+  platforms: CI_ADAPTERS,
   demo: ['github-action'],
-  release: ADAPTERS,
-  trust: ADAPTERS,
+  release: CI_ADAPTERS,
+  trust: CI_ADAPTERS,
+  ci: CI_ADAPTERS,
+  // The npm package's test packs cli/dist as a built tree would.
+  'cli-package': ['cli'],
 };
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -130,6 +135,8 @@ export function inputFiles(adapter: Adapter): string[] {
   return [
     ...walk(path.join(repoRoot, 'shared'), () => true),
     ...walk(path.join(repoRoot, adapter, 'src'), () => true),
+    // The CLI bundles the emulator (its `emulator` command).
+    ...(adapter === 'cli' ? walk(path.join(repoRoot, 'emulator'), () => true) : []),
     ...['package.json', 'package-lock.json', 'tsconfig.json', 'node_modules/.package-lock.json'].map((f) =>
       path.join(repoRoot, f),
     ),

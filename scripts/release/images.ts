@@ -49,18 +49,26 @@ export function archivePath(adapter: ImageSpec['adapter']): string {
   return path.join(imagesDir, `${adapter}.oci.tar`);
 }
 
-/** Why images cannot be built here, or undefined when they can. */
-export function imageBuildUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'building images needs root (buildah, mmdebstrap)';
+/** What a machine lacks to build the images, every item at once (empty: it can build them). */
+export function missingImagePrerequisites(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root (buildah and mmdebstrap build images as root)');
   for (const tool of ['buildah', 'mmdebstrap']) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed (apt-get install -y buildah mmdebstrap)`;
-    }
+    if (!hasCommand(tool)) missing.push(`${tool} (apt-get install -y buildah mmdebstrap)`);
   }
-  if (!existsSync(node24)) return `${node24} is missing (npm ci --prefix .ci/tools)`;
-  return undefined;
+  if (!existsSync(node24))
+    missing.push(`Node 24 at ${path.relative(repoRoot, node24)} (npm ci --prefix .ci/tools)`);
+  return missing;
+}
+
+/** Whether `tool` is on PATH. */
+export function hasCommand(tool: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** buildah's global flags: vfs storage under the cache directory, never the machine's default store. */

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { node24, toolsDir } from './images.js';
+import { docFileOf } from './docs.js';
 import { readmeSection } from './package.js';
 import { readReleaseConfig, repoRoot } from './release-config.js';
 
@@ -49,7 +50,13 @@ export async function actionlintFindings(): Promise<string[]> {
   }
   yamlBlocks(readmeSection('github'))
     .filter((block) => /^jobs:/m.test(block))
-    .forEach((text, index) => inputs.push({ name: `README.md (GitHub workflow ${index + 1})`, text }));
+    .forEach((text, index) =>
+      inputs.push({ name: `${docFileOf('github')} (GitHub workflow ${index + 1})`, text }),
+    );
+  // The README's quick start.
+  yamlBlocks(readFileSync(path.join(repoRoot, 'README.md'), 'utf8'))
+    .filter((block) => block.startsWith('# .github/workflows/'))
+    .forEach((text, index) => inputs.push({ name: `README.md (GitHub quick start ${index + 1})`, text }));
   const findings: string[] = [];
   for (const { name, text } of inputs) {
     for (const result of lint(text, name)) {
@@ -122,7 +129,10 @@ function globalCredentials(ci: string): string[] {
 /** gitlab-ci-local findings for the component and the README's `.gitlab-ci.yml` examples. */
 export function gitlabFindings(): string[] {
   const release = readReleaseConfig();
-  const blocks = yamlBlocks(readmeSection('gitlab')).filter((block) => block.startsWith('# .gitlab-ci.yml'));
+  const blocks = [
+    ...yamlBlocks(readmeSection('gitlab')),
+    ...yamlBlocks(readFileSync(path.join(repoRoot, 'README.md'), 'utf8')),
+  ].filter((block) => block.startsWith('# .gitlab-ci.yml'));
   const projects = [
     {
       name: 'component (templates/preview.yml with its required inputs)',

@@ -1,11 +1,17 @@
 /**
- * `npm run package`: assembles everything a release publishes into release/ (git-ignored):
- * release/github-action/ (action.yml at its root, dist/, its README, LICENSE: Marketplace layout),
- * release/gitlab-component/ (the CI/CD Catalog component: templates/, README, LICENSE) and
- * release/images/*.oci.tar (scripts/release/images.ts). `--no-images` skips the images; without
- * it, a machine that cannot build them gets a notice and exit 0, except under CI=true as root,
- * where missing tools fail the run.
+ * `npm run package`: assembles everything a release publishes into release/ (git-ignored).
+ *
+ *   release/github-action/      the action repository's tree: action.yml at its root, dist/, a
+ *                               README about the action alone, LICENSE (Marketplace layout)
+ *   release/gitlab-component/   the CI/CD Catalog component project: templates/, README, LICENSE
+ *   release/images/*.oci.tar    the GitLab image and the Bitbucket pipe image (scripts/release/images.ts)
+ *
+ * Options: --no-images skips the images. Without it the images are part of the promise: what is
+ * missing to build them is installed where it can be (`.ci/tools` with npm, buildah and mmdebstrap
+ * with apt-get as root), and anything still missing fails the run (exit 1) with every missing
+ * prerequisite named at once. It never exits 0 without the images unless --no-images says so.
  */
+import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,13 +20,16 @@ import { z } from 'zod';
 import {
   buildImage,
   ensureLocalBase,
-  imageBuildUnavailable,
+  hasCommand,
   imageSpecs,
   licenseText,
   mebibytes,
+  missingImagePrerequisites,
+  node24,
   releaseDir,
   type BuiltImage,
 } from './images.js';
+import { docFileOf } from './docs.js';
 import { readReleaseConfig, repoRoot, type ReleaseConfig } from './release-config.js';
 import { staleFiles } from './sync.js';
 
@@ -28,10 +37,10 @@ export const actionTreeDir = path.join(releaseDir, 'github-action');
 export const componentTreeDir = path.join(releaseDir, 'gitlab-component');
 export const componentTemplate = path.join(repoRoot, 'gitlab-image/templates/preview.yml');
 
-/** The text between `<!-- section:name -->` and its end marker in the main README. */
+/** The text between `<!-- section:name -->` and its end marker, in whichever doc holds it (docs.ts). */
 export function readmeSection(
   name: string,
-  readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8'),
+  readme = readFileSync(path.join(repoRoot, docFileOf(name)), 'utf8'),
 ): string {
   const start = readme.indexOf(`<!-- section:${name} -->`);
   const end = readme.indexOf(`<!-- /section:${name} -->`);
@@ -39,11 +48,12 @@ export function readmeSection(
   return readme.slice(start + `<!-- section:${name} -->`.length, end).trim();
 }
 
-/** Relative links of the main README point into the source repository at this release's tag. */
-function absoluteLinks(markdown: string, release: ReleaseConfig): string {
+/** Relative links of a doc (`from`, repository-relative) point into the source repository at this release's tag. */
+function absoluteLinks(markdown: string, release: ReleaseConfig, from = 'README.md'): string {
   return markdown.replace(
     /\]\((?!https?:|#|mailto:)([^)]+)\)/g,
-    `](${release.sourceUrl}/blob/v${release.version}/$1)`,
+    (_, link: string) =>
+      `](${release.sourceUrl}/blob/v${release.version}/${path.posix.normalize(path.posix.join(path.posix.dirname(from), link))})`,
   );
 }
 
@@ -80,7 +90,7 @@ export function actionReadme(release: ReleaseConfig): string {
     '',
     `Built from [${release.sourceRepository}](${release.sourceUrl}) v${release.version}; the GitLab CI component and the Bitbucket pipe live there too.`,
     '',
-    absoluteLinks(body, release),
+    absoluteLinks(body, release, docFileOf('github')),
     '',
     '## License',
     '',
@@ -147,6 +157,62 @@ export function componentReadme(release: ReleaseConfig): string {
   ].join('\n');
 }
 
+/**
+ * The action repository's package.json: what tools that run an action from its tree expect at its
+ * root (`@github/local-action` refuses a tree without one). No dependencies: dist/ is self-contained.
+ */
+export function actionTreePackage(release: ReleaseConfig): Record<string, unknown> {
+  return {
+    name: release.actionRepository.split('/').pop(),
+    version: release.version,
+    private: true,
+    description:
+      'The Codesphere preview deployment GitHub Action (built; its source is the repository below).',
+    license: release.license,
+    repository: { type: 'git', url: `git+${release.sourceUrl}.git` },
+    type: 'module',
+    main: 'dist/index.js',
+    engines: { node: '>=24' },
+  };
+}
+
+/**
+ * Installs what the images need and this machine can install: `.ci/tools` (Node 24) with npm, and
+ * buildah and mmdebstrap with apt-get when running as root. Returns what is still missing.
+ */
+export function installImagePrerequisites(log: (line: string) => void = console.log): string[] {
+  if (!existsSync(node24)) {
+    log('installing .ci/tools (Node 24 for the images): npm ci --prefix .ci/tools');
+    try {
+      execFileSync('npm', ['ci', '--prefix', '.ci/tools', '--no-audit', '--no-fund'], {
+        cwd: repoRoot,
+        stdio: 'inherit',
+      });
+    } catch {
+      log('npm ci --prefix .ci/tools failed');
+    }
+  }
+  const tools = ['buildah', 'mmdebstrap'].filter((tool) => !hasCommand(tool));
+  if (tools.length && process.getuid?.() === 0) {
+    log(`installing ${tools.join(' and ')} with apt-get`);
+    try {
+      execFileSync(
+        'sh',
+        [
+          '-c',
+          `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${tools.join(' ')}`,
+        ],
+        {
+          stdio: 'inherit',
+        },
+      );
+    } catch {
+      log(`apt-get could not install ${tools.join(' and ')}`);
+    }
+  }
+  return missingImagePrerequisites();
+}
+
 /** release/github-action/: what the action's own repository holds. Returns the tree's path. */
 export function assembleActionTree(release = readReleaseConfig()): string {
   const source = path.join(repoRoot, 'github-action');
@@ -163,6 +229,10 @@ export function assembleActionTree(release = readReleaseConfig()): string {
   cpSync(path.join(source, 'dist'), path.join(actionTreeDir, 'dist'), { recursive: true });
   writeFileSync(path.join(actionTreeDir, 'README.md'), actionReadme(release));
   writeFileSync(path.join(actionTreeDir, 'LICENSE'), licenseText());
+  writeFileSync(
+    path.join(actionTreeDir, 'package.json'),
+    `${JSON.stringify(actionTreePackage(release), null, 2)}\n`,
+  );
   return actionTreeDir;
 }
 
@@ -210,13 +280,15 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (process.argv.includes('--no-images')) {
     console.log('images: skipped (--no-images)');
   } else {
-    const reason = imageBuildUnavailable();
-    const mustBuild = process.env['CI'] === 'true' && process.getuid?.() === 0;
-    if (reason === undefined) packageImages();
-    else if (mustBuild) {
-      console.error(`images: cannot build (${reason}); under CI=true as root they must be built.`);
+    const missing = installImagePrerequisites();
+    if (missing.length) {
+      console.error(
+        `images: cannot build them; missing:\n${missing.map((item) => `  - ${item}`).join('\n')}\n` +
+          'Install these, or run "npm run package -- --no-images" for the two trees alone.',
+      );
       process.exit(1);
-    } else console.log(`NOTICE images: not built, ${reason}.`);
+    }
+    packageImages();
   }
   console.log(`package: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -7,6 +7,7 @@
  *   npm run release:sync            # rewrite the files
  *   npx tsx scripts/release/sync.ts    # exit 1 and list the files that are not current
  */
+import { docFiles } from './docs.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +22,15 @@ export interface DerivedFile {
 
 /** The references any markdown snippet may hold: the action, both images, the component. */
 function snippetReferences(text: string, release: ReleaseConfig): string {
-  return text
-    .replace(/(uses:\s+)[^\s'"]*codesphere-deploy[^\s'"]*@[^\s'"]+/g, `$1${release.actionReference}`)
-    .replace(/(image:\s+)[^\s'"]*codesphere-deploy-gitlab[^\s'"]*/g, `$1${release.gitlabImage}`)
-    .replace(/docker:\/\/[^\s'"]*codesphere-deploy-bitbucket[^\s'"]*/g, release.pipeReference)
-    .replace(/(component:\s+)[^\s'"]*\/preview@[^\s'"]+/g, `$1${release.componentReference}`);
+  return (
+    text
+      .replace(/(uses:\s+)[^\s'"]*codesphere-deploy[^\s'"]*@[^\s'"]+/g, `$1${release.actionReference}`)
+      .replace(/(image:\s+)[^\s'"]*codesphere-deploy-gitlab[^\s'"]*/g, `$1${release.gitlabImage}`)
+      // The component's inputs table shows the image default in backticks.
+      .replace(/`[^\s'"`]*codesphere-deploy-gitlab[^\s'"`]*`/g, `\`${release.gitlabImage}\``)
+      .replace(/docker:\/\/[^\s'"]*codesphere-deploy-bitbucket[^\s'"]*/g, release.pipeReference)
+      .replace(/(component:\s+)[^\s'"]*\/preview@[^\s'"]+/g, `$1${release.componentReference}`)
+  );
 }
 
 function dockerfile(text: string, release: ReleaseConfig): string {
@@ -35,8 +40,14 @@ function dockerfile(text: string, release: ReleaseConfig): string {
     .replace(/^ARG LICENSE=.*$/m, `ARG LICENSE=${release.license}`);
 }
 
+/** An action reference, an image of ours, or the component: what snippetReferences rewrites. */
+const RELEASED_NAME = /codesphere-deploy-action@|codesphere-deploy-(gitlab|bitbucket)[:@]|\/preview@/;
+
 export const DERIVED_FILES: DerivedFile[] = [
-  { file: 'README.md', render: snippetReferences },
+  // The docs that show an artefact by its released name (the others have nothing to keep current).
+  ...docFiles()
+    .filter((file) => RELEASED_NAME.test(readFileSync(path.join(repoRoot, file), 'utf8')))
+    .map((file) => ({ file, render: snippetReferences })),
   { file: 'bitbucket-pipe/README.md', render: snippetReferences },
   {
     file: 'bitbucket-pipe/pipe.yml',

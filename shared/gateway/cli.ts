@@ -7,7 +7,6 @@
  * check: compares an existing ipsec.conf or swanctl.conf with it; exit 1 when anything differs,
  * exit 2 for bad usage or unreadable input.
  */
-import fs from 'node:fs';
 import { checkGateway, parseVpnSettings, printGatewayConfig, SettingsError } from './index.js';
 
 const USAGE = `usage:
@@ -112,14 +111,4 @@ export function runGatewayCli(argv: string[], io: CliIo): number {
     }
     throw error;
   }
-}
-
-const invokedDirectly =
-  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, '/'));
-if (invokedDirectly) {
-  process.exitCode = runGatewayCli(process.argv.slice(2), {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-    readFile: (path) => fs.readFileSync(path, 'utf8'),
-  });
 }

@@ -3,6 +3,7 @@
  * break: each Dockerfile's COPY sources exist after `npm run build`, its entry path is the one the
  * docs tell users to call, and the pipe's metadata, README and code agree on image and variables.
  */
+import { docFileOf } from '../../scripts/release/docs.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -81,7 +82,7 @@ function shipped(dockerfile: Dockerfile, relative: string): string | undefined {
 }
 
 function readmeSection(name: string): string {
-  const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const readme = readFileSync(path.join(repoRoot, docFileOf(name)), 'utf8');
   const start = readme.indexOf(`<!-- section:${name} -->`);
   const end = readme.indexOf(`<!-- /section:${name} -->`);
   return start >= 0 && end > start ? readme.slice(start, end) : '';

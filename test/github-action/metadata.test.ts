@@ -60,7 +60,7 @@ describe('README section github', () => {
     const expected = updateReadme(readme, await renderUsage(metadata));
     expect(
       readme === expected,
-      'README.md is out of date: run "npx tsx test/github-action/readme-usage.ts" and commit README.md',
+      'docs/github-action.md is out of date: run "npx tsx test/github-action/readme-usage.ts" and commit it',
     ).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
  * The README's GitHub inputs and outputs tables, generated from github-action/action.yml so the
  * docs cannot drift from the metadata (metadata.test.ts fails when they differ).
  *
- *   npx tsx test/github-action/readme-usage.ts   # rewrites README.md between the markers
+ *   npx tsx test/github-action/readme-usage.ts   # rewrites docs/github-action.md between the markers
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +14,8 @@ import { z } from 'zod';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../..');
 export const actionYmlPath = path.join(repoRoot, 'github-action/action.yml');
-export const readmePath = path.join(repoRoot, 'README.md');
+/** The GitHub Action's doc, which holds the generated tables (README.md has the quick start only). */
+export const readmePath = path.join(repoRoot, 'docs/github-action.md');
 
 export const BEGIN = '<!-- generated:github-usage (npx tsx test/github-action/readme-usage.ts) -->';
 export const END = '<!-- /generated:github-usage -->';
@@ -108,9 +109,9 @@ export function updateReadme(readme: string, usage: string): string {
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const readme = readFileSync(readmePath, 'utf8');
   const updated = updateReadme(readme, await renderUsage(readActionMetadata()));
-  if (updated === readme) console.log('README.md: GitHub usage tables already up to date.');
+  if (updated === readme) console.log('docs/github-action.md: GitHub usage tables already up to date.');
   else {
     writeFileSync(readmePath, updated);
-    console.log('README.md: GitHub usage tables regenerated from github-action/action.yml.');
+    console.log('docs/github-action.md: GitHub usage tables regenerated from github-action/action.yml.');
   }
 }

@@ -33,6 +33,9 @@ const EXPRESSIONS: Record<string, string> = {
 const SECRETS = [DEMO_TOKEN, PREVIEW_API_KEY, GITHUB_TOKEN];
 
 interface ActionYml {
+  name: string;
+  description: string;
+  branding?: { icon?: string; color?: string };
   inputs: Record<string, { default?: string }>;
   runs: { using: string; main: string };
 }
@@ -139,7 +142,7 @@ describe('release/github-action (the action repository)', () => {
   it('holds action.yml at its root, runs.main inside it on node24, the bundle, README and LICENSE only', () => {
     const metadata = parse(readFileSync(path.join(tree, 'action.yml'), 'utf8')) as ActionYml;
     expect(metadata.runs.using).toBe('node24');
-    expect(readdirSync(tree).sort()).toEqual(['LICENSE', 'README.md', 'action.yml', 'dist']);
+    expect(readdirSync(tree).sort()).toEqual(['LICENSE', 'README.md', 'action.yml', 'dist', 'package.json']);
     expect(readdirSync(path.join(tree, path.dirname(metadata.runs.main)))).toContain(
       path.basename(metadata.runs.main),
     );
@@ -148,6 +151,21 @@ describe('release/github-action (the action repository)', () => {
     expect(readme).toContain('| `vpnConfig`');
     expect(readme, 'no link into the source tree left relative').not.toMatch(/\]\((?!https?:|#|LICENSE\))/);
     expect(readFileSync(path.join(tree, 'LICENSE'), 'utf8')).toMatch(/^MIT License/);
+  });
+
+  it('passes the Marketplace rules: a description under 125 characters, branding, no workflow files', () => {
+    const metadata = parse(readFileSync(path.join(tree, 'action.yml'), 'utf8')) as ActionYml;
+    expect(metadata.description.trim().length).toBeLessThan(125);
+    expect(metadata.branding?.icon).toBeTruthy();
+    expect(metadata.branding?.color).toBeTruthy();
+    const all = readdirSync(tree, { recursive: true, encoding: 'utf8' });
+    expect(all.filter((file) => file.startsWith('.github') || /workflows/.test(file))).toEqual([]);
+  });
+
+  it('has a package.json at its root (tools such as @github/local-action require one), with no dependencies', () => {
+    const pkg = JSON.parse(readFileSync(path.join(tree, 'package.json'), 'utf8')) as Record<string, unknown>;
+    expect(pkg).toMatchObject({ version: readReleaseConfig().version, main: 'dist/index.js', private: true });
+    expect(pkg['dependencies']).toBeUndefined();
   });
 
   it("deploys the README workflow's pull request from the tree, then deletes it when closed", async () => {

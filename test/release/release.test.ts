@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { readComponentSpec } from '../../scripts/release/package.js';
 import { readReleaseConfig, repoRoot } from '../../scripts/release/release-config.js';
+import { docFiles } from '../../scripts/release/docs.js';
 import { DERIVED_FILES, staleFiles } from '../../scripts/release/sync.js';
 
 const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
@@ -15,7 +16,7 @@ const release = readReleaseConfig();
 
 /** Everything a user copies or a registry reads. */
 const PUBLISHED_FILES = [
-  'README.md',
+  ...docFiles(),
   'bitbucket-pipe/README.md',
   'bitbucket-pipe/pipe.yml',
   'bitbucket-pipe/Dockerfile',
@@ -47,15 +48,15 @@ function codeBlocks(markdown: string): string[] {
 /** Every reference to one of our artefacts, wherever it appears in a published file. */
 function references(text: string): { kind: string; value: string }[] {
   const found: { kind: string; value: string }[] = [];
-  for (const match of text.matchAll(/uses:\s+([^\s'"]*codesphere-deploy[^\s'"]*)/g))
+  for (const match of text.matchAll(/uses:\s+([^\s'"`]*codesphere-deploy[^\s'"`]*)/g))
     found.push({ kind: 'action', value: match[1] ?? '' });
   for (const match of text.matchAll(
-    /(?<!docker:\/\/)\b([a-z0-9.-]+\/[^\s'"]*codesphere-deploy-gitlab[^\s'"]*)/g,
+    /(?<!docker:\/\/)\b([a-z0-9.-]+\/[^\s'"`]*codesphere-deploy-gitlab[^\s'"`]*)/g,
   ))
     found.push({ kind: 'gitlab image', value: match[1] ?? '' });
-  for (const match of text.matchAll(/(docker:\/\/[^\s'"]+)/g))
+  for (const match of text.matchAll(/(docker:\/\/[^\s'"`]+)/g))
     found.push({ kind: 'pipe', value: match[1] ?? '' });
-  for (const match of text.matchAll(/component:\s+([^\s'"]*\/preview@[^\s'"]*)/g))
+  for (const match of text.matchAll(/component:\s+([^\s'"`]*\/preview@[^\s'"`]*)/g))
     found.push({ kind: 'component', value: match[1] ?? '' });
   return found;
 }
@@ -107,13 +108,13 @@ describe('one name, one version (package.json)', () => {
   });
 
   it('the READMEs show every artefact by its released name', () => {
-    const snippets = [...codeBlocks(read('README.md')), ...codeBlocks(read('bitbucket-pipe/README.md'))].join(
-      '\n',
-    );
+    const snippets = [...docFiles(), 'bitbucket-pipe/README.md']
+      .flatMap((file) => codeBlocks(read(file)))
+      .join('\n');
     const kinds = new Set(references(snippets).map((reference) => reference.kind));
     expect([...kinds].sort()).toEqual(['action', 'component', 'gitlab image', 'pipe']);
     // The snippets parse as YAML (a broken snippet is as bad as a placeholder).
-    for (const block of [...read('README.md').matchAll(/```yaml\n([\s\S]*?)```/g)]) {
+    for (const block of docFiles().flatMap((file) => [...read(file).matchAll(/```yaml\n([\s\S]*?)```/g)])) {
       for (const doc of parseAllDocuments(block[1] ?? '')) expect(doc.errors, block[1]).toEqual([]);
     }
   });

@@ -26,8 +26,8 @@ describe('fresh bundles', () => {
     expect(fileFilters(['node', 'vitest', 'run', '--dir', 'test', '--maxWorkers', '2'])).toEqual([]);
   });
 
-  it('builds all three for the whole suite, none for emulator tests, the adapter of an adapter test', () => {
-    expect([...neededBundles([])].sort()).toEqual(['bitbucket-pipe', 'github-action', 'gitlab-image']);
+  it('builds all four for the whole suite, none for emulator tests, the adapter of an adapter test', () => {
+    expect([...neededBundles([])].sort()).toEqual(['bitbucket-pipe', 'cli', 'github-action', 'gitlab-image']);
     expect([...neededBundles(['test/emulator/faults.test.ts', 'test/core'])]).toEqual([]);
     expect([...neededBundles(['test/gitlab-image/gitlab-image.test.ts'])]).toEqual(['gitlab-image']);
     // a bare name matches as vitest matches it: a substring of the path
@@ -38,6 +38,8 @@ describe('fresh bundles', () => {
       'github-action',
       'gitlab-image',
     ]);
+    expect([...neededBundles(['test/cli-package/pack.test.ts'])]).toEqual(['cli']);
+    expect([...neededBundles(['test/cli/exit-codes.test.ts'])]).toEqual([]);
     expect([...neededBundles(['test/release/action-tree.test.ts'])].sort()).toEqual([
       'bitbucket-pipe',
       'github-action',
@@ -65,7 +67,7 @@ describe('fresh bundles', () => {
   it('never selects fewer bundles than vitest runs: case, :line suffix, kebab-case flags, related', () => {
     const needs = (...args: string[]): string[] =>
       [...neededBundles(fileFilters(['node', 'vitest', ...args]))].sort();
-    const all = ['bitbucket-pipe', 'github-action', 'gitlab-image'];
+    const all = ['bitbucket-pipe', 'cli', 'github-action', 'gitlab-image'];
     // vitest compares filters in lower case and takes a `:<line>` off
     expect(needs('run', 'GitHub-Action')).toEqual(['github-action']);
     expect(needs('run', 'test/gitlab-image/gitlab-image.test.ts:42')).toEqual(['gitlab-image']);
