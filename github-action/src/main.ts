@@ -33,6 +33,7 @@ import {
   renderNote,
   timeoutMsOf,
   withPhase,
+  servicesOutput,
 } from '../../shared/ci/index.js';
 import {
   type GitHubContext,
@@ -259,6 +260,8 @@ async function runDeploy(
   // A failed VPN check fails the deploy (the core throws): a result's check passed or was skipped.
   if (result.vpnCheck.status === 'passed') outputs[OUTPUT.vpnCheck] = 'ok';
   if (result.healthCheck !== undefined) outputs[OUTPUT.healthCheck] = 'ok'; // a deployed result's check passed
+  const services = servicesOutput(result);
+  if (services !== undefined) outputs[OUTPUT.services] = services;
   const failedWrite = writer.outputs(outputs);
   const deploymentId = await announced;
   const idWrite =
