@@ -31,6 +31,7 @@ const BUNDLES_BY_DIR: Record<string, Adapter[]> = {
   'bitbucket-pipe': ['bitbucket-pipe'],
   demo: ['github-action'],
   release: ADAPTERS,
+  landscapes: ADAPTERS,
 };
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
