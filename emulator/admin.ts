@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { workspaceBody, type Reply } from './api.js';
 import { faultSchema, type FaultBook } from './faults.js';
+import { managedServicesOf } from './landscape.js';
 import { Problem, parseOr400 } from './problem.js';
 import { Router } from './router.js';
 import { timingPatchSchema, type Timing } from './seed.js';
@@ -63,6 +64,7 @@ export function inspectWorkspace(world: World, w: Workspace) {
     ),
     failStages: [...w.failStages],
     landscapeDeployed: w.landscapeDeployed,
+    landscape: w.landscape ?? null,
     tunnels: world.driver.tunnels(w.id),
   };
 }
@@ -84,6 +86,7 @@ export function inspectState(world: World, faults: FaultBook) {
       vpnConfigs: [...team.vpnConfigs.values()].map(publicVpnConfig),
     })),
     workspaces: [...world.workspaces.values()].map((w) => inspectWorkspace(world, w)),
+    managedServices: managedServicesOf(world),
     faults: faults.list(),
   };
 }
@@ -117,6 +120,11 @@ const pushSchema = z.object({
     .optional(),
 });
 const failSchema = z.object({ stages: z.array(z.enum(STAGES)) });
+const replicaFailSchema = z.object({
+  failures: z.array(
+    z.object({ stage: z.enum(STAGES), service: z.string().min(1), replica: z.int().min(0).optional() }),
+  ),
+});
 
 export function createAdminRouter(): Router<AdminHandler> {
   const router = new Router<AdminHandler>();
@@ -253,6 +261,12 @@ export function createAdminRouter(): Router<AdminHandler> {
       const workspace = workspaceParam(ctx.world(), params.workspaceId);
       workspace.failStages = new Set(parseOr400(failSchema, body, 'pipeline failures').stages);
       return { status: 200, body: { stages: [...workspace.failStages] } };
+    })
+    .add('PUT', '/_emulator/workspaces/{workspaceId}/replica-failures', ({ ctx, params, body }) => {
+      // A landscape's knobs: the stage fails on this service (replica), the others succeed.
+      const workspace = workspaceParam(ctx.world(), params.workspaceId);
+      workspace.replicaFailures = parseOr400(replicaFailSchema, body, 'replica failures').failures;
+      return { status: 200, body: { failures: workspace.replicaFailures } };
     });
   return router;
 }

@@ -10,6 +10,13 @@ import { Router } from './router.js';
 import { STAGES, type Stage, type Team, type World, type Workspace } from './state.js';
 import { runCommand } from './execute.js';
 import { streamProblem, streamStep, type SentEvent } from './logs.js';
+import {
+  deployLandscape as deployServices,
+  isLandscape,
+  scaleLandscape,
+  teardownLandscape,
+  tunnelIndex,
+} from './landscape.js';
 import type { ServerResponse } from 'node:http';
 
 export interface ApiContext {
@@ -96,6 +103,15 @@ function stageParam(ctx: ApiContext): Stage {
     );
   }
   return raw as Stage;
+}
+
+/** The spec's profile pattern (`^[\w-]+(\.[\w-]+)*$`); undefined when the path has none. */
+function profileParam(ctx: ApiContext): string | undefined {
+  const raw = ctx.params.profile;
+  if (raw === undefined) return undefined;
+  if (!/^[\w-]+(\.[\w-]+)*$/.test(raw))
+    throw new Problem(400, `Invalid path parameter profile: expected ^[\\w-]+(\\.[\\w-]+)*$, got '${raw}'`);
+  return raw;
 }
 
 function workspace(ctx: ApiContext): Workspace {
@@ -206,6 +222,7 @@ function createWorkspace(ctx: ApiContext): Reply {
     pipeline: {},
     failStages: new Set(),
     landscapeDeployed: false,
+    replicaFailures: [],
   };
   if (body.baseImage !== undefined) created.baseImage = body.baseImage;
   if (body.storageMib !== undefined) created.storageMib = body.storageMib;
@@ -272,8 +289,9 @@ function gitPull(ctx: ApiContext): Reply {
 function startStage(ctx: ApiContext): Reply {
   const target = workspace(ctx);
   const stage = stageParam(ctx);
+  const profile = profileParam(ctx);
   ctx.world.requireRunning(target);
-  ctx.world.startStage(target, stage, ctx.params.profile);
+  ctx.world.startStage(target, stage, profile);
   return { status: 200 };
 }
 
@@ -283,6 +301,21 @@ async function execute(ctx: ApiContext): Promise<Reply> {
   ctx.world.requireRunning(target);
   const replicaText = body.env?.CODESPHERE_REPLICA;
   const replica = replicaText === undefined ? 0 : Number(replicaText);
+  const server = body.env?.CODESPHERE_SERVER;
+  if (server !== undefined && target.landscape) {
+    // A landscape's service replica: its own tunnel (landscape.ts tunnelIndex).
+    const index = tunnelIndex(target, server, replica);
+    const result = await runCommand(ctx.world, target, index, body.command, body.env ?? {});
+    return {
+      status: 200,
+      body: {
+        command: body.command,
+        workingDir: body.workingDir ?? '/home/user/app',
+        output: result.output,
+        error: result.error,
+      },
+    };
+  }
   if (!Number.isInteger(replica) || replica < 0 || replica >= target.replicas) {
     throw new Problem(
       400,
@@ -314,10 +347,28 @@ function logs(ctx: ApiContext): Reply {
       let step: number;
       try {
         target = workspace(ctx);
-        stage = ctx.params.replica === undefined ? stageParam(ctx) : 'run';
+        stage = ctx.params.replica === undefined && ctx.params.server === undefined ? stageParam(ctx) : 'run';
         step = idParam(ctx, 'step');
         ctx.world.requireRunning(target);
-        if (ctx.params.replica === undefined && stage === 'run' && target.replicas > 1)
+        const server = ctx.params.server;
+        if (server !== undefined) {
+          const services = target.landscape?.services.filter((s) => !s.managed) ?? [];
+          if (!services.some((s) => s.name === server))
+            throw new Problem(
+              400,
+              `Invalid path parameter server: expected one of ${services.map((s) => s.name).join(', ') || '(none: the landscape is not deployed)'}, got '${server}'`,
+            );
+        } else if (ctx.params.replica === undefined && stage === 'run' && isLandscape(ctx.world, target))
+          throw new Problem(
+            400,
+            `Run stage logs of a Multi Server Deployment: use GET /workspaces/${target.id}/logs/run/${step}/server/{server}.`,
+          );
+        if (
+          ctx.params.replica === undefined &&
+          server === undefined &&
+          stage === 'run' &&
+          target.replicas > 1
+        )
           throw new Problem(
             400,
             `Run stage logs of a workspace with ${target.replicas} replicas: use GET /workspaces/${target.id}/logs/run/${step}/replica/{replica}.`,
@@ -339,11 +390,34 @@ function logs(ctx: ApiContext): Reply {
   };
 }
 
+/**
+ * A landscape repository: syncs the profile's services (400 for an unknown profile), reopens the
+ * tunnels (one per service replica); the run stage is started separately. A single-service
+ * workspace: starts run, as the dashboard's deploy does.
+ */
 function deployLandscape(ctx: ApiContext): Reply {
   const target = workspace(ctx);
+  const profile = profileParam(ctx);
   ctx.world.requireRunning(target);
+  if (isLandscape(ctx.world, target)) {
+    deployServices(ctx.world, target, profile);
+    target.landscapeDeployed = true;
+    if (target.vpnConfig) ctx.world.connectVpn(target, true);
+    return { status: 200 };
+  }
   target.landscapeDeployed = true;
-  ctx.world.startStage(target, 'run', ctx.params.profile);
+  ctx.world.startStage(target, 'run', profile);
+  return { status: 200 };
+}
+
+const scaleSchema = z.record(z.string().min(1), z.int().min(1));
+
+function scale(ctx: ApiContext): Reply {
+  const target = workspace(ctx);
+  const body = parseOr400(scaleSchema, ctx.body, 'request body');
+  ctx.world.requireRunning(target);
+  scaleLandscape(ctx.world, target, body);
+  if (target.vpnConfig) ctx.world.connectVpn(target, true);
   return { status: 200 };
 }
 
@@ -450,10 +524,16 @@ export function createApiRouter(): Router<ApiHandler> {
     .add('GET', '/workspaces/{workspaceId}/logs/run/{step}/replica/{replica}', logs)
     .add('POST', '/workspaces/{workspaceId}/landscape/deploy', deployLandscape)
     .add('POST', '/workspaces/{workspaceId}/landscape/deploy/{profile}', deployLandscape)
+    .add('PATCH', '/workspaces/{workspaceId}/landscape/scale', scale)
+    .add('GET', '/workspaces/{workspaceId}/logs/run/{step}/server/{server}', logs)
     .add('DELETE', '/workspaces/{workspaceId}/landscape/teardown', (ctx) => {
       const target = workspace(ctx);
       target.landscapeDeployed = false;
       ctx.world.stopStage(target, 'run');
+      if (target.landscape) {
+        teardownLandscape(target);
+        if (target.vpnConfig) ctx.world.connectVpn(target, true);
+      }
       return { status: 200 };
     });
   return router;

@@ -8,6 +8,7 @@
  * names the exit status, e.g. "command exited with status 1".
  */
 import { curl } from './app.js';
+import { repositoryOf } from './landscape.js';
 import type { Workspace, World } from './state.js';
 
 export interface CommandResult {
@@ -162,6 +163,15 @@ async function runSimple(
     }
     case 'git':
       return git(workspace, args);
+    case 'cat': {
+      // The repository's CI files (a landscape's ci.yml and ci.<profile>.yml), nothing else.
+      const files = repositoryOf(world, workspace)?.files ?? {};
+      const name = args[0] ?? '';
+      const text = Object.hasOwn(files, name) ? files[name] : undefined;
+      return text === undefined
+        ? { output: `cat: ${name}: No such file or directory\n`, status: 1 }
+        : { output: text, status: 0 };
+    }
     case 'curl':
       return curl(world, workspace, args);
     default:

@@ -106,6 +106,7 @@ export function seedWorkspaces(world: World): void {
       pipeline: {},
       failStages: new Set<never>(),
       landscapeDeployed: false,
+      replicaFailures: [],
     };
     world.workspaces.set(workspace.id, workspace);
     world.connectVpn(workspace, false);

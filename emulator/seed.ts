@@ -31,6 +31,8 @@ export const timingSchema = z.object({
   tunnelRestartMs: ms.default(400),
   /** Added to every Public API / sign-in response. */
   latencyMs: ms.default(0),
+  /** A landscape's managed service (e.g. Postgres) is ready this long after the landscape deploy. */
+  managedServiceMs: ms.default(300),
   /** A sign-in session can be turned into an access token this long (the service documents no lifetime). */
   sessionTtlMs: ms.default(10 * 60_000),
   /** A sign-in access token works this long; then 401 and it is dropped (API tokens never expire). */
@@ -46,6 +48,7 @@ export const timingPatchSchema = z.strictObject({
   tunnelConnectMs: ms.optional(),
   tunnelRestartMs: ms.optional(),
   latencyMs: ms.optional(),
+  managedServiceMs: ms.optional(),
   sessionTtlMs: ms.optional(),
   accessTokenTtlMs: ms.optional(),
 });
@@ -169,6 +172,28 @@ export const seedSchema = z.object({
         .default([]),
     })
     .default({ failStages: [], logs: [], apps: [] }),
+  /**
+   * Repositories whose ci.yml is a v0.2 landscape (emulator/landscape.ts), per branch: `files`
+   * holds `ci.yml` and `ci.<profile>.yml` as YAML text; `fail` makes a stage fail on one service
+   * (and replica, or all of its replicas). Other branches are single-service repositories.
+   */
+  repositories: z
+    .array(
+      z.object({
+        branch: z.string().min(1),
+        files: z.record(z.string().regex(/^ci(\.[\w-]+(\.[\w-]+)*)?\.yml$/), z.string()),
+        fail: z
+          .array(
+            z.object({
+              stage: z.enum(['prepare', 'test', 'run']),
+              service: z.string().min(1),
+              replica: z.int().min(0).optional(),
+            }),
+          )
+          .default([]),
+      }),
+    )
+    .default([]),
   workspaces: z.array(seedWorkspaceSchema).default([]),
   workspaceIdStart: z.int().min(1).default(60_001),
 });

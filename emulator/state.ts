@@ -10,6 +10,16 @@ import type { GatewaySpec, TunnelDriver, VpnConfig } from './tunnels/driver.js';
 import { Problem } from './problem.js';
 import { SignInStore } from './sign-in-store.js';
 import { failingStep, scriptFor, stepWindow, type StepScript } from './logs.js';
+import {
+  failuresFor,
+  isLandscape,
+  landscapeStageStatus,
+  readCiFile,
+  repositoryOf,
+  tunnelCount,
+  type Landscape,
+  type ReplicaFailure,
+} from './landscape.js';
 
 export const STAGES = ['prepare', 'test', 'run'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -39,6 +49,8 @@ export interface StageRun {
   profile?: string;
   /** What each step prints and whether it fails (see logs.ts); the stage fails with its failing step. */
   steps: StepScript[];
+  /** Landscapes: the service replicas this run fails on (the others succeed); absent: all alike. */
+  replicaFailures?: ReplicaFailure[];
 }
 
 export interface Workspace {
@@ -71,6 +83,10 @@ export interface Workspace {
   /** Stages this workspace's pipeline fails (set through /_emulator/ or the seed). */
   failStages: Set<Stage>;
   landscapeDeployed: boolean;
+  /** The deployed landscape (landscape.ts): services, replicas, managed services. */
+  landscape?: Landscape;
+  /** Failure knobs set through /_emulator/ for this workspace's service replicas. */
+  replicaFailures: ReplicaFailure[];
 }
 
 export class World {
@@ -191,7 +207,16 @@ export class World {
   }
 
   startStage(workspace: Workspace, stage: Stage, profile?: string): void {
-    const forced = this.failStages.has(stage) || workspace.failStages.has(stage);
+    const repository = repositoryOf(this, workspace);
+    // A landscape reads the profile's file: 400 for a profile the repository does not have.
+    if (repository) readCiFile(repository, profile);
+    if (repository && stage === 'run' && !workspace.landscape)
+      throw new Problem(
+        400,
+        'The landscape is not deployed: POST /workspaces/{id}/landscape/deploy before starting the run stage.',
+      );
+    const knobs = repository ? failuresFor(this, workspace, stage) : [];
+    const forced = this.failStages.has(stage) || workspace.failStages.has(stage) || knobs.length > 0;
     const steps = scriptFor(this.seed, workspace, stage, forced);
     const run: StageRun = {
       startedAt: this.now(),
@@ -199,6 +224,8 @@ export class World {
       replicas: workspace.replicas,
       steps,
     };
+    if (knobs.length > 0 && !this.failStages.has(stage) && !workspace.failStages.has(stage))
+      run.replicaFailures = knobs;
     if (profile !== undefined) run.profile = profile;
     workspace.pipeline[stage] = run;
   }
@@ -228,9 +255,21 @@ export class World {
     return state;
   }
 
-  /** The spec's pipelineStatus body: one entry per replica. */
+  /** The spec's pipelineStatus body: one entry per replica (a landscape: per service × replica). */
   stageStatus(workspace: Workspace, stage: Stage) {
+    if (isLandscape(this, workspace)) return landscapeStageStatus(this, workspace, stage);
     const run = workspace.pipeline[stage];
+    const replicas = run?.replicas ?? workspace.replicas;
+    const entry = this.stageStatusOf(stage, run);
+    return Array.from({ length: replicas }, (_, replica) => ({
+      ...entry,
+      replica: String(replica),
+      server: 'codesphere-ide',
+    }));
+  }
+
+  /** One pipelineStatus entry's state, timestamps and steps for a run (without replica and server). */
+  stageStatusOf(stage: Stage, run: StageRun | undefined) {
     const state = this.stageState(stage, run);
     const iso = (ms: number) => new Date(ms).toISOString();
     const timestamps: { startedAt?: string; finishedAt?: string } = {};
@@ -244,14 +283,11 @@ export class World {
       );
     }
     if (run?.stoppedAt !== undefined && state === 'aborted') timestamps.finishedAt = iso(run.stoppedAt);
-    const replicas = run?.replicas ?? workspace.replicas;
-    return Array.from({ length: replicas }, (_, replica) => ({
+    return {
       state,
       ...timestamps,
       steps: run ? run.steps.map((_, index) => this.stepStatus(stage, run, index)) : [],
-      replica: String(replica),
-      server: 'codesphere-ide',
-    }));
+    };
   }
 
   /** One step's entry in pipelineStatus: waiting before its window, running in it, then its outcome. */
@@ -307,10 +343,12 @@ export class World {
     const config = this.teams.get(workspace.teamId)?.vpnConfigs.get(workspace.vpnConfig);
     if (!config) return;
     const gateway = this.gatewayFor(config);
+    // A deployed landscape opens one tunnel per replica of every service (landscape.ts tunnelIndex).
+    const tunnels = tunnelCount(workspace) ?? workspace.replicas;
     this.track(
       restart
-        ? this.driver.restart(id, workspace.replicas, config, gateway)
-        : this.driver.connect(id, workspace.replicas, config, gateway),
+        ? this.driver.restart(id, tunnels, config, gateway)
+        : this.driver.connect(id, tunnels, config, gateway),
       `${restart ? 'restart' : 'connect'} workspace ${id} (${config.name})`,
     );
   }

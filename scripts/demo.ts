@@ -5,6 +5,8 @@
  * events of pull request #7: opened (a workspace on VPN config "office", two replicas, a tunnel
  * each), synchronize (same workspace, tunnels untouched), synchronize with `vpnConfig: lab` (the
  * VPN config switched, tunnels restart), closed (workspace deleted, deployment inactive).
+ * `npm run demo:landscape`: a landscape (web + api + managed Postgres, profile preview), its
+ * services grid and one tunnel per service replica.
  * `npm run demo:failing`: pull request #8, whose prepare fails in `npm ci` (seeded), showing the
  * streamed log, the error's log tail and the PR comment. Exits non-zero when a step misbehaves.
  */
@@ -113,6 +115,10 @@ async function main(): Promise<void> {
 
     if (process.argv.includes('--failing')) {
       await failingVariant(emulator, github);
+      return;
+    }
+    if (process.argv.includes('--landscape')) {
+      await landscapeVariant(emulator, github);
       return;
     }
     await step(
@@ -260,6 +266,93 @@ async function failingVariant(
   console.log(
     problems.length === 0
       ? `\n${bold('Demo (failing branch) passed: the failure is explained by its own log.')}`
+      : `\nDemo FAILED: ${problems.join('; ')}`,
+  );
+  process.exitCode = problems.length === 0 ? 0 : 1;
+}
+
+/**
+ * `npm run demo:landscape`: pull request #9 from branch `landscape` (web + api + a managed
+ * Postgres, seeded in emulator/seeds/default.yaml) with profile `preview`, the test stage, web
+ * scaled to 2 and a health path per service, on VPN config office. It prints the services grid
+ * of the PR comment, the `services` output and each service replica's tunnel, then closes the PR.
+ */
+async function landscapeVariant(
+  emulator: Awaited<ReturnType<typeof startEmulator>>,
+  github: GitHubDouble,
+): Promise<void> {
+  const number = 9;
+  const inputs = {
+    apiUrl: emulator.url,
+    apiToken: DEMO_TOKEN,
+    team: 'My Team',
+    plan: 'Pro',
+    vpnConfig: 'office',
+    profile: 'preview',
+    stages: 'prepare,test,run',
+    replicas: 'web=2,api=1',
+    healthPath: 'web=/healthz,api=/ready',
+    vpnCheck: '10.250.0.5',
+  };
+  console.log(
+    `\n${bold(`1. pull_request opened (#${number}, branch landscape, profile preview, replicas web=2,api=1)`)}`,
+  );
+  const sha = emulator.world.push(CLONE_URL, 'landscape');
+  const run = await runAction({
+    eventName: 'pull_request',
+    payload: pullRequestPayload({ action: 'opened', number, branch: 'landscape', sha }),
+    githubApiUrl: github.url,
+    inputs,
+  });
+  console.log(`  action exit code ${run.code}; result: ${run.outputs['result'] ?? '(none)'}`);
+  const comment = github.comments[0]?.body ?? '';
+  const grid = comment.slice(comment.indexOf('**Services**'));
+  console.log('  PR comment, its services grid:');
+  for (const line of grid.split('\n')) if (line.trim()) console.log(`    ${line}`);
+  console.log(`  services output: ${run.outputs['services'] ?? '(none)'}`);
+  const state = (await (await fetch(`${emulator.url}/_emulator/state`)).json()) as {
+    workspaces: Array<{
+      landscape: { services: Array<{ name: string; replicas: number; managed?: object }> } | null;
+      tunnels: TunnelView[];
+    }>;
+    managedServices: Array<{ name: string; provider: string }>;
+  };
+  const workspace = state.workspaces[0];
+  let index = 0;
+  for (const service of workspace?.landscape?.services ?? []) {
+    if (service.managed) {
+      console.log(
+        `  ${service.name}: managed service (${state.managedServices.find((m) => m.name === service.name)?.provider ?? '?'})`,
+      );
+      continue;
+    }
+    for (let replica = 0; replica < service.replicas; replica++) {
+      const tunnel = workspace?.tunnels[index++];
+      console.log(
+        `  tunnel:     ${service.name} replica ${replica}: ${tunnel ? describeTunnel(tunnel) : 'none'}`,
+      );
+    }
+  }
+  console.log(`\n${bold(`2. pull_request closed (#${number})`)}`);
+  const closed = await runAction({
+    eventName: 'pull_request',
+    payload: pullRequestPayload({ action: 'closed', number, branch: 'landscape', merged: true }),
+    githubApiUrl: github.url,
+    inputs,
+  });
+  const after = await inspect(emulator.url);
+  console.log(
+    `  action exit code ${closed.code}; result: ${closed.outputs['result'] ?? '(none)'}; workspaces left: ${after.workspaces.length}`,
+  );
+  const problems: string[] = [];
+  if (run.code !== 0) problems.push(`the deploy failed:\n${run.stdout}\n${run.stderr}`);
+  if (!/\| web \| 2 \| running \|/.test(comment)) problems.push('no web row with 2 replicas in the comment');
+  if (!comment.includes('db (managed)')) problems.push('no managed Postgres row in the comment');
+  if ((workspace?.tunnels.length ?? 0) !== 3) problems.push('expected 3 tunnels (web ×2, api ×1)');
+  if (closed.code !== 0 || after.workspaces.length !== 0) problems.push('the close left a workspace');
+  console.log(
+    problems.length === 0
+      ? `\n${bold('Demo (landscape) passed: two services and a managed Postgres, every replica on the VPN.')}`
       : `\nDemo FAILED: ${problems.join('; ')}`,
   );
   process.exitCode = problems.length === 0 ? 0 : 1;

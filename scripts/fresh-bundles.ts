@@ -29,6 +29,7 @@ const BUNDLES_BY_DIR: Record<string, Adapter[]> = {
   release: CI_ADAPTERS,
   trust: CI_ADAPTERS,
   ci: CI_ADAPTERS,
+  landscapes: CI_ADAPTERS,
   // The npm package's test packs cli/dist as a built tree would.
   'cli-package': ['cli'],
 };

@@ -19,6 +19,7 @@ import {
   runCiJob,
   type TextSink,
   writeOutputLines,
+  servicesOutput,
 } from '../../shared/ci/index.js';
 import { bitbucketApi } from './bitbucket-api.js';
 import { readBitbucketContext, type BitbucketJob } from './bitbucket-context.js';
@@ -86,6 +87,7 @@ const bitbucket = (deps: RunDeps): CiPlatform<BitbucketJob> => ({
           CODESPHERE_URL: result.url,
           CODESPHERE_WORKSPACE_ID: String(result.workspaceId),
           ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: 'ok' } : {}),
+          ...(result.services ? { CODESPHERE_SERVICES: servicesOutput(result) ?? '' } : {}),
         },
         reporter,
         'the output variables',

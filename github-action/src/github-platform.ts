@@ -12,6 +12,7 @@ import {
   type JobOutcome,
   type JobReporter,
   renderNote,
+  servicesOutput,
 } from '../../shared/ci/index.js';
 import { type GitHubDeployments, gitHubDeployments } from './deployments.js';
 import { gitHubApi } from './github-api.js';
@@ -32,6 +33,7 @@ export interface GitHubDeps {
 }
 
 function deployOutputs(result: DeployResult): Record<string, string> {
+  const services = servicesOutput(result);
   return {
     [OUTPUT.deploymentUrl]: result.url,
     [OUTPUT.workspaceId]: String(result.workspaceId),
@@ -41,6 +43,7 @@ function deployOutputs(result: DeployResult): Record<string, string> {
     // A failed check fails the deploy (the core throws): a result's check passed or was skipped.
     ...(result.vpnCheck.status === 'passed' ? { [OUTPUT.vpnCheck]: 'ok' } : {}),
     ...(result.healthCheck === undefined ? {} : { [OUTPUT.healthCheck]: 'ok' }),
+    ...(services === undefined ? {} : { [OUTPUT.services]: services }),
   };
 }
 

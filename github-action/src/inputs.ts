@@ -12,6 +12,7 @@ import type { CommonJobInput } from '../../shared/ci/index.js';
 const CORE_INPUTS = [
   ...['email', 'password', 'team', 'plan', 'onDemand', 'restricted', 'cloneDepth', 'env', 'vpnConfig'],
   ...['apiUrl', 'apiToken', 'vpnCheck', 'healthCheck', 'vpnSwitch', 'replicas', 'baseImage'],
+  ...['profile', 'stages', 'healthPath'],
   ...['timeoutSeconds', 'pruneTtlHours', 'dryRun'],
 ] as const satisfies ReadonlyArray<keyof CommonJobInput>;
 

@@ -20,6 +20,7 @@ export const OUTPUT = {
   result: 'result',
   vpnCheck: 'vpn-check',
   healthCheck: 'health-check',
+  services: 'services',
   githubDeploymentId: 'github-deployment-id',
   pruned: 'pruned',
 } as const;

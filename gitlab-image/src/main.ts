@@ -18,6 +18,7 @@ import {
   runCiJob,
   type TextSink,
   writeOutputLines,
+  servicesOutput,
 } from '../../shared/ci/index.js';
 import { gitlabApi } from './gitlab-api.js';
 import { readGitLabContext, type GitLabJob } from './gitlab-context.js';
@@ -82,6 +83,7 @@ export async function run(env: Env, deps: RunDeps): Promise<number> {
         CODESPHERE_WORKSPACE_NAME: result.name,
         CODESPHERE_VPN_CONFIG: result.vpnConfig ?? '',
         ...(result.healthCheck ? { CODESPHERE_HEALTH_CHECK: 'ok' } : {}),
+        ...(result.services ? { CODESPHERE_SERVICES: servicesOutput(result) ?? '' } : {}),
       };
       // Never redacted (GitLab reads the URL from here); a value holding a secret is left out instead.
       await writeOutputLines(report, reporter, 'the dotenv report', async (text) => {

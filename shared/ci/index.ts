@@ -59,6 +59,7 @@ export { checkOutputFiles, outputFileProblem } from './output-path.js';
 export type { OutputFile } from './output-path.js';
 export { formatOutputLines, secretFreeOutputs, withheldWarning, writeOutputLines } from './outputs.js';
 export { formatHealthCheck, formatTimings } from './timings.js';
+export { renderServices, servicesOutput } from './services.js';
 export {
   cloneUrlOf,
   COMMON_VARIABLES,

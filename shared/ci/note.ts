@@ -8,6 +8,7 @@
  *
  * Concurrent runs of one change request: see `syncNote`.
  */
+import { renderServices } from './services.js';
 import { renderLogTail, type CommentLogTail } from './log-tail.js';
 import { formatHealthCheck, formatTimings } from './timings.js';
 import type { DeployResult, TeardownResult } from '../index.js';
@@ -124,6 +125,7 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
   if (rows.length > 0) {
     lines.push('', '| | |', '| --- | --- |', ...rows.map(([key, value]) => `| ${key} | ${cell(value)} |`));
   }
+  if (state.kind === 'deployed' && state.result.services) lines.push('', ...renderServices(state.result));
   if (state.kind === 'failed' && state.logTail) lines.push('', ...renderLogTail(state.logTail));
   return `${lines.join('\n')}\n`;
 }

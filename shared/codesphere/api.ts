@@ -80,8 +80,22 @@ export interface CodesphereApi {
   gitHead(id: number): Promise<{ head: string }>;
   /** POST /workspaces/{id}/git/pull/{remote}/{branch}. */
   gitPull(id: number, remote: string, branch: string): Promise<void>;
-  /** POST /workspaces/{id}/pipeline/{stage}/start: (re)starts the stage on every replica. */
-  startPipelineStage(id: number, stage: PipelineStage): Promise<void>;
+  /**
+   * POST /workspaces/{id}/pipeline/{stage}/start[/{profile}]: (re)starts the stage on every
+   * replica, with the CI profile's `ci.<profile>.yml` when one is given (400 for an unknown one).
+   */
+  startPipelineStage(id: number, stage: PipelineStage, profile?: string): Promise<void>;
+  /**
+   * POST /workspaces/{id}/landscape/deploy[/{profile}] (workspaces-deployLandscape): syncs the
+   * landscape's services from `ci.yml` or `ci.<profile>.yml`; 400 for an unknown profile or a
+   * workspace that is no landscape ("does not support Multi Server Deployments").
+   */
+  deployLandscape(id: number, profile?: string): Promise<void>;
+  /**
+   * PATCH /workspaces/{id}/landscape/scale (workspaces-scaleLandscapeServices) with
+   * `{service: replicas}`; 400 for an unknown service or a count the plan does not allow.
+   */
+  scaleLandscape(id: number, replicas: Record<string, number>): Promise<void>;
   /** GET /workspaces/{id}/pipeline/{stage}: one entry per replica. */
   pipelineStatus(id: number, stage: PipelineStage): Promise<StageReplica[]>;
   /** POST /workspaces/{id}/execute: runs a command (on the replica `env.CODESPHERE_REPLICA`). */
@@ -97,6 +111,14 @@ export interface CodesphereApi {
     handlers: LogEventHandlers,
     signal: AbortSignal,
     replica?: string,
+  ): Promise<StreamEnd>;
+  /** Follows a landscape service's run step log (workspaces-serverLogs), as followLogs does. */
+  followServerLogs(
+    workspaceId: number,
+    step: number,
+    server: string,
+    handlers: LogEventHandlers,
+    signal: AbortSignal,
   ): Promise<StreamEnd>;
 }
 

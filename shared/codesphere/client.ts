@@ -107,6 +107,24 @@ export class CodesphereClient implements CodesphereApi {
     });
   }
 
+  followServerLogs(
+    workspaceId: number,
+    step: number,
+    server: string,
+    handlers: LogEventHandlers,
+    signal: AbortSignal,
+  ): Promise<StreamEnd> {
+    return followLogStream({
+      url: `${this.stream.baseUrl}/workspaces/${workspaceId}/logs/run/${step}/server/${encodeURIComponent(server)}`,
+      operation: 'serverLogs',
+      token: this.stream.token,
+      userAgent: this.stream.userAgent,
+      signal,
+      handlers,
+      secrets: this.stream.secrets,
+    });
+  }
+
   private call<T>(op: Operation<T>): Promise<T> {
     return this.http.call(op);
   }
@@ -265,12 +283,33 @@ export class CodesphereClient implements CodesphereApi {
     });
   }
 
-  async startPipelineStage(id: number, stage: PipelineStage): Promise<void> {
+  async startPipelineStage(id: number, stage: PipelineStage, profile?: string): Promise<void> {
     // Starting a stage that is already starting restarts the same work: safe to repeat.
     await this.call({
       name: 'startPipelineStage',
       method: 'POST',
-      path: `/workspaces/${id}/pipeline/${stage}/start`,
+      path: `/workspaces/${id}/pipeline/${stage}/start${profile === undefined ? '' : `/${encodeURIComponent(profile)}`}`,
+      idempotent: true,
+    });
+  }
+
+  async deployLandscape(id: number, profile?: string): Promise<void> {
+    // Deploying the same landscape again syncs to the same state: safe to repeat.
+    await this.call({
+      name: 'deployLandscape',
+      method: 'POST',
+      path: `/workspaces/${id}/landscape/deploy${profile === undefined ? '' : `/${encodeURIComponent(profile)}`}`,
+      idempotent: true,
+    });
+  }
+
+  async scaleLandscape(id: number, replicas: Record<string, number>): Promise<void> {
+    // Setting counts to given values: repeating it changes nothing more.
+    await this.call({
+      name: 'scaleLandscapeServices',
+      method: 'PATCH',
+      path: `/workspaces/${id}/landscape/scale`,
+      body: replicas,
       idempotent: true,
     });
   }

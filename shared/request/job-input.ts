@@ -33,7 +33,14 @@ export interface JobInput {
   env?: string | undefined;
   restricted?: string | boolean | undefined;
   cloneDepth?: string | number | undefined;
+  /** A number of replicas, or per-service pairs of a landscape: "web=2,api=1". */
   replicas?: string | number | undefined;
+  /** The CI profile: the preview runs `ci.<profile>.yml`; empty means `ci.yml`. */
+  profile?: string | undefined;
+  /** Pipeline stages, a comma list of prepare,test,run in that order (default "prepare,run"). */
+  stages?: string | undefined;
+  /** Health path per landscape service ("web=/healthz,api=/ready"), or one path for every service. */
+  healthPath?: string | undefined;
   baseImage?: string | undefined;
   /** Optional private host ("10.250.0.5") or "host:port" probed from inside the workspace. */
   vpnCheck?: string | undefined;

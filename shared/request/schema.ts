@@ -28,6 +28,14 @@ import {
   type VpnCheckTarget,
 } from './fields.js';
 import type { JobInput, JobKind, Platform } from './job-input.js';
+import {
+  healthPathField,
+  profileField,
+  replicasField,
+  stagesField,
+  type HealthPaths,
+  type StageName,
+} from './landscape-fields.js';
 import { isSecretName, SecretSet } from './secrets.js';
 import { isBlank, parseId } from './values.js';
 
@@ -38,7 +46,7 @@ import { isBlank, parseId } from './values.js';
  * Secret fields (token, password, env values) are never echoed.
  */
 
-export type { Credentials, EnvVar, HealthCheckTarget, VpnCheckTarget };
+export type { Credentials, EnvVar, HealthCheckTarget, HealthPaths, StageName, VpnCheckTarget };
 export { DEFAULT_API_URL } from './fields.js';
 
 export type TeamRef = { id: number } | { name: string };
@@ -58,7 +66,16 @@ export interface DeployRequest {
   /** Sent on create; on update only when given. */
   restricted: boolean | undefined;
   cloneDepth: number | undefined;
+  /** The workspace's replicas (1 when `replicas` names services: see serviceReplicas). */
   replicas: number;
+  /** `replicas` as per-service pairs (`web=2,api=1`): one landscape scale after the deploy. */
+  serviceReplicas: Record<string, number> | undefined;
+  /** The CI profile (`ci.<profile>.yml`); undefined: `ci.yml`. */
+  profile: string | undefined;
+  /** The pipeline stages to run, in order, ending with run (default prepare, run). */
+  stages: StageName[];
+  /** Health paths per landscape service (`healthPath` pairs); one path for all is `healthCheck`. */
+  serviceHealthPaths: Record<string, HealthCheckTarget> | undefined;
   baseImage: string | undefined;
   vpnCheck: VpnCheckTarget | undefined;
   /** App endpoint asked from inside each replica before "ready" (workflow/health-check.ts). */
@@ -95,6 +112,9 @@ const INPUT_FIELDS = [
   'restricted',
   'cloneDepth',
   'replicas',
+  'profile',
+  'stages',
+  'healthPath',
   'baseImage',
   'vpnCheck',
   'healthCheck',
@@ -140,7 +160,10 @@ function requestSchema(kind: JobKind, show: Show) {
         env: envField,
         restricted: booleanField(show, undefined),
         cloneDepth: integerField(show, 1, 1_000_000, 'a positive whole number of commits'),
-        replicas: integerField(show, 1, 100, 'a whole number of replicas from 1'),
+        replicas: replicasField(show),
+        profile: profileField(show),
+        stages: stagesField(show),
+        healthPath: healthPathField(show),
         baseImage: optionalName(show, 'a base image name'),
         vpnCheck: vpnCheckField(show),
         healthCheck: healthCheckField(show),
@@ -177,10 +200,14 @@ function requestSchema(kind: JobKind, show: Show) {
           env: f.env,
           restricted: f.restricted,
           cloneDepth: f.cloneDepth,
-          replicas: f.replicas ?? 1,
+          replicas: f.replicas?.kind === 'count' ? f.replicas.count : 1,
+          serviceReplicas: f.replicas?.kind === 'services' ? f.replicas.services : undefined,
+          profile: f.profile,
+          stages: f.stages,
+          serviceHealthPaths: f.healthPath?.kind === 'services' ? f.healthPath.services : undefined,
           baseImage: f.baseImage,
           vpnCheck: f.vpnCheck,
-          healthCheck: f.healthCheck,
+          healthCheck: f.healthPath?.kind === 'all' ? f.healthPath.target : f.healthCheck,
           vpnSwitch: f.vpnSwitch,
           timeoutMs: (f.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
           platform: f.platform,
@@ -220,6 +247,12 @@ function crossFieldIssues(input: JobInput, kind: JobKind): FieldIssue[] {
     issues.push({
       field: 'changeNumber',
       message: 'missing; teardown needs the change number (or, for a branch preview, the branch)',
+    });
+  if (!isBlank(input.healthCheck) && !isBlank(input.healthPath))
+    issues.push({
+      field: 'healthPath',
+      message:
+        'given together with healthCheck; expected one of them (healthPath also takes one path for every service)',
     });
   if (kind === 'prune' && input.openChangeNumbers === undefined && isBlank(input.pruneTtlHours))
     issues.push({

@@ -14,15 +14,16 @@ import {
   WorkspaceGoneError,
   type LeftWorkspace,
 } from '../errors.js';
-import { runStage, waitUntilRunning, notFoundAsWorkspaceGone, type WaitContext } from './pipeline.js';
+import { waitUntilRunning, notFoundAsWorkspaceGone, type WaitContext } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
-import { runStageWithLogs } from './stage-logs.js';
 import { runHealthCheck, type PassedHealthCheck } from './health-check.js';
 import { resolvePlan, resolveTeam } from './resolve.js';
 import { openSession, type Session } from './session.js';
 import { deleteByName } from './teardown.js';
 import { requirePassed, runVpnCheck, VPN_CHECK_NOT_ASKED, type DeployedVpnCheck } from './vpn-check.js';
 import { settleInterruptedSwitch, zeroDowntimeSwitch } from './apply/zero-downtime.js';
+import { checkServices, isLandscapeStatus, runPipeline, wantsLandscape } from './landscape.js';
+import type { StageReplica } from '../codesphere/schemas.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
@@ -78,9 +79,30 @@ export async function deploy(
   const left: LeftWorkspace = { workspaceId: workspace.id, name: workspace.name, teamName: team.name };
   try {
     // A zero-downtime switch already brought the new workspace up and checked it.
-    const vpnCheck =
-      applied.kind === 'switched' ? applied.vpnCheck : await finishDeployment(session, applied, clock);
-    const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
+    const finished =
+      applied.kind === 'switched'
+        ? { vpnCheck: applied.vpnCheck, services: applied.services }
+        : await finishDeployment(session, applied, clock);
+    // A landscape's checks run per service replica (landscape.ts checkServices).
+    const running = 'landscape' in finished ? finished.landscape : undefined;
+    const services =
+      'services' in finished
+        ? finished.services
+        : running
+          ? await clock.phase('checks', () =>
+              checkServices(session, workspace.id, workspace.devDomain ?? '', running, {
+                client,
+                reporter,
+                deps: session.deps,
+                deadline: session.deadline,
+              }),
+            )
+          : undefined;
+    const vpnCheck: DeployedVpnCheck =
+      services && request.vpnCheck
+        ? { status: 'passed', target: request.vpnCheck.label, output: '' }
+        : finished.vpnCheck;
+    const healthCheck = services ? undefined : await healthCheckPhase(session, applied.workspace.id, clock);
     // No re-read of the team's workspaces here: every call above went to this workspace and a
     // 404 from any of them is WorkspaceGoneError (pipeline.ts notFoundAsWorkspaceGone), names are unique per
     // team (createWorkspace refuses a taken one), and the URL came with the workspace. After the
@@ -102,6 +124,7 @@ export async function deploy(
       changes: changesOf(applied),
       vpnCheck,
       ...(healthCheck ? { healthCheck } : {}),
+      ...(services ? { services } : {}),
       timings,
     };
   } catch (err: unknown) {
@@ -217,7 +240,13 @@ async function resolveTeamAndPlan(session: Session): Promise<{ team: Team; plan:
   // Both lookups run even when one fails, so every unknown name is reported at once.
   const [team, plan] = await Promise.allSettled([
     resolveTeam(client, request.team),
-    resolvePlan(client, request.plan, request.onDemand, request.replicas),
+    // The plan's replica limit applies per service: the largest count must fit.
+    resolvePlan(
+      client,
+      request.plan,
+      request.onDemand,
+      Math.max(request.replicas, ...Object.values(request.serviceReplicas ?? {})),
+    ),
   ]);
   if (team.status === 'rejected' || plan.status === 'rejected') {
     const failures: unknown[] = [];
@@ -242,7 +271,7 @@ async function finishDeployment(
   session: Session,
   applied: Exclude<Applied, { kind: 'switched' }>,
   clock: Stopwatch,
-): Promise<DeployedVpnCheck> {
+): Promise<{ vpnCheck: DeployedVpnCheck; landscape?: StageReplica[] | undefined }> {
   const { client, request, reporter, deps, deadline } = session;
   const id = applied.workspace.id;
   const ctx: WaitContext = { client, reporter, deps, deadline };
@@ -257,44 +286,43 @@ async function finishDeployment(
   if (applied.kind !== 'created') {
     const upToDate = await clock.phase('pull', () =>
       reporter.group(`Update the code (${request.branch ?? 'default branch'})`, async () => {
-        if (
-          applied.kind === 'unchanged' &&
-          request.commit &&
-          (await alreadyDeployed(ctx, id, request.commit))
-        ) {
-          reporter.info(
-            `Already at ${request.commit.slice(0, 12)} with the run stage running and nothing changed: no restart needed.`,
-          );
-          return true;
+        if (applied.kind === 'unchanged' && request.commit) {
+          const running = await alreadyDeployed(ctx, id, request.commit);
+          if (running) {
+            reporter.info(
+              `Already at ${request.commit.slice(0, 12)} with the run stage running and nothing changed: no restart needed.`,
+            );
+            return running;
+          }
         }
         await notFoundAsWorkspaceGone(id, () => client.gitPull(id, 'origin', request.branch ?? ''));
         reporter.info(`Pulled origin/${request.branch ?? ''}.`);
-        return false;
+        return undefined;
       }),
     );
-    if (upToDate) return vpnCheckPhase(session, id, clock);
+    if (upToDate) {
+      if (wantsLandscape(request) || isLandscapeStatus(upToDate))
+        return { vpnCheck: VPN_CHECK_NOT_ASKED, landscape: upToDate };
+      return { vpnCheck: await vpnCheckPhase(session, id, clock) };
+    }
   }
 
-  // No outer group: each prepare step's log is its own group (GitHub groups do not nest).
-  await clock.phase('prepare', async () => {
-    reporter.info("Pipeline: prepare (its steps' logs follow).");
-    await runStageWithLogs(ctx, id, 'prepare', 'success');
-    reporter.info('prepare succeeded on every replica.');
-  });
-  await clock.phase('run', () =>
-    reporter.group('Pipeline: run', async () => {
-      await runStage(ctx, id, 'run', 'running');
-      reporter.info('run is running on every replica.');
-    }),
-  );
-  return vpnCheckPhase(session, id, clock);
+  // The requested stages, each with the profile; a landscape is deployed (and scaled) before run.
+  const landscape = await runPipeline(session, id, ctx, (name, fn) => clock.phase(name, fn));
+  if (landscape) return { vpnCheck: VPN_CHECK_NOT_ASKED, landscape };
+  return { vpnCheck: await vpnCheckPhase(session, id, clock) };
 }
 
-async function alreadyDeployed(ctx: WaitContext, id: number, commit: string): Promise<boolean> {
+/** The run stage's status when the workspace is at `commit` and run is running on every replica. */
+async function alreadyDeployed(
+  ctx: WaitContext,
+  id: number,
+  commit: string,
+): Promise<StageReplica[] | undefined> {
   const head = await notFoundAsWorkspaceGone(id, () => ctx.client.gitHead(id));
-  if (!head.head.toLowerCase().startsWith(commit)) return false;
+  if (!head.head.toLowerCase().startsWith(commit)) return undefined;
   const run = await notFoundAsWorkspaceGone(id, () => ctx.client.pipelineStatus(id, 'run'));
-  return run.length > 0 && run.every((r) => r.state === 'running');
+  return run.length > 0 && run.every((r) => r.state === 'running') ? run : undefined;
 }
 
 async function vpnCheckPhase(

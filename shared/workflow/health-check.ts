@@ -42,10 +42,14 @@ export async function runHealthCheck(
   options: WaitContext & {
     workspaceId: number;
     replicas: number;
+    /** A landscape service: its replicas are asked (`CODESPHERE_SERVER`), and named in messages. */
+    server?: string | undefined;
   },
   target: HealthCheckTarget,
 ): Promise<PassedHealthCheck> {
-  const { client, reporter, deps, workspaceId } = options;
+  const { client, reporter, deps, workspaceId, server } = options;
+  const Replica = server === undefined ? 'Replica' : `${server} replica`;
+  const replicaOf = server === undefined ? 'replica' : `${server} replica`;
   const command = healthCommand(target);
   const started = deps.clock.now();
   reporter.info(
@@ -56,24 +60,27 @@ export async function runHealthCheck(
     for (let replica = 0; replica < options.replicas; replica++) {
       if (last.get(replica)?.ok) continue;
       const result = await notFoundAsWorkspaceGone(workspaceId, () =>
-        client.executeCommand(workspaceId, command, { CODESPHERE_REPLICA: String(replica) }),
+        client.executeCommand(workspaceId, command, {
+          ...(server === undefined ? {} : { CODESPHERE_SERVER: server }),
+          CODESPHERE_REPLICA: String(replica),
+        }),
       );
       const health = judge(replica, result.output, result.error);
       const before = last.get(replica);
       last.set(replica, health);
       if (health.ok)
         reporter.info(
-          `Replica ${replica}: ${health.reason} after ${Math.round((deps.clock.now() - started) / 100) / 10} s.`,
+          `${Replica} ${replica}: ${health.reason} after ${Math.round((deps.clock.now() - started) / 100) / 10} s.`,
         );
       else if (before?.reason !== health.reason)
-        reporter.info(`Replica ${replica}: not healthy yet (${health.reason}).`);
+        reporter.info(`${Replica} ${replica}: not healthy yet (${health.reason}).`);
     }
     const replicas = [...last.values()].sort((a, b) => a.replica - b.replica);
     const elapsedMs = deps.clock.now() - started;
     if (replicas.every((r) => r.ok)) return { status: 'passed', target: target.label, replicas, elapsedMs };
     if (deps.clock.now() + HEALTH_INTERVAL_MS > options.deadline) {
       const outcome: FailedHealthCheck = { status: 'failed', target: target.label, replicas, elapsedMs };
-      const failing = replicas.filter((r) => !r.ok).map((r) => `replica ${r.replica}: ${r.reason}`);
+      const failing = replicas.filter((r) => !r.ok).map((r) => `${replicaOf} ${r.replica}: ${r.reason}`);
       throw new HealthCheckFailedError(
         `Health check failed: http://localhost:${target.port}${target.path} did not answer 2xx or 3xx within ${Math.round(elapsedMs / 1000)} s ` +
           `(the job's time budget) on ${failing.length} of ${replicas.length} replica(s) of workspace ${workspaceId}: ${failing.join('; ')}.`,

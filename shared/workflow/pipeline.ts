@@ -66,8 +66,18 @@ export async function waitUntilRunning(ctx: WaitContext, workspaceId: number): P
   });
 }
 
-function describeFailure(stage: PipelineStage, replicas: StageReplica[]): string {
+function describeFailure(stage: PipelineStage, replicas: StageReplica[], landscape: boolean): string {
   const failed = replicas.filter((r) => r.state === 'failure' || r.state === 'aborted');
+  if (landscape) {
+    // A landscape names the service replica: "test stage failed on api replica 0 (step 1 of 1)".
+    const parts = failed.map((r) => {
+      const stepIndex = r.steps.findIndex((s) => s.state === 'failure' || s.state === 'aborted');
+      const step =
+        stepIndex >= 0 ? ` (step ${stepIndex + 1} of ${r.steps.length}: ${r.state})` : ` (${r.state})`;
+      return `${r.server} replica ${r.replica}${step}`;
+    });
+    return `Pipeline stage "${stage}" failed: ${stage} stage failed on ${parts.join(', ')}; ${failed.length} of ${replicas.length} service replica(s) failed. Later stages were not started.`;
+  }
   const parts = failed.map((r) => {
     const stepIndex = r.steps.findIndex((s) => s.state === 'failure' || s.state === 'aborted');
     const step = stepIndex >= 0 ? `, step ${stepIndex + 1} of ${r.steps.length}` : '';
@@ -80,6 +90,16 @@ function describeFailure(stage: PipelineStage, replicas: StageReplica[]): string
  * Starts a stage and waits until every replica reached `goal`. The start call resets the stage
  * server-side, so the states read afterwards belong to this run, not the previous one.
  */
+/** How a stage is started and described: its CI profile, and whether the workspace is a landscape. */
+export interface StageOptions {
+  profile?: string | undefined;
+  landscape?: boolean | undefined;
+}
+
+/**
+ * Starts a stage and waits until every replica (a landscape: every service replica) reached
+ * `goal`; returns the last status read. Throws StageFailedError naming the failed replicas.
+ */
 export async function runStage(
   ctx: WaitContext,
   workspaceId: number,
@@ -87,10 +107,14 @@ export async function runStage(
   goal: 'success' | 'running',
   /** Sees every status read (stage-logs.ts follows the steps it reports). */
   onStatus?: (replicas: StageReplica[]) => void,
-): Promise<void> {
-  await notFoundAsWorkspaceGone(workspaceId, () => ctx.client.startPipelineStage(workspaceId, stage));
+  /** The CI profile to start the stage with; `landscape` names service replicas in a failure. */
+  options: StageOptions = {},
+): Promise<StageReplica[]> {
+  await notFoundAsWorkspaceGone(workspaceId, () =>
+    ctx.client.startPipelineStage(workspaceId, stage, options.profile),
+  );
   const what = `pipeline stage "${stage}" of workspace ${workspaceId}`;
-  await pollUntil({
+  return pollUntil({
     what,
     clock: ctx.deps.clock,
     deadline: ctx.deadline,
@@ -102,7 +126,7 @@ export async function runStage(
       );
       onStatus?.(replicas);
       if (replicas.some((r) => r.state === 'failure' || r.state === 'aborted'))
-        throw new StageFailedError(describeFailure(stage, replicas));
+        throw new StageFailedError(describeFailure(stage, replicas, options.landscape ?? false));
       if (replicas.length === 0) return undefined;
       // A run stage whose server exits with success is done too (a static build, say).
       const done = replicas.every((r) => r.state === goal || (goal === 'running' && r.state === 'success'));

@@ -5,6 +5,9 @@
 import type { DeployedVpnCheck, PassedHealthCheck } from '../outcomes.js';
 
 export type { TeardownResult } from '../outcomes.js';
+import type { ServiceResult } from './landscape.js';
+
+export type { ServiceResult };
 
 export interface Timings {
   /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
@@ -25,6 +28,8 @@ export interface DeployResult {
   vpnCheck: DeployedVpnCheck;
   /** The health check's result per replica, when one was asked for (a failed one throws instead). */
   healthCheck?: PassedHealthCheck | undefined;
+  /** A landscape's services: name, replicas, state, URL, and the checks per replica (docs/landscapes.md). */
+  services?: ServiceResult[] | undefined;
   timings: Timings;
 }
 

@@ -97,6 +97,10 @@ export class StepLog {
 export interface StageLogOptions {
   /** Lines per step printed to the job log (default DEFAULT_STEP_LINE_CAP). */
   lineCap?: number | undefined;
+  /** The CI profile the stage starts with (`ci.<profile>.yml`). */
+  profile?: string | undefined;
+  /** A landscape: a failure names the service replica. */
+  landscape?: boolean | undefined;
 }
 
 function stepState(replicas: StageReplica[] | undefined, step: number): string | undefined {
@@ -126,7 +130,7 @@ export async function runStageWithLogs(
   stage: PipelineStage,
   goal: 'success' | 'running',
   options: StageLogOptions = {},
-): Promise<void> {
+): Promise<StageReplica[]> {
   const { reporter, client } = ctx;
   const cap = options.lineCap ?? DEFAULT_STEP_LINE_CAP;
   const logs = new Map<number, StepLog>();
@@ -181,11 +185,19 @@ export async function runStageWithLogs(
   })();
 
   let failure: unknown;
+  let final: StageReplica[] = [];
   try {
-    await runStage(ctx, workspaceId, stage, goal, (replicas) => {
-      latest = replicas;
-      wake();
-    });
+    final = await runStage(
+      ctx,
+      workspaceId,
+      stage,
+      goal,
+      (replicas) => {
+        latest = replicas;
+        wake();
+      },
+      { profile: options.profile, landscape: options.landscape },
+    );
   } catch (error: unknown) {
     failure = error;
   }
@@ -204,7 +216,7 @@ export async function runStageWithLogs(
   wake();
   await follower;
 
-  if (failure === undefined) return;
+  if (failure === undefined) return final;
   const step = failingStepOf(latest);
   const log = step === undefined ? undefined : logs.get(step);
   // Anything but a failed stage with a known log (a timeout, a vanished workspace) passes unchanged.

@@ -50,24 +50,31 @@ export async function runVpnCheck(
     workspaceId: number;
     replicas: number;
     vpnConfig: string | null;
+    /** A landscape service: its replicas are probed (`CODESPHERE_SERVER`), and named in messages. */
+    server?: string | undefined;
   },
   target: VpnCheckTarget,
 ): Promise<VpnCheckOutcome> {
-  const { client, reporter, deps, workspaceId } = options;
+  const { client, reporter, deps, workspaceId, server } = options;
+  const Replica = server === undefined ? 'Replica' : `${server} replica`;
+  const replicaOf = server === undefined ? 'replica' : `${server} replica`;
   const command = probeCommand(target);
   const windowEnd = Math.min(deps.clock.now() + PROBE_WINDOW_MS, options.deadline);
   reporter.info(
-    `Probing ${target.label} from inside the workspace (${command}) on ${options.replicas} replica(s).`,
+    `Probing ${target.label} from inside the workspace (${command}) on ${options.replicas} ${server === undefined ? '' : `${server} `}replica(s).`,
   );
   const outputs: string[] = [];
   for (let replica = 0; replica < options.replicas; replica++) {
     for (;;) {
       const result = await notFoundAsWorkspaceGone(workspaceId, () =>
-        client.executeCommand(workspaceId, command, { CODESPHERE_REPLICA: String(replica) }),
+        client.executeCommand(workspaceId, command, {
+          ...(server === undefined ? {} : { CODESPHERE_SERVER: server }),
+          CODESPHERE_REPLICA: String(replica),
+        }),
       );
       if (result.error === '') {
         outputs.push(result.output.trim());
-        reporter.info(`Replica ${replica}: ${target.label} is reachable.`);
+        reporter.info(`${Replica} ${replica}: ${target.label} is reachable.`);
         break;
       }
       if (deps.clock.now() + PROBE_INTERVAL_MS > windowEnd) {
@@ -81,11 +88,11 @@ export async function runVpnCheck(
           replica,
           output,
           message:
-            `VPN check failed: ${target.label} is not reachable from replica ${replica} of workspace ${workspaceId} through ${via}. ` +
+            `VPN check failed: ${target.label} is not reachable from ${replicaOf} ${replica} of workspace ${workspaceId} through ${via}. ` +
             `Probe "${command}" output:\n${output || '(no output)'}`,
         };
       }
-      reporter.debug(`Replica ${replica}: ${target.label} not reachable yet (${result.error}); retrying.`);
+      reporter.debug(`${Replica} ${replica}: ${target.label} not reachable yet (${result.error}); retrying.`);
       await deps.clock.sleep(PROBE_INTERVAL_MS);
     }
   }

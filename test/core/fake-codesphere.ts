@@ -301,8 +301,9 @@ export class FakeCodesphere implements CodesphereApi {
     });
   }
 
-  startPipelineStage(id: number, stage: PipelineStage): Promise<void> {
-    return this.run('startPipelineStage', [id, stage], () => {
+  startPipelineStage(id: number, stage: PipelineStage, profile?: string): Promise<void> {
+    const args = profile === undefined ? [id, stage] : [id, stage, profile];
+    return this.run('startPipelineStage', args, () => {
       this.stored(id, 'startPipelineStage').stages.set(stage, { startedAt: this.clock.now() });
     });
   }
@@ -374,6 +375,41 @@ export class FakeCodesphere implements CodesphereApi {
       ]);
       return 'ended';
     });
+  }
+
+  /** Single-service workspaces only: a landscape deploy is what Codesphere refuses for them. */
+  deployLandscape(id: number, profile?: string): Promise<void> {
+    return this.run('deployLandscape', [id, profile], () => {
+      this.stored(id, 'deployLandscape');
+      throw new ApiError({
+        operation: 'deployLandscape',
+        kind: 'http',
+        status: 400,
+        detail: 'Workspace does not support Multi Server Deployments.',
+      });
+    });
+  }
+
+  scaleLandscape(id: number, replicas: Record<string, number>): Promise<void> {
+    return this.run('scaleLandscape', [id, replicas], () => {
+      this.stored(id, 'scaleLandscapeServices');
+      throw new ApiError({
+        operation: 'scaleLandscapeServices',
+        kind: 'http',
+        status: 400,
+        detail: 'Workspace does not support Multi Server Deployments.',
+      });
+    });
+  }
+
+  followServerLogs(
+    workspaceId: number,
+    step: number,
+    server: string,
+    handlers: LogEventHandlers,
+    signal: AbortSignal,
+  ): Promise<StreamEnd> {
+    return this.followLogs(workspaceId, 'run', step, handlers, signal, server);
   }
 
   // --- internals -------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import type { ServiceResult } from '../landscape.js';
 import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
 import type { DeployRequest } from '../../request/schema.js';
 import type { DeployedVpnCheck } from '../vpn-check.js';
@@ -40,6 +41,8 @@ export type Applied =
       to: string | null;
       changes: string[];
       vpnCheck: DeployedVpnCheck;
+      /** A landscape's services, checked from every replica on the new workspace. */
+      services?: ServiceResult[] | undefined;
     };
 
 /** The changes an Applied reports (created and unchanged: none). */

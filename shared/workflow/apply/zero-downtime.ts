@@ -1,3 +1,4 @@
+import { checkServices, runPipeline, wantsLandscape, type ServiceResult } from '../landscape.js';
 import type { Plan, Team, Workspace } from '../../codesphere/schemas.js';
 import { DeploymentError, errorMessage, WorkspaceGoneError } from '../../errors.js';
 import { createWorkspace } from './create.js';
@@ -147,13 +148,21 @@ export async function zeroDowntimeSwitch(
 
   const ctx: WaitContext = { client, reporter, deps, deadline };
   let vpnCheck: DeployedVpnCheck = VPN_CHECK_NOT_ASKED;
+  let services: ServiceResult[] | undefined;
   try {
     // No nested Reporter groups: this runs inside deploy's apply group (GitHub cannot nest them).
     reporter.info(`Bringing up workspace ${next.id} on ${to}.`);
     await waitUntilRunning(ctx, next.id);
-    await runStage(ctx, next.id, 'prepare', 'success');
-    await runStage(ctx, next.id, 'run', 'running');
-    if (request.vpnCheck) {
+    if (wantsLandscape(request)) {
+      // The same profile and landscape as the workspace it replaces, checked from every service replica.
+      const entries = await runPipeline(session, next.id, ctx, (_name, fn) => fn());
+      if (entries) services = await checkServices(session, next.id, next.devDomain ?? '', entries, ctx);
+      if (request.vpnCheck) vpnCheck = { status: 'passed', target: request.vpnCheck.label, output: '' };
+    } else {
+      await runStage(ctx, next.id, 'prepare', 'success');
+      await runStage(ctx, next.id, 'run', 'running');
+    }
+    if (request.vpnCheck && !services) {
       vpnCheck = requirePassed(
         await runVpnCheck(
           { ...ctx, workspaceId: next.id, replicas: request.replicas, vpnConfig: request.vpnConfig },
@@ -185,6 +194,7 @@ export async function zeroDowntimeSwitch(
         `vpnConfig: ${from} -> ${to} (zero-downtime, completed by a concurrent run: workspace ${holder.id} replaced ${current.id})`,
       ],
       vpnCheck,
+      ...(services ? { services } : {}),
     };
   }
 
@@ -209,6 +219,7 @@ export async function zeroDowntimeSwitch(
     workspace: { ...next, name },
     changes: [`vpnConfig: ${from} -> ${to} (zero-downtime: workspace ${next.id} replaced ${current.id})`],
     vpnCheck,
+    ...(services ? { services } : {}),
   };
 }
 
