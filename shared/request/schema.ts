@@ -27,6 +27,14 @@ import {
   type VpnCheckTarget,
 } from './fields.js';
 import type { JobInput, JobKind, Platform } from './job-input.js';
+import {
+  hookField,
+  hookSecrets,
+  onCreateServiceField,
+  privateTargetsField,
+  vpnPoolSizeField,
+  type PrivateTarget,
+} from './private-data-fields.js';
 import { isSecretName, SecretSet } from './secrets.js';
 import { isBlank, parseId } from './values.js';
 
@@ -37,7 +45,17 @@ import { isBlank, parseId } from './values.js';
  * Secret fields (token, password, env values) are never echoed.
  */
 
-export type { Credentials, EnvVar, HealthCheckTarget, VpnCheckTarget };
+export type { Credentials, EnvVar, HealthCheckTarget, PrivateTarget, VpnCheckTarget };
+
+/** The private-data inputs, validated (docs/private-data.md). */
+export interface PrivateDataRequest {
+  /** Checked from every replica of every service after the run starts; empty: none. */
+  targets: PrivateTarget[];
+  onCreate: string | undefined;
+  onCreateService: string | undefined;
+  onDelete: string | undefined;
+  vpnPoolSize: number | undefined;
+}
 export { DEFAULT_API_URL } from './fields.js';
 
 export type TeamRef = { id: number } | { name: string };
@@ -63,6 +81,7 @@ export interface DeployRequest {
   /** App endpoint asked from inside each replica before "ready" (workflow/health-check.ts). */
   healthCheck: HealthCheckTarget | undefined;
   vpnSwitch: 'in-place' | 'zero-downtime';
+  privateData: PrivateDataRequest;
   timeoutMs: number;
   platform: Platform;
   repository: string;
@@ -98,6 +117,11 @@ const INPUT_FIELDS = [
   'vpnCheck',
   'healthCheck',
   'vpnSwitch',
+  'privateTargets',
+  'onCreate',
+  'onCreateService',
+  'onDelete',
+  'vpnPoolSize',
   'timeoutSeconds',
   'platform',
   'repository',
@@ -139,6 +163,11 @@ function requestSchema(kind: JobKind) {
         vpnCheck: vpnCheckField,
         healthCheck: healthCheckField,
         vpnSwitch: vpnSwitchField,
+        privateTargets: privateTargetsField,
+        onCreate: hookField('onCreate'),
+        onCreateService: onCreateServiceField,
+        onDelete: hookField('onDelete'),
+        vpnPoolSize: vpnPoolSizeField,
         timeoutSeconds: integerField(1, 86_400, 'a whole number of seconds from 1 to 86400'),
         platform: platformField,
         repository: repositoryField,
@@ -176,6 +205,13 @@ function requestSchema(kind: JobKind) {
           vpnCheck: f.vpnCheck,
           healthCheck: f.healthCheck,
           vpnSwitch: f.vpnSwitch,
+          privateData: {
+            targets: f.privateTargets,
+            onCreate: f.onCreate,
+            onCreateService: f.onCreateService,
+            onDelete: f.onDelete,
+            vpnPoolSize: f.vpnPoolSize,
+          },
           timeoutMs: (f.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
           platform: f.platform,
           repository: f.repository,
@@ -187,7 +223,13 @@ function requestSchema(kind: JobKind) {
           openChangeNumbers: f.openChangeNumbers,
           pruneTtlHours: f.pruneTtlHours,
           dryRun: f.dryRun ?? false,
-          secrets: [...credentialSecrets, ...envSecrets, ...f.gitUrl.secrets].filter((s) => s.length > 0),
+          secrets: [
+            ...credentialSecrets,
+            ...envSecrets,
+            ...f.gitUrl.secrets,
+            ...hookSecrets(f.onCreate),
+            ...hookSecrets(f.onDelete),
+          ].filter((s) => s.length > 0),
         };
       }),
   );
@@ -256,5 +298,8 @@ export function secretsOf(input: Partial<JobInput>): string[] {
     for (const { name, value } of vars) if (isSecretName(name) && value !== '') out.push(value);
     out.push(...unreadable.filter((line) => line.trim() !== ''));
   }
+  // Credentials written inline in a hook (PGPASSWORD=..., postgres://user:pass@...).
+  for (const hook of [input.onCreate, input.onDelete])
+    if (typeof hook === 'string') out.push(...hookSecrets(hook));
   return out;
 }
