@@ -21,6 +21,8 @@
  *   │  └─ StageFailedWithLogError    ... with the failing step's log tail
  *   ├─ VpnCheckFailedError           the VPN probe did not reach its target from some replica
  *   ├─ HealthCheckFailedError        the app did not answer 2xx/3xx on some replica in time
+ *   ├─ PrivateTargetsFailedError     a private target failed from some service replica (the grid)
+ *   ├─ HookFailedError               onCreate failed inside the preview (its output tail)
  *   └─ OutputWriteError              deployed, but the adapter's output file could not be written
  *
  * The payload types some errors carry (what a teardown removed, a health check's outcome, a
@@ -31,6 +33,7 @@ import { redact } from './request/secrets.js';
 import type { FailedHealthCheck } from './workflow/health-check.js';
 import type { VpnCheckOutcome } from './workflow/vpn-check.js';
 import type { TeardownResult } from './workflow/results.js';
+import type { TargetGrid } from './workflow/private-targets.js';
 import type { StageLogTail } from './workflow/stage-logs.js';
 
 export class CodesphereDeployError extends Error {
@@ -231,6 +234,29 @@ export class VpnCheckFailedError extends CodesphereDeployError {
     message: string,
     /** The failed outcome: target, replica, the probe's output. */
     readonly outcome: Extract<VpnCheckOutcome, { status: 'failed' }>,
+  ) {
+    super(message);
+  }
+}
+
+/** A private target failed from some service replica (workflow/private-targets.ts); `grid` has every cell. */
+export class PrivateTargetsFailedError extends CodesphereDeployError {
+  override readonly name = 'PrivateTargetsFailedError';
+  constructor(
+    message: string,
+    readonly grid: TargetGrid,
+  ) {
+    super(message);
+  }
+}
+
+/** A hook (onCreate) failed inside the preview (workflow/preview-hooks.ts); `outputTail` is masked by the reporter. */
+export class HookFailedError extends CodesphereDeployError {
+  override readonly name = 'HookFailedError';
+  constructor(
+    message: string,
+    readonly hook: 'onCreate' | 'onDelete',
+    readonly outputTail: string,
   ) {
     super(message);
   }

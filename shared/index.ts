@@ -46,6 +46,7 @@ export type { Clock } from './clock.js';
 export { redact } from './request/secrets.js';
 export type { JobInput, JobKind, Platform } from './request/job-input.js';
 export type { DeployResult, PruneResult, TeardownResult, Timings } from './workflow/results.js';
+export type { TargetGrid, VpnPoolUsage } from './workflow/results.js';
 
 export {
   ApiError,
@@ -56,8 +57,10 @@ export {
   DeployCancelledError,
   DeploymentError,
   HealthCheckFailedError,
+  HookFailedError,
   OutputWriteError,
   PlatformApiError,
+  PrivateTargetsFailedError,
   RedirectRefusedError,
   StageFailedError,
   StageFailedWithLogError,

@@ -8,6 +8,7 @@
  *
  * Concurrent runs of one change request: see `syncNote`.
  */
+import { formatVpnPool, renderTargetGrid } from './private-data-note.js';
 import { renderLogTail, type CommentLogTail } from './log-tail.js';
 import { formatHealthCheck, formatTimings } from './timings.js';
 import type { DeployResult, TeardownResult } from '../index.js';
@@ -99,6 +100,10 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
         rows.push(['VPN check', `${result.vpnCheck.target}: reachable`]);
       const health = formatHealthCheck(result);
       if (health) rows.push(['Health check', health]);
+      const pool = formatVpnPool(result);
+      if (pool) rows.push(['VPN pool', pool]);
+      if (result.onCreate)
+        rows.push(['onCreate', result.onCreate === 'ran' ? 'ran' : 'ran before (not repeated)']);
       const timings = formatTimings(result.timings);
       if (timings) rows.push(['Durations', timings]);
       break;
@@ -123,6 +128,8 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
     lines.push('', '| | |', '| --- | --- |', ...rows.map(([key, value]) => `| ${key} | ${cell(value)} |`));
   }
   if (state.kind === 'failed' && state.logTail) lines.push('', ...renderLogTail(state.logTail));
+  if (state.kind === 'deployed' && state.result.privateTargets)
+    lines.push('', ...renderTargetGrid(state.result.privateTargets));
   return `${lines.join('\n')}\n`;
 }
 

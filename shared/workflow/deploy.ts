@@ -23,6 +23,8 @@ import { openSession, type Session } from './session.js';
 import { deleteByName } from './teardown.js';
 import { requirePassed, runVpnCheck, VPN_CHECK_NOT_ASKED, type DeployedVpnCheck } from './vpn-check.js';
 import { settleInterruptedSwitch, zeroDowntimeSwitch } from './apply/zero-downtime.js';
+import { onDeleteHook, privateDataPhase, replicaUnits, vpnPoolPhase } from './private-data.js';
+import { runOnDelete } from './preview-hooks.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
@@ -53,6 +55,8 @@ export async function deploy(
     reporter.group('Resolve team, plan and VPN config', () => resolveTeamAndPlan(session)),
   );
   await stopIfClosed(session, team, 'start');
+  // The gateway's address pool, counted before anything is created or scaled up (vpn-pool.ts).
+  const vpnPool = await vpnPoolPhase(session, team, request.replicas);
 
   const applied = await clock.phase('apply', () =>
     reporter.group(`Create or update workspace "${session.workspaceName}"`, async (): Promise<Applied> => {
@@ -84,6 +88,10 @@ export async function deploy(
     // A zero-downtime switch already brought the new workspace up and checked it.
     const vpnCheck =
       applied.kind === 'switched' ? applied.vpnCheck : await finishDeployment(session, applied, clock);
+    // Private targets from every replica, then onCreate once per workspace (private-data.ts).
+    const privateData = await clock.phase('privateData', () =>
+      privateDataPhase(session, workspace, replicaUnits(request.replicas)),
+    );
     const healthCheck = await healthCheckPhase(session, applied.workspace.id, clock);
     // No re-read of the team's workspaces here: every call above went to this workspace and a
     // 404 from any of them is WorkspaceGoneError (pipeline.ts onWorkspace), names are unique per
@@ -106,6 +114,8 @@ export async function deploy(
       changes: changesOf(applied),
       vpnCheck,
       ...(healthCheck ? { healthCheck } : {}),
+      ...privateData,
+      ...(vpnPool ? { vpnPool } : {}),
       timings,
     };
   } catch (err: unknown) {
@@ -172,7 +182,10 @@ async function removePreview(
   team: Team,
 ): Promise<{ removed: TeardownResult; what: string }> {
   const name = session.workspaceName;
-  const deletedId = await deleteByName(session.client, team.id, name, session.reporter);
+  const hook = onDeleteHook(session.request, name);
+  const deletedId = await deleteByName(session.client, team.id, name, session.reporter, (w) =>
+    runOnDelete(session.client, session.reporter, session.deps, session.deadline, w, hook),
+  );
   const removed: TeardownResult = {
     name,
     ...(deletedId === undefined ? {} : { workspaceId: deletedId }),

@@ -4,6 +4,10 @@
  */
 import type { PassedHealthCheck } from './health-check.js';
 import type { DeployedVpnCheck } from './vpn-check.js';
+import type { TargetGrid } from './private-targets.js';
+import type { VpnPoolUsage } from './vpn-pool.js';
+
+export type { TargetGrid, VpnPoolUsage };
 
 export interface Timings {
   /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
@@ -20,6 +24,12 @@ export interface DeployResult {
   action: 'created' | 'updated';
   /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set (A, B)"); empty otherwise. */
   changes: string[];
+  /** The private targets' grid (service × replica × target), when privateTargets was given. */
+  privateTargets?: TargetGrid | undefined;
+  /** Whether onCreate ran in this deploy or had already run on this workspace. */
+  onCreate?: 'ran' | 'already-ran' | undefined;
+  /** The gateway pool's use with this preview, when vpnPoolSize was given. */
+  vpnPool?: VpnPoolUsage | undefined;
   /** Passed, or skipped with the reason (a failed VPN check fails the deploy instead). */
   vpnCheck: DeployedVpnCheck;
   /** The health check's result per replica, when one was asked for (a failed one throws instead). */
