@@ -97,7 +97,7 @@ async function runSimple(
   env: Record<string, string>,
 ): Promise<Outcome> {
   // Redirections (`</dev/null`, `2>&1`) change nothing here: output is stdout and stderr already.
-  const words = given.filter((word) => !/^\d*[<>]/.test(word));
+  const words = given.filter((word) => !/^\d*(?:[<>]{1,2}&?\d*|[<>]{1,2}\/dev\/null)$/.test(word));
   // `timeout N cmd`: a probe that would hang ends with status 124 and no output, as timeout(1) does.
   if (words[0] === 'timeout' && words.length > 2) {
     const inner = await runSimple(world, workspace, replica, words.slice(2), env);
