@@ -25,6 +25,13 @@ export function replicaUnits(replicas: number): CheckUnit[] {
   return Array.from({ length: replicas }, (_, replica) => ({ replica }));
 }
 
+/** The (service, replica) pairs of a landscape: every replica of every app service, in order. */
+export function serviceUnits(services: ReadonlyArray<{ name: string; replicas: number }>): CheckUnit[] {
+  return services.flatMap((s) =>
+    Array.from({ length: s.replicas }, (_, replica) => ({ service: s.name, replica })),
+  );
+}
+
 /** This preview's CODESPHERE_PREVIEW_KEY. */
 export function keyOf(request: DeployRequest): string {
   return previewKey(request.platform, request.changeNumber, request.branch);
