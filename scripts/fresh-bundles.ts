@@ -30,6 +30,7 @@ const BUNDLES_BY_DIR: Record<string, Adapter[]> = {
   'gitlab-image': ['gitlab-image'],
   'bitbucket-pipe': ['bitbucket-pipe'],
   demo: ['github-action'],
+  'private-data': ADAPTERS,
   release: ADAPTERS,
 };
 
