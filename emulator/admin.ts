@@ -3,6 +3,7 @@
  * violations), control (reset, timing, faults, git pushes, pipeline failures) and the dashboard's
  * job of creating and changing VPN configs. No auth: it only ever listens on 127.0.0.1.
  */
+import { probeFaultsSchema } from './probe-faults.js';
 import { z } from 'zod';
 import { workspaceBody, type Reply } from './api.js';
 import { faultSchema, type FaultBook } from './faults.js';
@@ -250,6 +251,12 @@ export function createAdminRouter(): Router<AdminHandler> {
         body: { ...push, commit: ctx.world().push(push.gitUrl, push.branch, push.commit) },
       };
     })
+    .add('PUT', '/_emulator/probe-faults', ({ ctx, body }) => {
+      const world = ctx.world();
+      world.probeFaults = parseOr400(probeFaultsSchema, body, 'probe faults').faults;
+      return { status: 200, body: { faults: world.probeFaults } };
+    })
+    .add('GET', '/_emulator/executions', ({ ctx }) => ({ status: 200, body: ctx.world().executions }))
     .add('PUT', '/_emulator/pipeline-failures', ({ ctx, body }) => {
       const world = ctx.world();
       world.failStages.clear();

@@ -302,6 +302,15 @@ async function execute(ctx: ApiContext): Promise<Reply> {
   const replicaText = body.env?.CODESPHERE_REPLICA;
   const replica = replicaText === undefined ? 0 : Number(replicaText);
   const server = body.env?.CODESPHERE_SERVER;
+  ctx.world.executions.push({
+    workspaceId: target.id,
+    workspaceName: target.name,
+    server,
+    replica,
+    command: body.command,
+    env: { ...body.env },
+    at: ctx.world.now(),
+  });
   if (server !== undefined && target.landscape) {
     // A landscape's service replica: its own tunnel (landscape.ts tunnelIndex).
     const index = tunnelIndex(target, server, replica);

@@ -9,6 +9,7 @@
  */
 import { curl } from './app.js';
 import { repositoryOf } from './landscape.js';
+import { faultFor, TLS_VERIFY_ERRORS, type ProbeFaultKind } from './probe-faults.js';
 import type { Workspace, World } from './state.js';
 
 export interface CommandResult {
@@ -19,6 +20,8 @@ export interface CommandResult {
 interface Outcome {
   output: string;
   status: number;
+  /** The probe would hang until killed: a `timeout N` wrapper turns this into status 124. */
+  timedOut?: boolean;
 }
 
 /** Splits a shell command line into words, honouring single and double quotes. */
@@ -91,12 +94,16 @@ async function runSimple(
   world: World,
   workspace: Workspace,
   replica: number,
-  words: string[],
+  given: string[],
   env: Record<string, string>,
 ): Promise<Outcome> {
-  // Wrappers that do not change the outcome here: `timeout 5 cmd`, `sh -c 'cmd'`, `bash -c 'cmd'`.
-  if (words[0] === 'timeout' && words.length > 2)
-    return runSimple(world, workspace, replica, words.slice(2), env);
+  // Redirections (`</dev/null`, `2>&1`) change nothing here: output is stdout and stderr already.
+  const words = given.filter((word) => !/^\d*(?:[<>]{1,2}&?\d*|[<>]{1,2}\/dev\/null)$/.test(word));
+  // `timeout N cmd`: a probe that would hang ends with status 124 and no output, as timeout(1) does.
+  if (words[0] === 'timeout' && words.length > 2) {
+    const inner = await runSimple(world, workspace, replica, words.slice(2), env);
+    return inner.timedOut ? { output: '', status: 124 } : inner;
+  }
   if ((words[0] === 'sh' || words[0] === 'bash') && words[1] === '-c' && words[2] !== undefined) {
     const inner = words[2];
     const devTcp = /^\s*(?:exec\s+\d*)?(?:echo|:|true)?\s*[<>]+\s*\/dev\/tcp\/([^/\s]+)\/(\d+)\s*$/.exec(
@@ -104,9 +111,14 @@ async function runSimple(
     );
     if (devTcp) {
       const [, host = '', port = ''] = devTcp;
+      const fault = faultOf(world, workspace, env, host, Number(port));
+      if (fault) return faultOutcome(fault, words[0], host, Number(port));
       const probe = await world.driver.probe(workspace.id, replica, `${host}:${port}`);
       if (probe.ok) return { output: '', status: 0 };
+      if (/Name or service not known/.test(probe.output))
+        return faultOutcome('dns', words[0], host, Number(port));
       const reason = /failed: (.*)$/m.exec(probe.output)?.[1] ?? 'Connection timed out';
+      if (reason === 'Connection timed out') return { output: '', status: 1, timedOut: true };
       return {
         output: `${words[0]}: connect: ${reason}\n${words[0]}: line 1: /dev/tcp/${host}/${port}: ${reason}\n`,
         status: 1,
@@ -118,12 +130,27 @@ async function runSimple(
   const [program = '', ...args] = words;
   const vars = { ...Object.fromEntries(workspace.env), ...env };
   switch (program) {
-    case 'ping':
-      return probe(world, workspace, replica, pingTarget(args));
+    case 'ping': {
+      const host = pingTarget(args);
+      const fault = host === undefined ? undefined : faultOf(world, workspace, env, host, undefined);
+      if (fault && host !== undefined) return faultOutcome(fault, 'ping', host, undefined);
+      return probe(world, workspace, replica, host);
+    }
     case 'nc':
     case 'ncat':
-    case 'netcat':
-      return probe(world, workspace, replica, ncTarget(args));
+    case 'netcat': {
+      const target = ncTarget(args);
+      const [host = '', port] = target?.split(':') ?? [];
+      const fault = target ? faultOf(world, workspace, env, host, Number(port)) : undefined;
+      if (fault) return faultOutcome(fault, 'nc', host, Number(port));
+      return probe(world, workspace, replica, target);
+    }
+    case 'openssl':
+      return opensslClient(world, workspace, replica, args, env);
+    case 'exit': {
+      const code = Number(args[0] ?? 0);
+      return { output: '', status: Number.isInteger(code) ? code & 255 : 2 };
+    }
     case 'echo':
       return {
         output: `${args
@@ -236,4 +263,109 @@ function git(workspace: Workspace, args: string[]): Outcome {
       status: 0,
     };
   return { output: `git: '${args[0] ?? ''}' is not supported by the emulator\n`, status: 1 };
+}
+
+/** The knob (probe-faults.ts) for this target as seen from the calling replica, if one is set. */
+function faultOf(
+  world: World,
+  workspace: Workspace,
+  env: Record<string, string>,
+  host: string,
+  port: number | undefined,
+): ProbeFaultKind | undefined {
+  if (world.probeFaults.length === 0) return undefined;
+  const where = {
+    workspace: workspace.name,
+    server: env.CODESPHERE_SERVER,
+    replica: Number(env.CODESPHERE_REPLICA ?? 0),
+  };
+  return faultFor(world.probeFaults, where, host, port);
+}
+
+/** What a real probe prints for a fault: ping, nc, bash's /dev/tcp or openssl s_client. */
+function faultOutcome(
+  fault: ProbeFaultKind,
+  program: string,
+  host: string,
+  port: number | undefined,
+): Outcome {
+  const tcp = (reason: string): Outcome =>
+    program === 'nc'
+      ? { output: `nc: connect to ${host} port ${port ?? ''} (tcp) failed: ${reason}\n`, status: 1 }
+      : program === 'openssl'
+        ? { output: `connect:errno=${reason === 'Connection refused' ? 111 : 113}\n${reason}\n`, status: 1 }
+        : {
+            output: `${program}: connect: ${reason}\n${program}: line 1: /dev/tcp/${host}/${port ?? ''}: ${reason}\n`,
+            status: 1,
+          };
+  switch (fault) {
+    case 'refused':
+      // ICMP still answers: a refused port does not stop a ping.
+      return port === undefined
+        ? { output: `PING ${host}: 1 packets transmitted, 1 received\n`, status: 0 }
+        : tcp('Connection refused');
+    case 'timeout':
+      return port === undefined
+        ? {
+            output: `PING ${host} (${host}) 56(84) bytes of data.\n\n--- ${host} ping statistics ---\n1 packets transmitted, 0 received, 100% packet loss\n`,
+            status: 1,
+            timedOut: true,
+          }
+        : { output: '', status: 1, timedOut: true };
+    case 'dns':
+      return program === 'openssl'
+        ? {
+            output: `BIO_lookup_ex: system lib\n${host}: Name or service not known\nconnect:errno=0\n`,
+            status: 1,
+          }
+        : { output: `${program}: ${host}: Name or service not known\n`, status: program === 'ping' ? 2 : 1 };
+    case 'no-route':
+      return port === undefined
+        ? { output: `From 10.200.0.1 icmp_seq=1 Destination Host Unreachable\n`, status: 1 }
+        : tcp('No route to host');
+    default:
+      // Certificate faults only change a TLS handshake; a plain connect or ping succeeds.
+      if (program !== 'openssl') return { output: '', status: 0 };
+      return {
+        output: `CONNECTED(00000003)\ndepth=0 CN = ${host}\n${TLS_VERIFY_ERRORS[fault]}\n`,
+        status: 1,
+      };
+  }
+}
+
+/**
+ * `openssl s_client -connect host:port [-servername h] [-verify_hostname h] [-verify_return_error]
+ * [-brief]`: the TCP connect goes through the replica's tunnel like nc; a connected handshake is
+ * verified against the preview's trust store, which the emulator models with the tls-* knobs.
+ */
+async function opensslClient(
+  world: World,
+  workspace: Workspace,
+  replica: number,
+  args: string[],
+  env: Record<string, string>,
+): Promise<Outcome> {
+  if (args[0] !== 's_client')
+    return { output: `openssl: ${args[0] ?? ''} is not supported by the emulator\n`, status: 1 };
+  const connect = args[args.indexOf('-connect') + 1];
+  const match = args.includes('-connect') && connect ? /^(.+):(\d+)$/.exec(connect) : null;
+  if (!match) return { output: 's_client: -connect host:port is required\n', status: 1 };
+  const host = (match[1] ?? '').replace(/^\[|\]$/g, '');
+  const port = Number(match[2]);
+  const fault = faultOf(world, workspace, env, host, port);
+  if (fault) {
+    const outcome = faultOutcome(fault, 'openssl', host, port);
+    if (outcome.status !== 0 || fault.startsWith('tls-')) return outcome;
+  }
+  const probed = await world.driver.probe(workspace.id, replica, `${host}:${port}`);
+  if (!probed.ok) {
+    const reason = /failed: (.*)$/m.exec(probed.output)?.[1];
+    if (/Name or service not known/.test(probed.output)) return faultOutcome('dns', 'openssl', host, port);
+    if (reason === 'Connection timed out') return { output: '', status: 1, timedOut: true };
+    return faultOutcome(reason === 'Connection refused' ? 'refused' : 'no-route', 'openssl', host, port);
+  }
+  return {
+    output: `CONNECTION ESTABLISHED\nProtocol version: TLSv1.3\nCiphersuite: TLS_AES_256_GCM_SHA384\nPeer certificate: CN = ${host}\nVerification: OK\n`,
+    status: 0,
+  };
 }

@@ -3,6 +3,7 @@
  * behaviour (provisioning, pipeline stages) is stored as timestamps and evaluated when read, so
  * state is always consistent with the clock without timers, and 1,000 workspaces cost nothing idle.
  */
+import type { ExecuteRecord, ProbeFault } from './probe-faults.js';
 import { createHash } from 'node:crypto';
 import { systemClock, type Clock } from './clock.js';
 import type { Seed, Timing } from './seed.js';
@@ -100,6 +101,10 @@ export class World {
   /** Remote repositories: gitUrl -> branch -> head commit (advanced by /_emulator/ "pushes"). */
   readonly remotes = new Map<string, Map<string, string>>();
   readonly failStages = new Set<Stage>();
+  /** Probe knobs per replica (probe-faults.ts; PUT /_emulator/probe-faults). */
+  probeFaults: ProbeFault[] = [];
+  /** Every execute received, in order (GET /_emulator/executions). */
+  readonly executions: ExecuteRecord[] = [];
   /** Tunnel driver operations that failed (shown in /_emulator/state). */
   readonly driverErrors: string[] = [];
   private readonly pending = new Set<Promise<void>>();

@@ -30,6 +30,7 @@ const BUNDLES_BY_DIR: Record<string, Adapter[]> = {
   trust: CI_ADAPTERS,
   ci: CI_ADAPTERS,
   landscapes: CI_ADAPTERS,
+  'private-data': CI_ADAPTERS,
   // The npm package's test packs cli/dist as a built tree would.
   'cli-package': ['cli'],
 };

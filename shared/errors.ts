@@ -7,7 +7,13 @@
  * Design: docs/design/errors.md
  */
 
-import type { FailedHealthCheck, StageLogTail, TeardownResult, VpnCheckOutcome } from './outcomes.js';
+import type {
+  FailedHealthCheck,
+  StageLogTail,
+  TargetGrid,
+  TeardownResult,
+  VpnCheckOutcome,
+} from './outcomes.js';
 
 export class CodesphereDeployError extends Error {
   override readonly name: string = 'CodesphereDeployError';
@@ -207,6 +213,29 @@ export class VpnCheckFailedError extends CodesphereDeployError {
     message: string,
     /** The failed outcome: target, replica, the probe's output. */
     readonly outcome: Extract<VpnCheckOutcome, { status: 'failed' }>,
+  ) {
+    super(message);
+  }
+}
+
+/** A private target failed from some service replica (workflow/private-targets.ts); `grid` has every cell. */
+export class PrivateTargetsFailedError extends CodesphereDeployError {
+  override readonly name = 'PrivateTargetsFailedError';
+  constructor(
+    message: string,
+    readonly grid: TargetGrid,
+  ) {
+    super(message);
+  }
+}
+
+/** A hook (onCreate) failed inside the preview (workflow/preview-hooks.ts); `outputTail` is masked by the reporter. */
+export class HookFailedError extends CodesphereDeployError {
+  override readonly name = 'HookFailedError';
+  constructor(
+    message: string,
+    readonly hook: 'onCreate' | 'onDelete',
+    readonly outputTail: string,
   ) {
     super(message);
   }

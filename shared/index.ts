@@ -22,6 +22,7 @@ export type { Clock } from './clock.js';
 export { redact } from './request/secrets.js';
 export type { JobInput, JobKind, Platform } from './request/job-input.js';
 export type { DeployResult, PruneResult, TeardownResult, Timings } from './workflow/results.js';
+export type { TargetGrid, VpnPoolUsage } from './workflow/results.js';
 
 export {
   ApiError,
@@ -32,8 +33,10 @@ export {
   DeployCancelledError,
   DeploymentError,
   HealthCheckFailedError,
+  HookFailedError,
   OutputWriteError,
   PlatformApiError,
+  PrivateTargetsFailedError,
   RedirectRefusedError,
   StageFailedError,
   StageFailedWithLogError,

@@ -73,3 +73,25 @@ export interface StageLogTail {
   /** Its last lines (at most ERROR_TAIL_LINES of workflow/stage-logs.ts), oldest first, not yet redacted. */
   lines: string[];
 }
+
+/** Why a probe failed, as the classifier reads a real shell's output. */
+export type TargetFailure = 'dns' | 'refused' | 'timeout' | 'tls' | 'no-route' | 'error';
+
+/** One cell of the grid: a target seen from one replica of one service. */
+export interface TargetCell {
+  service?: string | undefined;
+  replica: number;
+  /** The target as written. */
+  target: string;
+  ok: boolean;
+  /** Set when not ok. */
+  reason?: TargetFailure | undefined;
+  /** A short explanation: "Connection refused", "hostname mismatch", the output's last line. */
+  detail: string;
+}
+
+/** Service × replica × target, in check order. */
+export interface TargetGrid {
+  targets: string[];
+  cells: TargetCell[];
+}

@@ -13,6 +13,7 @@ const CORE_INPUTS = [
   ...['email', 'password', 'team', 'plan', 'onDemand', 'restricted', 'cloneDepth', 'env', 'vpnConfig'],
   ...['apiUrl', 'apiToken', 'vpnCheck', 'healthCheck', 'vpnSwitch', 'replicas', 'baseImage'],
   ...['profile', 'stages', 'healthPath'],
+  ...['privateTargets', 'onCreate', 'onCreateService', 'onDelete', 'vpnPoolSize'],
   ...['timeoutSeconds', 'pruneTtlHours', 'dryRun'],
 ] as const satisfies ReadonlyArray<keyof CommonJobInput>;
 

@@ -9,6 +9,7 @@
  * Concurrent runs of one change request: see `syncNote`.
  */
 import { renderServices } from './services.js';
+import { formatVpnPool, renderTargetGrid } from './private-data-note.js';
 import { renderLogTail, type CommentLogTail } from './log-tail.js';
 import { formatHealthCheck, formatTimings } from './timings.js';
 import type { DeployResult, TeardownResult } from '../index.js';
@@ -102,6 +103,10 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
         rows.push(['VPN check', `${result.vpnCheck.target}: reachable`]);
       const health = formatHealthCheck(result);
       if (health) rows.push(['Health check', health]);
+      const pool = formatVpnPool(result);
+      if (pool) rows.push(['VPN pool', pool]);
+      if (result.onCreate)
+        rows.push(['onCreate', result.onCreate === 'ran' ? 'ran' : 'ran before (not repeated)']);
       const timings = formatTimings(result.timings);
       if (timings) rows.push(['Durations', timings]);
       break;
@@ -127,6 +132,8 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
   }
   if (state.kind === 'deployed' && state.result.services) lines.push('', ...renderServices(state.result));
   if (state.kind === 'failed' && state.logTail) lines.push('', ...renderLogTail(state.logTail));
+  if (state.kind === 'deployed' && state.result.privateTargets)
+    lines.push('', ...renderTargetGrid(state.result.privateTargets));
   return `${lines.join('\n')}\n`;
 }
 

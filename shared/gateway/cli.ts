@@ -7,6 +7,7 @@
  * check: compares an existing ipsec.conf or swanctl.conf with it; exit 1 when anything differs,
  * exit 2 for bad usage or unreadable input.
  */
+import { describePools, readGatewayPools } from './pool.js';
 import { checkGateway, parseVpnSettings, printGatewayConfig, SettingsError } from './index.js';
 
 const USAGE = `usage:
@@ -80,7 +81,10 @@ export function runGatewayCli(argv: string[], io: CliIo): number {
       }
       const withPsk = opts.has('with-psk');
       if (withPsk && !settings.psk) throw new UsageError(`--with-psk: ${configPath} has no psk to print`);
-      io.out(printGatewayConfig(settings, format, withPsk));
+      const printed = printGatewayConfig(settings, format, withPsk);
+      io.out(printed);
+      // The pool's size on stderr: stdout is the configuration, redirected into a file.
+      io.err(describePools(readGatewayPools(printed)));
       return 0;
     }
     const gatewayPath = opts.get('gateway');
@@ -90,15 +94,17 @@ export function runGatewayCli(argv: string[], io: CliIo): number {
       text: read(io, gatewayPath, 'gateway configuration'),
       secrets: secretsPath ? read(io, secretsPath, 'secrets file') : undefined,
     });
+    const pools = describePools(readGatewayPools(read(io, gatewayPath, 'gateway configuration')));
     const where = `${gatewayPath} (${result.format}${result.connection ? `, connection '${result.connection}'` : ''})`;
     if (result.mismatches.length === 0) {
-      io.out(`OK: ${where} matches VPN config '${settings.name}'\n`);
+      io.out(`OK: ${where} matches VPN config '${settings.name}'\n${pools}`);
       return 0;
     }
     io.out(
       `${result.mismatches.length} mismatch${result.mismatches.length === 1 ? '' : 'es'} between ${where} and VPN config '${settings.name}':\n`,
     );
     for (const mismatch of result.mismatches) io.out(`  - [${mismatch.kind}] ${mismatch.message}\n`);
+    io.out(pools);
     return 1;
   } catch (error) {
     if (error instanceof UsageError) {

@@ -217,9 +217,11 @@ export const envField = z.unknown().transform((v, ctx): EnvVar[] => {
   return vars;
 });
 
-const HOST_PATTERN =
+/** A DNS name or IPv4 address: letters, digits and hyphens in dot-separated labels. */
+export const HOST_PATTERN =
   /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV6_PATTERN = /^[0-9A-Fa-f:.]+$/;
+/** The characters of an IPv6 address (written in brackets in a host:port). */
+export const IPV6_PATTERN = /^[0-9A-Fa-f:.]+$/;
 
 /** "10.250.0.5", "db.internal:5432", "[fd00::1]:443". Strict, because it ends up in a shell command. */
 export const vpnCheckField = (show: Show) =>

@@ -46,6 +46,16 @@ export interface JobInput {
   vpnCheck?: string | undefined;
   /** Optional app path ("/healthz") or "port/path" that must answer 2xx/3xx on every replica before the preview counts as ready. */
   healthCheck?: string | undefined;
+  /** Private services every replica must reach: hosts (ping), host:port (TCP), tls://host:port (TLS); comma- or newline-separated. */
+  privateTargets?: string | undefined;
+  /** Shell command run once inside the preview after its first successful run start. */
+  onCreate?: string | undefined;
+  /** The landscape service that runs onCreate (default: the main one). */
+  onCreateService?: string | undefined;
+  /** Shell command run inside the preview right before it is deleted (teardown, prune, TTL, VPN switch). */
+  onDelete?: string | undefined;
+  /** Addresses in the gateway's pool (rightsourceip): warn at 80 %, refuse a create beyond it. */
+  vpnPoolSize?: string | number | undefined;
   /** "in-place" (default: PATCH vpnConfig) or "zero-downtime" (second workspace, then swap). */
   vpnSwitch?: string | undefined;
   /** Overall time budget for the job in seconds (default 900). */

@@ -36,6 +36,14 @@ import {
   type HealthPaths,
   type StageName,
 } from './landscape-fields.js';
+import {
+  hookField,
+  hookSecrets,
+  onCreateServiceField,
+  privateTargetsField,
+  vpnPoolSizeField,
+  type PrivateTarget,
+} from './private-data-fields.js';
 import { isSecretName, SecretSet } from './secrets.js';
 import { isBlank, parseId } from './values.js';
 
@@ -46,7 +54,17 @@ import { isBlank, parseId } from './values.js';
  * Secret fields (token, password, env values) are never echoed.
  */
 
-export type { Credentials, EnvVar, HealthCheckTarget, HealthPaths, StageName, VpnCheckTarget };
+export type { Credentials, EnvVar, HealthCheckTarget, HealthPaths, PrivateTarget, StageName, VpnCheckTarget };
+
+/** The private-data inputs, validated (docs/private-data.md). */
+export interface PrivateDataRequest {
+  /** Checked from every replica of every service after the run starts; empty: none. */
+  targets: PrivateTarget[];
+  onCreate: string | undefined;
+  onCreateService: string | undefined;
+  onDelete: string | undefined;
+  vpnPoolSize: number | undefined;
+}
 export { DEFAULT_API_URL } from './fields.js';
 
 export type TeamRef = { id: number } | { name: string };
@@ -81,6 +99,7 @@ export interface DeployRequest {
   /** App endpoint asked from inside each replica before "ready" (workflow/health-check.ts). */
   healthCheck: HealthCheckTarget | undefined;
   vpnSwitch: 'in-place' | 'zero-downtime';
+  privateData: PrivateDataRequest;
   timeoutMs: number;
   platform: Platform;
   repository: string;
@@ -119,6 +138,11 @@ const INPUT_FIELDS = [
   'vpnCheck',
   'healthCheck',
   'vpnSwitch',
+  'privateTargets',
+  'onCreate',
+  'onCreateService',
+  'onDelete',
+  'vpnPoolSize',
   'timeoutSeconds',
   'platform',
   'repository',
@@ -165,6 +189,11 @@ function requestSchema(kind: JobKind, show: Show) {
         stages: stagesField(show),
         healthPath: healthPathField(show),
         baseImage: optionalName(show, 'a base image name'),
+        privateTargets: privateTargetsField(show),
+        onCreate: hookField('onCreate'),
+        onCreateService: onCreateServiceField(show),
+        onDelete: hookField('onDelete'),
+        vpnPoolSize: vpnPoolSizeField(show),
         vpnCheck: vpnCheckField(show),
         healthCheck: healthCheckField(show),
         vpnSwitch: vpnSwitchField(show),
@@ -209,6 +238,13 @@ function requestSchema(kind: JobKind, show: Show) {
           vpnCheck: f.vpnCheck,
           healthCheck: f.healthPath?.kind === 'all' ? f.healthPath.target : f.healthCheck,
           vpnSwitch: f.vpnSwitch,
+          privateData: {
+            targets: f.privateTargets,
+            onCreate: f.onCreate,
+            onCreateService: f.onCreateService,
+            onDelete: f.onDelete,
+            vpnPoolSize: f.vpnPoolSize,
+          },
           timeoutMs: (f.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
           platform: f.platform,
           repository: f.repository,
@@ -220,7 +256,13 @@ function requestSchema(kind: JobKind, show: Show) {
           openChangeNumbers: f.openChangeNumbers,
           pruneTtlHours: f.pruneTtlHours,
           dryRun: f.dryRun ?? false,
-          secrets: [...credentialSecrets, ...envSecrets, ...f.gitUrl.secrets].filter((s) => s.length > 0),
+          secrets: [
+            ...credentialSecrets,
+            ...envSecrets,
+            ...f.gitUrl.secrets,
+            ...hookSecrets(f.onCreate),
+            ...hookSecrets(f.onDelete),
+          ].filter((s) => s.length > 0),
         };
       }),
   );
@@ -290,5 +332,8 @@ export function secretsOf(input: Partial<JobInput>): string[] {
     for (const { name, value } of vars) if (isSecretName(name) && value !== '') out.push(value);
     out.push(...unreadable.filter((line) => line.trim() !== ''));
   }
+  // Credentials written inline in a hook (PGPASSWORD=..., postgres://user:pass@...).
+  for (const hook of [input.onCreate, input.onDelete])
+    if (typeof hook === 'string') out.push(...hookSecrets(hook));
   return out;
 }

@@ -24,6 +24,8 @@ import { requirePassed, runVpnCheck, VPN_CHECK_NOT_ASKED, type DeployedVpnCheck 
 import { settleInterruptedSwitch, zeroDowntimeSwitch } from './apply/zero-downtime.js';
 import { checkServices, isLandscapeStatus, runPipeline, wantsLandscape } from './landscape.js';
 import type { StageReplica } from '../codesphere/schemas.js';
+import { onDeleteHook, privateDataPhase, replicaUnits, serviceUnits, vpnPoolPhase } from './private-data.js';
+import { runOnDelete } from './preview-hooks.js';
 
 /**
  * `deploy`: one preview workspace per change request, created or brought up to date, its
@@ -50,6 +52,12 @@ export async function deploy(
     reporter.group('Resolve team, plan and VPN config', () => resolveTeamAndPlan(session)),
   );
   await stopIfClosed(session, team, 'start');
+  // The gateway's address pool, counted before anything is created or scaled up (vpn-pool.ts).
+  // The addresses this preview will hold: one per replica, of every named service in a landscape.
+  const wanted = request.serviceReplicas
+    ? Object.values(request.serviceReplicas).reduce((sum, n) => sum + n, 0)
+    : request.replicas;
+  const vpnPool = await vpnPoolPhase(session, team, wanted);
 
   const applied = await clock.phase('apply', () =>
     reporter.group(`Create or update workspace "${session.workspaceName}"`, async (): Promise<Applied> => {
@@ -102,6 +110,14 @@ export async function deploy(
       services && request.vpnCheck
         ? { status: 'passed', target: request.vpnCheck.label, output: '' }
         : finished.vpnCheck;
+    // Private targets from every service replica, then onCreate once per workspace (private-data.ts).
+    const privateData = await clock.phase('privateData', () =>
+      privateDataPhase(
+        session,
+        workspace,
+        services ? serviceUnits(services) : replicaUnits(request.replicas),
+      ),
+    );
     const healthCheck = services ? undefined : await healthCheckPhase(session, applied.workspace.id, clock);
     // No re-read of the team's workspaces here: every call above went to this workspace and a
     // 404 from any of them is WorkspaceGoneError (pipeline.ts notFoundAsWorkspaceGone), names are unique per
@@ -125,6 +141,8 @@ export async function deploy(
       vpnCheck,
       ...(healthCheck ? { healthCheck } : {}),
       ...(services ? { services } : {}),
+      ...privateData,
+      ...(vpnPool ? { vpnPool } : {}),
       timings,
     };
   } catch (err: unknown) {
@@ -191,7 +209,10 @@ async function removePreview(
   team: Team,
 ): Promise<{ removed: TeardownResult; what: string }> {
   const name = session.workspaceName;
-  const deletedId = await deleteByName(session.client, team.id, name, session.reporter);
+  const hook = onDeleteHook(session.request, name);
+  const deletedId = await deleteByName(session.client, team.id, name, session.reporter, (w) =>
+    runOnDelete(session.client, session.reporter, session.deps, session.deadline, w, hook),
+  );
   const removed: TeardownResult = {
     name,
     ...(deletedId === undefined ? {} : { workspaceId: deletedId }),

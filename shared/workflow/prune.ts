@@ -7,6 +7,8 @@ import type { Reporter } from '../reporter.js';
 import { resolveTeam } from './resolve.js';
 import { openSession } from './session.js';
 import { deleteWorkspace } from './teardown.js';
+import { onDeleteHook } from './private-data.js';
+import { runOnDelete } from './preview-hooks.js';
 
 /**
  * Workspaces created less than this long before prune started are never pruned. The adapter reads
@@ -48,8 +50,9 @@ export async function prune(
       const result: PruneResult = { dryRun: request.dryRun, pruned: [], kept: [] };
       for (const workspace of workspaces.sort((a, b) => a.id - b.id)) {
         // A switch's intermediate workspaces (`-vpn-switch`, `-vpn-retiring`) go with their preview.
-        const number = parsePreviewName(workspace.name, request.platform, request.repository)?.changeNumber;
-        if (number === undefined) continue;
+        const parsed = parsePreviewName(workspace.name, request.platform, request.repository);
+        const number = parsed?.changeNumber;
+        if (parsed === undefined || number === undefined) continue;
         const keep = (why?: string, warn = false) => {
           if (why) {
             const line = `Keeping "${workspace.name}" (id ${workspace.id}): ${why}.`;
@@ -103,6 +106,9 @@ export async function prune(
         if (request.dryRun) {
           reporter.info(`Would delete "${workspace.name}" (id ${workspace.id}): ${reason}.`);
         } else {
+          // onDelete right before the deletion (TTL or closed alike); it never blocks it.
+          const hook = onDeleteHook(request, parsed.previewName, number);
+          await runOnDelete(client, reporter, session.deps, session.deadline, workspace, hook);
           await deleteWorkspace(client, workspace.id);
           reporter.info(`Deleted "${workspace.name}" (id ${workspace.id}): ${reason}.`);
         }

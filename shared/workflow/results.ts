@@ -2,12 +2,12 @@
  * What the core's entry points return (shared/index.ts): plain data an adapter turns into its
  * platform's outputs, notes and summaries.
  */
-import type { DeployedVpnCheck, PassedHealthCheck } from '../outcomes.js';
+import type { DeployedVpnCheck, PassedHealthCheck, TargetGrid } from '../outcomes.js';
+import type { ServiceResult } from './landscape.js';
+import type { VpnPoolUsage } from './vpn-pool.js';
 
 export type { TeardownResult } from '../outcomes.js';
-import type { ServiceResult } from './landscape.js';
-
-export type { ServiceResult };
+export type { ServiceResult, TargetGrid, VpnPoolUsage };
 
 export interface Timings {
   /** Milliseconds per phase: resolve, apply, provision, prepare, run, vpnCheck, health, total. */
@@ -24,6 +24,12 @@ export interface DeployResult {
   action: 'created' | 'updated';
   /** What changed on an update ("vpnConfig: office -> lab", "env: 2 set (A, B)"); empty otherwise. */
   changes: string[];
+  /** The private targets' grid (service × replica × target), when privateTargets was given. */
+  privateTargets?: TargetGrid | undefined;
+  /** Whether onCreate ran in this deploy or had already run on this workspace. */
+  onCreate?: 'ran' | 'already-ran' | undefined;
+  /** The gateway pool's use with this preview, when vpnPoolSize was given. */
+  vpnPool?: VpnPoolUsage | undefined;
   /** Passed, or skipped with the reason (a failed VPN check fails the deploy instead). */
   vpnCheck: DeployedVpnCheck;
   /** The health check's result per replica, when one was asked for (a failed one throws instead). */

@@ -7,6 +7,9 @@ import type { Reporter } from '../reporter.js';
 import { resolveTeam } from './resolve.js';
 import { openSession } from './session.js';
 import { previewNames } from './naming.js';
+import type { Workspace } from '../codesphere/schemas.js';
+import { onDeleteHook } from './private-data.js';
+import { runOnDelete } from './preview-hooks.js';
 
 /**
  * `teardown`: deletes the change request's preview (all of its names). Already gone is success.
@@ -29,12 +32,16 @@ export async function teardown(
   const name = session.workspaceName;
   return reporter.group(`Delete workspace "${name}"`, async () => {
     const team = await resolveTeam(client, request.team);
-    let deletedId = await deleteByName(client, team.id, name, reporter);
+    // onDelete runs inside each workspace right before its deletion; it never blocks it.
+    const hook = onDeleteHook(request, name);
+    const beforeDelete = (w: Workspace) =>
+      runOnDelete(client, reporter, session.deps, session.deadline, w, hook);
+    let deletedId = await deleteByName(client, team.id, name, reporter, beforeDelete);
     if (deletedId === undefined)
       reporter.info(`No workspace named "${name}" in team "${team.name}": nothing to delete.`);
     for (let check = 0; check < RACE_CHECKS; check++) {
       await session.deps.clock.sleep(RACE_CHECK_INTERVAL_MS);
-      const late = await deleteByName(client, team.id, name, reporter);
+      const late = await deleteByName(client, team.id, name, reporter, beforeDelete);
       if (late !== undefined) {
         reporter.info(
           `Workspace "${name}" (id ${late}) appeared after the first look (a deploy raced this teardown): deleted it too.`,
@@ -53,19 +60,22 @@ export async function teardown(
 /**
  * Deletes every workspace of the preview `name`, including the intermediate ones of a
  * zero-downtime switch; returns the id of the last one deleted, if any. Also used by a deploy
- * that finds its change request closed (shared/workflow/deploy.ts).
+ * that finds its change request closed (shared/workflow/deploy.ts). `beforeDelete` (the onDelete
+ * hook) runs right before each deletion and must not throw.
  */
 export async function deleteByName(
   client: CodesphereApi,
   teamId: number,
   name: string,
   reporter: Reporter,
+  beforeDelete?: (workspace: Workspace) => Promise<void>,
 ): Promise<number | undefined> {
   // Also the intermediates of a zero-downtime VPN switch (interrupted, or running right now).
   const names = new Set(previewNames(name));
   const matches = (await client.listWorkspaces(teamId)).filter((w) => names.has(w.name));
   let deleted: number | undefined;
   for (const workspace of matches) {
+    await beforeDelete?.(workspace);
     await deleteWorkspace(client, workspace.id);
     reporter.info(`Deleted workspace "${workspace.name}" (id ${workspace.id}).`);
     deleted = workspace.id;

@@ -15,6 +15,8 @@ import {
 } from '../pipeline.js';
 import type { Session } from '../session.js';
 import { deleteWorkspace } from '../teardown.js';
+import { onDeleteHook } from '../private-data.js';
+import { runOnDelete } from '../preview-hooks.js';
 import { requirePassed, runVpnCheck, VPN_CHECK_NOT_ASKED, type DeployedVpnCheck } from '../vpn-check.js';
 
 /**
@@ -59,6 +61,14 @@ export async function settleInterruptedSwitch(
         `Deleting workspace ${retiring.id} ("${retiring.name}", VPN config ${vpnLabel(vpnOf(retiring))}): ` +
           `a zero-downtime switch already replaced it with workspace ${preview.id} and had not deleted it yet ` +
           '(the switch was interrupted, or another run is still draining it).',
+      );
+      await runOnDelete(
+        client,
+        reporter,
+        session.deps,
+        session.deadline,
+        retiring,
+        onDeleteHook(request, name),
       );
       await deleteWorkspace(client, retiring.id);
     }
@@ -202,6 +212,8 @@ export async function zeroDowntimeSwitch(
   // The old workspace serves until here: clients that resolved it just before the handover finish first.
   await deps.clock.sleep(HANDOVER_DRAIN_MS);
   try {
+    // onDelete inside the retiring workspace first (a warning when it fails; the deletion proceeds).
+    await runOnDelete(client, reporter, deps, deadline, current, onDeleteHook(request, name));
     if (await deleteWorkspace(client, current.id))
       reporter.info(`Deleted workspace ${current.id} (VPN config ${from}).`);
     else
