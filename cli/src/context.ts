@@ -19,7 +19,7 @@ import {
   runOrderOf,
   urlCredentials,
 } from '../../shared/ci/index.js';
-import { parseBoolean, type JobKind } from '../../shared/index.js';
+import { parseBoolean, parseRequest, type JobKind } from '../../shared/index.js';
 import { inputFlags, type InputFlag } from './flags.js';
 import { readIdentity, type Identity, type IdentityFlags } from './identity.js';
 
@@ -165,20 +165,24 @@ export function readCliContext(
             '("--open 3,7,12", or "--open none")',
         );
       const kind: JobKind = command === 'status' ? 'prune' : command;
+      const input = {
+        ...common.input,
+        platform: identity.platform,
+        repository: identity.repository,
+        gitUrl: identity.gitUrl,
+        branch: identity.branch,
+        commit: identity.commit,
+        changeNumber: identity.changeNumber,
+      };
+      // Refused input is a usage error (exit 2) found before the runner starts; the runner and
+      // the core validate again. Prune's input is checked with its open list, by the core.
+      if (kind !== 'prune') parseRequest(input, kind);
       return {
         action: kind,
         command,
         identity,
         open,
-        input: {
-          ...common.input,
-          platform: identity.platform,
-          repository: identity.repository,
-          gitUrl: identity.gitUrl,
-          branch: identity.branch,
-          commit: identity.commit,
-          changeNumber: identity.changeNumber,
-        },
+        input,
         // prune and status are about the whole repository, not this build's change request.
         changeNumber: kind === 'prune' ? undefined : identity.changeNumber,
         accessToken: undefined,

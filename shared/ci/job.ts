@@ -30,6 +30,7 @@ import { checkOutputFiles, type OutputFile } from './output-path.js';
 import {
   type ChangeRequests,
   CiVariableError,
+  CodesphereDeployError,
   DeadlineExceededError,
   type Deadline,
   DeployCancelledError,
@@ -465,7 +466,13 @@ async function prune<J extends CiJobContext>(job: RunningJob<J>): Promise<void> 
   if (!api) throw platform.apiMissing(context);
   const { changeRequest: noun, prefix } = platform.words;
   const open = await reporter.group(`Open ${noun}s`, async () => {
-    const numbers = await api.listOpen();
+    const numbers = await api.listOpen().catch((cause: unknown) => {
+      // Without the open list nothing can be told closed: say that nothing was deleted.
+      throw new CodesphereDeployError(
+        `${describeError(cause).replace(/\.$/, '')}; nothing was pruned (prune deletes only previews whose ${noun} it knows to be closed).`,
+        { cause },
+      );
+    });
     reporter.info(
       `${numbers.length} open ${noun}(s) in ${context.input.repository}${
         numbers.length ? `: ${prefix}${numbers.join(`, ${prefix}`)}` : ''

@@ -63,11 +63,6 @@ describe('usage errors: exit 2, naming the flag', () => {
       ['deploy', ...TEAM, '--vpn-confg', 'office'],
       /unknown option '--vpn-confg'[\s\S]*--vpn-config/,
     ],
-    [
-      'a planned flag this version lacks',
-      ['deploy', ...TEAM, '--profile', 'preview'],
-      /--profile.*not supported by this version/,
-    ],
     ['a bad value', ['deploy', ...TEAM, '--replicas', 'two'], /"--replicas": got "two"/],
     ['a bad timeout', ['deploy', ...TEAM, '--timeout', '0'], /"--timeout": got "0"/],
     [
