@@ -5,7 +5,7 @@
  * events of pull request #7: opened (a workspace on VPN config "office", two replicas, a tunnel
  * each), synchronize (same workspace, tunnels untouched), synchronize with `vpnConfig: lab` (the
  * VPN config switched, tunnels restart), closed (workspace deleted, deployment inactive).
- * `npm run demo:landscape`: a landscape (web + api + managed Postgres, profile preview), its
+ * Then (also `npm run demo:landscape` alone) a landscape (web + api + managed Postgres, profile preview), its
  * services grid and one tunnel per service replica.
  * `npm run demo:failing`: pull request #8, whose prepare fails in `npm ci` (seeded), showing the
  * streamed log, the error's log tail and the PR comment. Exits non-zero when a step misbehaves.

@@ -35,4 +35,19 @@ describe('npm run demo', () => {
     expect(stdout).toContain('Demo passed: 4 of 4 steps');
     expect(stdout).not.toContain('FAILED');
   }, 180_000);
+
+  it('then a landscape: two services and a managed Postgres, every service replica on the VPN, and passes', async () => {
+    const env: Record<string, string> = {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/tmp',
+    };
+    const { code, stdout, stderr } = await spawnNode(
+      ['--import', 'tsx', path.join(repoRoot, 'scripts/demo.ts'), '--landscape'],
+      env,
+    );
+    expect(code, `${stdout}\n${stderr}`).toBe(0);
+    expect(stdout).toContain('profile preview, replicas web=2,api=1');
+    expect(stdout).toContain('Demo (landscape) passed');
+    expect(stdout).not.toContain('FAILED');
+  }, 180_000);
 });
