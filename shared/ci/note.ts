@@ -12,7 +12,7 @@ import { renderServices } from './services.js';
 import { formatVpnPool, renderTargetGrid } from './private-data-note.js';
 import { renderLogTail, type CommentLogTail } from './log-tail.js';
 import { formatHealthCheck, formatTimings } from './timings.js';
-import type { DeployResult, TeardownResult } from '../index.js';
+import type { DeployResult, TargetGrid, TeardownResult } from '../index.js';
 
 export const NOTE_MARKER_ID = 'codesphere-deploy:preview';
 /**
@@ -59,6 +59,8 @@ export type NoteState =
       logTail?: CommentLogTail | undefined;
       /** The job's time budget ran out (the headline says so). */
       timedOut?: boolean | undefined;
+      /** The private targets' grid when they failed (service × replica × target). */
+      targetGrid?: TargetGrid | undefined;
     };
 
 /** Table cells must stay on one line and not close the table. */
@@ -132,6 +134,7 @@ export function renderNote(state: NoteState, style: NoteMarkerStyle, order: RunO
   }
   if (state.kind === 'deployed' && state.result.services) lines.push('', ...renderServices(state.result));
   if (state.kind === 'failed' && state.logTail) lines.push('', ...renderLogTail(state.logTail));
+  if (state.kind === 'failed' && state.targetGrid) lines.push('', ...renderTargetGrid(state.targetGrid));
   if (state.kind === 'deployed' && state.result.privateTargets)
     lines.push('', ...renderTargetGrid(state.result.privateTargets));
   return `${lines.join('\n')}\n`;

@@ -60,6 +60,9 @@ describe.each(PLATFORMS)('private data on $name', (platform) => {
     expect(run.code, show(run)).not.toBe(0);
     expect(run.text).toMatch(/10\.250\.0\.7:5432 from replica 1: refused/);
     expect(run.text).not.toMatch(/10\.250\.0\.7:5432 from replica 0/);
+    // The failed note shows the grid: which replica failed which target.
+    expect(run.note).toMatch(/\| replica 0 \| ✅ \| ✅ \|/);
+    expect(run.note).toMatch(/\| replica 1 \| ✅ \| ❌ refused \|/);
     // Every target from every replica, each command naming the host it checks.
     const probes = executions().filter((e) => e.command.includes('10.250.0.'));
     expect(
