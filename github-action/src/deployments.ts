@@ -41,8 +41,15 @@ function truncate(text: string, max = 140): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** The deployments of one run; every method throws a PlatformApiError when GitHub refuses. */
-export function gitHubDeployments(octokitOf: LazyOctokit, run: DeploymentRun) {
+/**
+ * The deployments of one run; every method throws a PlatformApiError when GitHub refuses.
+ * `redact` masks the secrets in a description before it is cut to 140 characters.
+ */
+export function gitHubDeployments(
+  octokitOf: LazyOctokit,
+  run: DeploymentRun,
+  redact: (text: string) => string = (text) => text,
+) {
   const { owner, repo } = run;
   const call = <T>(operation: string, request: (octokit: Octokit) => Promise<T>) =>
     gitHubCall(operation, PERMISSION, async () => request(await octokitOf()));
@@ -63,7 +70,7 @@ export function gitHubDeployments(octokitOf: LazyOctokit, run: DeploymentRun) {
         repo,
         deployment_id: id,
         state,
-        description: truncate(description),
+        description: truncate(redact(description)),
         log_url: run.runUrl,
         ...(environmentUrl === undefined ? {} : { environment_url: environmentUrl }),
         // GitHub's auto_inactive retires every earlier *created* deployment, whatever its run:
@@ -82,7 +89,7 @@ export function gitHubDeployments(octokitOf: LazyOctokit, run: DeploymentRun) {
           repo,
           ref,
           environment,
-          description: truncate(description),
+          description: truncate(redact(description)),
           // Built by Codesphere from the branch: no merge of the base, no wait for the PR's checks.
           auto_merge: false,
           required_contexts: [],

@@ -77,6 +77,7 @@ function outcomeOutputs(outcome: JobOutcome): Record<string, string> {
 export function githubPlatform(deps: GitHubDeps): CiPlatform<GitHubJob> {
   let deployments: GitHubDeployments | undefined;
   let deploymentId: number | undefined;
+  let log: ActionsReporter | undefined;
   const writer = (job: GitHubJob, reporter: JobReporter) => new StepWriter(job.files, reporter);
   /** A deployments call; the first refusal warns once and turns deployments off. */
   const recorded = async <T>(reporter: JobReporter, call: (d: GitHubDeployments) => Promise<T>) => {
@@ -96,7 +97,7 @@ export function githubPlatform(deps: GitHubDeps): CiPlatform<GitHubJob> {
     words: { changeRequest: 'pull request', prefix: '#', place: (n) => `#${n}`, note: 'comment' },
     noteStyle: 'html-comment',
     sections: 'headers',
-    reporter: () => new ActionsReporter(deps.log),
+    reporter: () => (log = new ActionsReporter(deps.log)),
     deployingNote: true,
     api: (job, deadline) => {
       if (job.inputs.githubToken === '') return undefined;
@@ -106,7 +107,8 @@ export function githubPlatform(deps: GitHubDeps): CiPlatform<GitHubJob> {
         deps.userAgent,
         deadline,
       );
-      deployments = gitHubDeployments(octokit, job.run);
+      // Descriptions are people-read: redacted like the log (a failure message may quote a secret).
+      deployments = gitHubDeployments(octokit, job.run, (text) => log?.redact(text) ?? text);
       return gitHubApi(octokit, job.run);
     },
     apiMissing: () =>
