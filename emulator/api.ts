@@ -311,27 +311,8 @@ async function execute(ctx: ApiContext): Promise<Reply> {
     env: { ...body.env },
     at: ctx.world.now(),
   });
-  if (server !== undefined && target.landscape) {
-    // A landscape's service replica: its own tunnel (landscape.ts tunnelIndex).
-    const index = tunnelIndex(target, server, replica);
-    const result = await runCommand(ctx.world, target, index, body.command, body.env ?? {});
-    return {
-      status: 200,
-      body: {
-        command: body.command,
-        workingDir: body.workingDir ?? '/home/user/app',
-        output: result.output,
-        error: result.error,
-      },
-    };
-  }
-  if (!Number.isInteger(replica) || replica < 0 || replica >= target.replicas) {
-    throw new Problem(
-      400,
-      `Invalid request body: env.CODESPHERE_REPLICA: expected a replica index 0..${target.replicas - 1}, got '${replicaText}'`,
-    );
-  }
-  const result = await runCommand(ctx.world, target, replica, body.command, body.env ?? {});
+  const tunnel = tunnelOf(target, server, replica, replicaText);
+  const result = await runCommand(ctx.world, target, tunnel, body.command, body.env ?? {});
   return {
     status: 200,
     body: {
@@ -341,6 +322,23 @@ async function execute(ctx: ApiContext): Promise<Reply> {
       error: result.error,
     },
   };
+}
+
+/** The tunnel an execute runs through: a landscape service replica's own (landscape.ts tunnelIndex), else the replica's. */
+function tunnelOf(
+  target: Workspace,
+  server: string | undefined,
+  replica: number,
+  replicaText: string | undefined,
+): number {
+  if (server !== undefined && target.landscape) return tunnelIndex(target, server, replica);
+  if (!Number.isInteger(replica) || replica < 0 || replica >= target.replicas) {
+    throw new Problem(
+      400,
+      `Invalid request body: env.CODESPHERE_REPLICA: expected a replica index 0..${target.replicas - 1}, got '${replicaText}'`,
+    );
+  }
+  return replica;
 }
 
 /**
