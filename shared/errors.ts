@@ -288,6 +288,20 @@ export class OutputWriteError extends CodesphereDeployError {
  * URLs or inputs, so callers print the result through their Reporter, which masks every secret
  * (or pass it to `redact` where no Reporter is at hand).
  */
+/**
+ * The first error of class `kind` in `error`'s cause chain (itself first), or undefined; at most
+ * ten links, so a cycle of causes cannot hang it.
+ */
+export function findCause<T extends Error>(
+  error: unknown,
+  kind: abstract new (...args: never[]) => T,
+): T | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
+    if (e instanceof kind) return e;
+  }
+  return undefined;
+}
+
 export function describeError(err: unknown): string {
   if (err instanceof CodesphereDeployError) return err.message;
   if (err instanceof Error) {

@@ -44,7 +44,7 @@ export {
   WorkspaceGoneError,
 } from './errors.js';
 export type { ApiErrorDetails, FieldIssue, LeftWorkspace, RedirectRefusal } from './errors.js';
-export { describeError, errorMessage } from './errors.js';
+export { describeError, errorMessage, findCause } from './errors.js';
 export { BOOLEAN_WORDS, isBlank, parseBoolean, quoteGiven } from './request/values.js';
 export { MIN_SUBSTRING_LENGTH, SecretSet } from './request/secrets.js';
 export {

@@ -8,6 +8,7 @@ import {
   DeadlineExceededError,
   type DeployResult,
   describeError,
+  findCause,
   type PruneResult,
   type TeardownResult,
 } from '../../shared/index.js';
@@ -36,10 +37,7 @@ export type Outcome =
 
 /** Whether `error`, or any error it wraps, is the job's budget running out. */
 function isTimeout(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
-    if (e instanceof DeadlineExceededError) return true;
-  }
-  return false;
+  return findCause(error, DeadlineExceededError) !== undefined;
 }
 
 /** The exit code for a failure: usage (2) for bad input, timeout (3) for the budget, else failed (1). */

@@ -36,6 +36,7 @@ import {
   DeployCancelledError,
   type DeployResult,
   describeError,
+  findCause,
   type JobInput,
   OutputWriteError,
   parseRequest,
@@ -499,11 +500,7 @@ async function prune<J extends CiJobContext>(job: RunningJob<J>): Promise<void> 
 
 /** Whether the budget ran out: a DeadlineExceededError anywhere in the cause chain. */
 function timedOut(error: unknown): boolean {
-  for (let cause = error, depth = 0; cause instanceof Error && depth < 10; depth++) {
-    if (cause instanceof DeadlineExceededError) return true;
-    cause = cause.cause;
-  }
-  return false;
+  return findCause(error, DeadlineExceededError) !== undefined;
 }
 
 /** The failed job's last word: the platform's record and the note, in the budget's reserve. */

@@ -3,7 +3,13 @@
  * NOTE_TAIL_LINES lines in a code block, while the error message (job log, deployment status)
  * keeps its longer quote. Shared by the three adapters' comment renderers.
  */
-import { NOTE_TAIL_LINES, PrivateTargetsFailedError, stageLogTailOf, type TargetGrid } from '../index.js';
+import {
+  findCause,
+  NOTE_TAIL_LINES,
+  PrivateTargetsFailedError,
+  stageLogTailOf,
+  type TargetGrid,
+} from '../index.js';
 
 /** A log excerpt for a comment: a title and the lines, oldest first (the caller redacts). */
 export interface CommentLogTail {
@@ -22,7 +28,7 @@ export function failureForComment(
   message: string,
 ): { message: string; logTail?: CommentLogTail | undefined; targetGrid?: TargetGrid | undefined } {
   // The private targets' grid says more than the message's list: which replica failed which target.
-  const failedTargets = targetsFailureOf(error);
+  const failedTargets = findCause(error, PrivateTargetsFailedError);
   if (failedTargets) return { message, targetGrid: failedTargets.grid };
   const found = stageLogTailOf(error);
   if (!found) return { message };
@@ -35,14 +41,6 @@ export function failureForComment(
       lines,
     },
   };
-}
-
-/** The PrivateTargetsFailedError in `error`'s cause chain (a DeploymentError wraps it), if any. */
-function targetsFailureOf(error: unknown): PrivateTargetsFailedError | undefined {
-  for (let e = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
-    if (e instanceof PrivateTargetsFailedError) return e;
-  }
-  return undefined;
 }
 
 /** The excerpt as Markdown: a title line and a fenced block no log line can close early. */

@@ -9,7 +9,7 @@
 import type { PipelineStage } from '../codesphere/api.js';
 import type { LogEntry } from '../codesphere/log-stream.js';
 import type { StageReplica } from '../codesphere/schemas.js';
-import { errorMessage, StageFailedError, StageFailedWithLogError } from '../errors.js';
+import { errorMessage, findCause, StageFailedError, StageFailedWithLogError } from '../errors.js';
 import { runStage, type WaitContext } from './pipeline.js';
 import type { Reporter } from '../reporter.js';
 import type { StageLogTail } from '../outcomes.js';
@@ -32,10 +32,8 @@ export type { StageLogTail } from '../outcomes.js';
 
 /** The stage log tail an error (or any error in its cause chain) carries, with the quoted block. */
 export function stageLogTailOf(error: unknown): { tail: StageLogTail; quoted: string } | undefined {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 10; e = e.cause, depth++) {
-    if (e instanceof StageFailedWithLogError) return { tail: e.tail, quoted: e.quoted };
-  }
-  return undefined;
+  const failed = findCause(error, StageFailedWithLogError);
+  return failed && { tail: failed.tail, quoted: failed.quoted };
 }
 
 /**
