@@ -19,7 +19,7 @@ import {
   runOrderOf,
   urlCredentials,
 } from '../../shared/ci/index.js';
-import { parseBoolean, parseRequest, type JobKind } from '../../shared/index.js';
+import { parseBoolean, type JobKind } from '../../shared/index.js';
 import { inputFlags, type InputFlag } from './flags.js';
 import { readIdentity, type Identity, type IdentityFlags } from './identity.js';
 
@@ -174,9 +174,6 @@ export function readCliContext(
         commit: identity.commit,
         changeNumber: identity.changeNumber,
       };
-      // Refused input is a usage error (exit 2) found before the runner starts; the runner and
-      // the core validate again. Prune's input is checked with its open list, by the core.
-      if (kind !== 'prune') parseRequest(input, kind);
       return {
         action: kind,
         command,

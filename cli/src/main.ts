@@ -10,33 +10,21 @@
  * it with literals and fakes; index.ts passes the process's.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { type Clock, describeError, redact, VERSION, workspaceName } from '../../shared/index.js';
 import {
-  type Clock,
-  type DeployResult,
-  DeployCancelledError,
-  describeError,
-  type JobInput,
-  type PruneResult,
-  redact,
-  type Reporter,
-  type TeardownResult,
-  VERSION,
-  workspaceName,
-} from '../../shared/index.js';
-import {
-  type CiCoreDeps,
   type CiPlatform,
   CiVariableError,
   ConsoleReporter,
   type CoreApi,
   type Env,
   inVariableTerms,
+  type JobOutcome,
   runCiJob,
   type TextSink,
 } from '../../shared/ci/index.js';
 import { readCliContext, type CliJob, type ContextIo, type JobCommand, type JobFlags } from './context.js';
 import { flagOfField, inputFlags, unsupportedFlags } from './flags.js';
-import { EXIT, exitCodeOf, reportOf, type Outcome } from './report.js';
+import { EXIT, exitCodeOf, reportOf } from './report.js';
 
 export type { CoreApi };
 
@@ -83,50 +71,6 @@ function fieldsInFlagTerms(): Record<string, string> {
 /** About 114,000 years: older than any workspace. */
 const STATUS_TTL_HOURS = 1e9;
 
-/** The core, wrapped so the run's outcome is kept for the JSON report and the exit code. */
-function recordingCore(core: CoreApi, command: JobCommand, record: (outcome: Outcome) => void): CoreApi {
-  async function kept<T>(call: () => Promise<T>, wrap: (result: T) => Outcome): Promise<T> {
-    try {
-      const result = await call();
-      record(wrap(result));
-      return result;
-    } catch (error) {
-      record(
-        error instanceof DeployCancelledError
-          ? { kind: 'cancelled', message: error.message }
-          : { kind: 'error', error },
-      );
-      throw error;
-    }
-  }
-  return {
-    deploy: (input: JobInput, reporter: Reporter, deps?: CiCoreDeps) =>
-      kept<DeployResult>(
-        () => core.deploy(input, reporter, deps),
-        (result) => ({ kind: 'deploy', result }),
-      ),
-    teardown: (input: JobInput, reporter: Reporter, deps?: CiCoreDeps) =>
-      kept<TeardownResult>(
-        () => core.teardown(input, reporter, deps),
-        (result) => ({ kind: 'teardown', result }),
-      ),
-    prune: (input: JobInput, reporter: Reporter, deps?: CiCoreDeps) =>
-      kept<PruneResult>(
-        // status: every preview of the repository, none deleted: a dry run, no open list, and a TTL
-        // no preview reaches (the core's prune needs one of the two), so each is kept and listed.
-        () =>
-          core.prune(
-            command === 'status'
-              ? { ...input, openChangeNumbers: undefined, pruneTtlHours: STATUS_TTL_HOURS, dryRun: true }
-              : input,
-            reporter,
-            deps,
-          ),
-        (result) => ({ kind: 'prune', result }),
-      ),
-  };
-}
-
 /** The CLI as a CiPlatform: no platform API but prune's `--open` list, outputs on stdout after the run. */
 function cliPlatform(core: CoreApi): CiPlatform<CliJob> {
   return {
@@ -168,41 +112,45 @@ async function runJob(
   deps: RunDeps,
 ): Promise<number> {
   const context = readCliContext(command, flags, env, deps);
-  // Set by the core's wrapper as the run goes; a context error is the outcome of a job that never started.
-  const recorded: { outcome: Outcome | undefined } = {
-    outcome: context.ok ? undefined : { kind: 'error', error: context.error },
+  let outcome: JobOutcome | undefined;
+  const runtime = {
+    stdout: deps.stderr,
+    stderr: deps.stderr,
+    clock: deps.clock,
+    ended: (ended: JobOutcome) => (outcome = ended),
   };
-  const core = recordingCore(deps.core, command, (outcome) => (recorded.outcome = outcome));
-  const runtime = { stdout: deps.stderr, stderr: deps.stderr, clock: deps.clock };
   let code: number;
   if (command === 'status' && context.ok) {
-    code = await runStatus(context.job, core, context, deps);
+    ({ code, outcome } = await runStatus(context.job, deps.core, context, deps));
   } else {
-    code = await runCiJob(context, cliPlatform(core), runtime);
+    code = await runCiJob(context, cliPlatform(deps.core), runtime);
   }
   // Errors in the user's terms: `--replicas`, not the core's `replicas`.
-  const final: Outcome | undefined =
-    recorded.outcome?.kind === 'error'
-      ? { kind: 'error', error: inVariableTerms(recorded.outcome.error, fieldsInFlagTerms()) }
-      : recorded.outcome;
+  const final: JobOutcome | undefined =
+    outcome?.kind === 'failed'
+      ? { ...outcome, error: inVariableTerms(outcome.error, fieldsInFlagTerms()) }
+      : outcome;
   // The runner says 1 for every failure; the exit code tells usage and budget apart.
-  if (code !== 0) code = final?.kind === 'error' ? exitCodeOf(final.error) : EXIT.failed;
+  if (code !== 0) code = final?.kind === 'failed' ? exitCodeOf(final.error) : EXIT.failed;
   const secrets = context.secrets;
   if (json) {
     deps.stdout.write(`${redact(JSON.stringify(reportOf(command, final, code)), secrets)}\n`);
-  } else if (final?.kind === 'deploy') {
+  } else if (final?.kind === 'deployed') {
     deps.stdout.write(`${final.result.url}\n`);
   }
   return code;
 }
 
-/** status: the repository's previews, read-only, through the core's prune in dry-run mode. */
+/**
+ * status: the repository's previews, read-only, through the core's prune: a dry run with no open
+ * list and a TTL no preview reaches (prune needs one of the two), so each is kept and listed.
+ */
 async function runStatus(
   job: CliJob,
   core: CoreApi,
   context: { secrets: string[]; debug: boolean; color: boolean },
   deps: RunDeps,
-): Promise<number> {
+): Promise<{ code: number; outcome: JobOutcome }> {
   const reporter = new ConsoleReporter({
     stdout: deps.stderr,
     stderr: deps.stderr,
@@ -212,9 +160,17 @@ async function runStatus(
   });
   for (const secret of context.secrets) reporter.mask(secret);
   try {
-    const result = await core.prune({ ...job.input, changeNumber: undefined }, reporter, {
-      userAgent: USER_AGENT,
-    });
+    const result = await core.prune(
+      {
+        ...job.input,
+        changeNumber: undefined,
+        openChangeNumbers: undefined,
+        pruneTtlHours: STATUS_TTL_HOURS,
+        dryRun: true,
+      },
+      reporter,
+      { userAgent: USER_AGENT },
+    );
     for (const preview of result.kept) reporter.info(`${preview.name} (id ${preview.workspaceId})`);
     const { identity } = job;
     const ours =
@@ -228,10 +184,11 @@ async function runStatus(
           ? `; this change's is ${ours}`
           : `; none for this change (${ours})`;
     reporter.success(`${result.kept.length} preview(s) of ${job.input.repository}${has}`);
-    return 0;
+    return { code: 0, outcome: { kind: 'pruned', result } };
   } catch (error) {
-    reporter.failure(describeError(inVariableTerms(error, fieldsInFlagTerms())));
-    return 1;
+    const message = reporter.redact(describeError(inVariableTerms(error, fieldsInFlagTerms())));
+    reporter.failure(message);
+    return { code: 1, outcome: { kind: 'failed', error, message, timedOut: false } };
   }
 }
 

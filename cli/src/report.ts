@@ -3,15 +3,8 @@
  * documented exit codes. Built from the core's results, so a field the core adds to a result
  * (services, further checks) appears here without CLI code. Secrets are redacted from the text.
  */
-import {
-  ConfigError,
-  DeadlineExceededError,
-  type DeployResult,
-  describeError,
-  findCause,
-  type PruneResult,
-  type TeardownResult,
-} from '../../shared/index.js';
+import { ConfigError, DeadlineExceededError, describeError, findCause } from '../../shared/index.js';
+import type { JobOutcome } from '../../shared/ci/index.js';
 
 /** The exit codes, as documented in docs/cli.md. */
 export const EXIT = {
@@ -27,14 +20,6 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** A run's outcome, as the job runner's core calls left it. */
-export type Outcome =
-  | { kind: 'deploy'; result: DeployResult }
-  | { kind: 'teardown'; result: TeardownResult }
-  | { kind: 'prune'; result: PruneResult }
-  | { kind: 'cancelled'; message: string }
-  | { kind: 'error'; error: unknown };
-
 /** Whether `error`, or any error it wraps, is the job's budget running out. */
 function isTimeout(error: unknown): boolean {
   return findCause(error, DeadlineExceededError) !== undefined;
@@ -47,16 +32,16 @@ export function exitCodeOf(error: unknown): ExitCode {
   return EXIT.failed;
 }
 
-/** The one JSON object of a run (before redaction). */
+/** The one JSON object of a run (before redaction), from how the job runner says it ended. */
 export function reportOf(
   command: string,
-  outcome: Outcome | undefined,
+  outcome: JobOutcome | undefined,
   exitCode: number,
 ): Record<string, unknown> {
   const base = { command, exitCode };
   if (!outcome) return { ...base, result: exitCode === 0 ? 'done' : 'failed' };
   switch (outcome.kind) {
-    case 'deploy': {
+    case 'deployed': {
       const { workspaceId, name, url, action, vpnConfig, vpnCheck, healthCheck, timings, changes, ...rest } =
         outcome.result;
       return {
@@ -73,19 +58,21 @@ export function reportOf(
         timings,
       };
     }
-    case 'teardown':
+    case 'deleted':
       return {
         ...base,
         result: outcome.result.deleted ? 'deleted' : 'absent',
         workspace: { id: outcome.result.workspaceId ?? null, name: outcome.result.name },
       };
-    case 'prune':
+    case 'pruned':
       // status is a read-only prune: its answer is the list of previews.
       if (command === 'status') return { ...base, result: 'listed', previews: outcome.result.kept };
       return { ...base, result: outcome.result.dryRun ? 'dry-run' : 'pruned', ...outcome.result };
     case 'cancelled':
-      return { ...base, result: 'cancelled', message: outcome.message };
-    case 'error':
+      return { ...base, result: 'cancelled', message: outcome.cancelled.message };
+    case 'skipped':
+      return { ...base, result: 'skipped', message: outcome.reason };
+    case 'failed':
       return {
         ...base,
         result: exitCode === EXIT.timeout ? 'timeout' : exitCode === EXIT.usage ? 'usage-error' : 'failed',

@@ -171,6 +171,12 @@ export interface CiRuntime {
   /** Warnings and errors; the same sink as stdout keeps one log in order. */
   stderr: TextSink;
   clock: NoteSyncDeps;
+  /**
+   * Told how the job ended, once, before `runCiJob` resolves: the outcome its outputs, hooks and
+   * note were given, or, for a job that failed before it settled (its setup included), that
+   * failure. For callers that report more than the exit code (the CLI's `--json`).
+   */
+  ended?(outcome: JobOutcome): void;
 }
 
 /**
@@ -193,6 +199,8 @@ interface RunningJob<J extends CiJobContext> {
   platform: CiPlatform<J>;
   /** The `started` hook (and the deploying note), once a deploy has begun. */
   announced?: Promise<void> | undefined;
+  /** What the job settled on, once it has. */
+  outcome?: JobOutcome;
 }
 
 /** The one preview note on the change request. */
@@ -228,8 +236,9 @@ export async function runCiJob<J extends CiJobContext>(
     });
   // Before anything can fail or print: every secret the job was given.
   for (const secret of context.secrets) reporter.mask(secret);
-  const code = await runJob(context, platform, reporter, runtime, startedAt);
+  const { code, outcome } = await runJob(context, platform, reporter, runtime, startedAt);
   await reporter.flushed?.();
+  runtime.ended?.(outcome);
   return code;
 }
 
@@ -239,7 +248,7 @@ async function runJob<J extends CiJobContext>(
   reporter: JobReporter,
   runtime: CiRuntime,
   startedAt: number,
-): Promise<number> {
+): Promise<{ code: number; outcome: JobOutcome }> {
   let job: RunningJob<J> | undefined;
   // Failures before the core starts (variables, input, output files) are the job's setup: no note.
   let started = false;
@@ -257,8 +266,9 @@ async function runJob<J extends CiJobContext>(
     checkOutputFiles(platform.outputFiles(ctx));
     if (ctx.skip !== undefined) {
       (reporter.notice ?? reporter.info).call(reporter, ctx.skip);
-      await platform.writeOutputs(ctx, { kind: 'skipped', reason: ctx.skip }, reporter);
-      return 0;
+      const skipped: JobOutcome = { kind: 'skipped', reason: ctx.skip };
+      await platform.writeOutputs(ctx, skipped, reporter);
+      return { code: 0, outcome: skipped };
     }
     // An input the core refuses is reported before anything exists (the core validates again).
     if (ctx.action !== 'prune') parseRequest(ctx.input, ctx.action);
@@ -274,7 +284,8 @@ async function runJob<J extends CiJobContext>(
         await prune(job);
         break;
     }
-    return 0;
+    if (!job.outcome) throw new Error(`the ${ctx.action} job ended without an outcome`);
+    return { code: 0, outcome: job.outcome };
   } catch (error) {
     const message = reporter.redact(
       describeError(platform.fields ? inVariableTerms(error, platform.fields) : error),
@@ -286,7 +297,10 @@ async function runJob<J extends CiJobContext>(
     }
     reporter.failure(message);
     if (error instanceof Error && error.stack) reporter.debug(error.stack);
-    return 1;
+    return {
+      code: 1,
+      outcome: job?.outcome ?? { kind: 'failed', error, message, timedOut: timedOut(error) },
+    };
   }
 }
 
@@ -385,6 +399,7 @@ async function settle<J extends CiJobContext>(
   fallbackUrl = '',
 ): Promise<OutputWriteError | undefined> {
   const { context, platform, reporter } = job;
+  job.outcome = outcome;
   let outputError: OutputWriteError | undefined;
   if (outcome.kind !== 'failed') {
     try {

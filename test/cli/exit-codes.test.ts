@@ -66,6 +66,11 @@ describe('usage errors: exit 2, naming the flag', () => {
     ['a bad value', ['deploy', ...TEAM, '--replicas', 'two'], /"--replicas": got "two"/],
     ['a bad timeout', ['deploy', ...TEAM, '--timeout', '0'], /"--timeout": got "0"/],
     [
+      'a private target the request refuses',
+      ['deploy', ...TEAM, '--private-targets', 'tcp://0.0.0.0/0:5432'],
+      /--private-targets/,
+    ],
+    [
       'an unreadable --env-file',
       ['deploy', ...TEAM, '--env-file', 'missing.env'],
       /"--env-file": cannot read "missing.env"/,
