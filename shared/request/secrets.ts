@@ -70,15 +70,8 @@ export function isSecretName(name: string): boolean {
  * not at all). For messages quoted from foreign errors.
  */
 export function redact(text: string, secrets: Iterable<string>): string {
-  const list = [...secrets];
-  const key = JSON.stringify(list);
-  // Building a set compiles every form into one pattern: reuse it while the secrets are the same.
-  if (!lastSet || lastSet.key !== key) {
-    const set = new SecretSet();
-    for (const secret of list) set.add(secret);
-    lastSet = { key, set };
-  }
-  return lastSet.set.redact(text);
+  // For one-off texts (a CLI report, a foreign error): a reporter keeps its own SecretSet.
+  const set = new SecretSet();
+  for (const secret of secrets) set.add(secret);
+  return set.redact(text);
 }
-
-let lastSet: { key: string; set: SecretSet } | undefined;
