@@ -1,14 +1,9 @@
 /**
- * A small JSON-over-HTTP helper for the CI platforms' own APIs (GitLab's REST v4, Bitbucket's
- * 2.0), which the GitLab and Bitbucket adapters call for merge/pull request notes and for the
- * list of open requests that prune needs. The Codesphere API has its own client in the core.
- *
- * Why not that client: different auth headers, pagination and error shapes per platform, and the
- * failure policy differs (a note that cannot be posted is a warning). What both adapters share is
- * here: a timeout per request, the project's one retry policy (http-retry.ts: 429 on any call,
- * network errors, 408 and 5xx on idempotent ones, backoff never below Retry-After), both bounded
- * by the job's deadline, response bodies parsed with zod, and errors that name the operation but
- * never carry a header, so a token cannot ride along into a log.
+ * JSON over HTTP for the CI platforms' own APIs (GitLab REST v4, Bitbucket 2.0): notes and the
+ * open-request list. Not the Codesphere client: auth, pagination, error shapes and the failure
+ * policy differ (a note that cannot be posted is a warning). Shared here: a timeout per request,
+ * the one retry policy (http-retry.ts; docs/design/retry-and-budget.md) within the job's deadline,
+ * bodies parsed with zod, and errors that name the operation but never carry a header.
  */
 import type { z } from 'zod';
 import {

@@ -258,19 +258,11 @@ const MAX_ROUNDS = 8;
 
 /**
  * Writes this run's note so that, whatever runs of the same change request do at the same time,
- * exactly one note remains and it holds the newest run's body. Platform APIs have no atomic
- * "create if absent" nor conditional writes, so the runs converge instead:
- * - no note: create one, then look again (another run may have created one at the same moment);
- * - several notes: the lowest id wins (the oldest, the one people were notified about); every
- *   other one was written by a run like this one and is deleted, by whichever run sees it;
- * - the winner names a newer run (`noteRunOrder`): leave it. Otherwise write ours into it;
- * - after every write, wait a little and look again, because another run may have read the note
- *   before our write and written its own after it: an older body is rewritten, duplicates removed.
- * The pause is twice the slowest call seen (200 ms to 2 s): an older run's read-then-write gap is
- * about one call, so its write lands before our second look. Limit: an older run whose read and
- * write lie further apart than that (a stalled runner) can still land last, until the next run.
+ * exactly one note remains and it holds the newest run's body: create or write, then pause (twice
+ * the slowest call, 0.2-2 s) and look again; the lowest id wins, duplicates are deleted, a note
+ * naming a newer run is left alone. Why and its one limit: docs/design/note-sync.md.
  * `body` must start with the marker `isOurs` recognises and contain `runMarkerLines(order)`.
- * Throws what the store throws (the caller turns it into a warning).
+ * Resolves to what happened; throws what the store throws (the caller turns it into a warning).
  */
 export async function syncNote(
   store: NoteStore,

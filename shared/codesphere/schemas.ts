@@ -1,19 +1,12 @@
 import { z } from 'zod';
 
 /**
- * Response bodies of the Public API operations the core uses, as codesphere-openapi.json
- * declares them (required fields required, the rest optional). Unknown fields are dropped, so
- * additions on Codesphere's side never break a run; a missing or retyped field fails loudly,
- * naming the operation.
- *
- * Values that become output (a URL, a note's heading, a dotenv line) are checked for their format,
- * not just their type: names on one line, host names by label syntax, ids as non-negative
- * integers, the spec's patterns where it has one. A value that fails names its field in the error
- * HttpClient raises (`0.devDomain: is not a host name ...`), with the operation.
- *
- * Each schema is built on its first parse (`z.lazy`), not when the module is loaded: building
- * zod objects is start-up work the action's first request would otherwise wait for, and most
- * runs parse only a few of these answers. Parsing, results and issues are the same.
+ * Response bodies of the Public API operations the core uses, as codesphere-openapi.json declares
+ * them: unknown fields dropped (Codesphere's additions never break a run), a missing or retyped
+ * field fails naming the operation. Values that become output (URLs, names, host names, ids) are
+ * checked for their format too, and a failure names its field (`0.devDomain: is not a host name`).
+ * Each schema is built on its first parse (`z.lazy`): start-up work the first request would
+ * otherwise wait for, and most runs parse only a few of these answers.
  */
 
 /** Text shown on one line: no line break, no control or format character (bidi overrides). */
