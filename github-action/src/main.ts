@@ -32,14 +32,7 @@ export function run(deps: RunDeps = {}): Promise<number> {
     log: deps.log ?? (toolkit ? new CoreLog(() => Promise.resolve(toolkit)) : undefined),
   });
   const env = deps.env ?? process.env;
+  const context = readGitHubContext(toolkit ? withInputs(env, (name) => toolkit.getInput(name)) : env);
   // The log goes through the toolkit (the platform's reporter), not these sinks.
-  return runCiJob(
-    readGitHubContext(toolkit ? withInputs(env, (name) => toolkit.getInput(name)) : env),
-    platform,
-    {
-      stdout: process.stdout,
-      stderr: process.stderr,
-      clock: systemClock,
-    },
-  );
+  return runCiJob(context, platform, { stdout: process.stdout, stderr: process.stderr, clock: systemClock });
 }

@@ -67,9 +67,7 @@ export class CoreLog {
 
   /** Runs `call` with the toolkit now if it is loaded and nothing waits, else after what waits. */
   write(call: (core: Toolkit) => void): void {
-    this.enqueue((core) => {
-      if (core !== undefined) call(core);
-    });
+    this.use(call).catch(() => undefined);
   }
 
   /**
@@ -78,30 +76,23 @@ export class CoreLog {
    */
   use<T>(call: (core: Toolkit) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.enqueue((core) => {
-        if (core === undefined) reject(new Error('The GitHub Actions toolkit could not be loaded.'));
-        else {
-          try {
-            resolve(call(core));
-          } catch (error) {
-            reject(error instanceof Error ? error : new Error(String(error)));
-          }
+      const run = (core: Toolkit | undefined) => {
+        if (core === undefined) return reject(new Error('The GitHub Actions toolkit could not be loaded.'));
+        try {
+          resolve(call(core));
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
         }
-      });
+      };
+      // Queued after a failed import, a call would never run, and flushed() would wait for it
+      // forever (a loop of resolved awaits that also starves the job's timers).
+      if (this.failed) run(undefined);
+      else if (this.core !== undefined && this.queue.length === 0) run(this.core);
+      else this.enqueue(run);
     });
   }
 
   private enqueue(call: (core: Toolkit | undefined) => void): void {
-    // Queued after a failed import, a call would never run, and flushed() would wait for it
-    // forever (a loop of resolved awaits that also starves the job's timers).
-    if (this.failed) {
-      call(undefined);
-      return;
-    }
-    if (this.core !== undefined && this.queue.length === 0) {
-      call(this.core);
-      return;
-    }
     this.queue.push(call);
     this.loading ??= new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.load())
