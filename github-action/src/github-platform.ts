@@ -1,6 +1,6 @@
 /**
  * GitHub as a CiPlatform for the shared job runner (shared/ci/job.ts): its words, the step
- * outputs and job summary (StepWriter), the log (ActionsReporter), the change-request API on
+ * outputs and job summary and the log (all through the toolkit), the change-request API on
  * Octokit (github-api.ts) and the deployments as lifecycle hooks (deployments.ts): created with
  * an in_progress status as the deploy starts, then success, failure or inactive as it ends.
  * Deployments are conveniences: the first refusal is one warning and turns them off for the run.
@@ -12,15 +12,30 @@ import {
   type JobOutcome,
   type JobReporter,
   renderNote,
+  secretFreeOutputs,
   servicesOutput,
+  withheldWarning,
 } from '../../shared/ci/index.js';
 import { type GitHubDeployments, gitHubDeployments } from './deployments.js';
 import { gitHubApi } from './github-api.js';
 import type { GitHubJob } from './github-context.js';
 import { lazyOctokit } from './octokit.js';
-import { OUTPUT, StepWriter } from './outputs.js';
-import { ActionsReporter, type CoreLog } from './reporter.js';
+import { ActionsReporter, CoreLog } from './reporter.js';
 import { renderPruneSummary } from './summary.js';
+
+/** Output names as action.yml declares them (a test checks the two agree). */
+export const OUTPUT = {
+  deploymentUrl: 'deployment-url',
+  workspaceId: 'workspace-id',
+  workspaceName: 'workspace-name',
+  vpnConfig: 'vpn-config',
+  result: 'result',
+  vpnCheck: 'vpn-check',
+  healthCheck: 'health-check',
+  services: 'services',
+  githubDeploymentId: 'github-deployment-id',
+  pruned: 'pruned',
+} as const;
 
 /** What the platform needs besides the job: the core, its user agent, and how to make Octokit. */
 export interface GitHubDeps {
@@ -28,7 +43,7 @@ export interface GitHubDeps {
   userAgent: string;
   /** The run's Octokit (octokit.ts lazyOctokit by default; tests may pass their own). */
   octokit?: typeof lazyOctokit;
-  /** The log's @actions/core loader (reporter.ts); tests may pass their own. */
+  /** The toolkit, in call order (reporter.ts; the bundled @actions/core by default). */
   log?: CoreLog;
 }
 
@@ -78,7 +93,30 @@ export function githubPlatform(deps: GitHubDeps): CiPlatform<GitHubJob> {
   let deployments: GitHubDeployments | undefined;
   let deploymentId: number | undefined;
   let log: ActionsReporter | undefined;
-  const writer = (job: GitHubJob, reporter: JobReporter) => new StepWriter(job.files, reporter);
+  const toolkit = deps.log ?? new CoreLog();
+  /**
+   * Sets step outputs through the toolkit (core's file format and delimiter rule). One whose value
+   * holds a masked secret is not set: a warning names it, never its value. Rejects when the
+   * runner's output file is missing (the preview exists by then: the caller reports it so).
+   */
+  const setOutputs = async (entries: Record<string, string>, reporter: JobReporter) => {
+    const { written, withheld } = secretFreeOutputs(entries, (value) => reporter.holdsSecret(value));
+    if (withheld.length > 0) reporter.warning(withheldWarning(withheld, 'the step outputs (GITHUB_OUTPUT)'));
+    await toolkit.use((core) => {
+      for (const [name, value] of Object.entries(written)) core.setOutput(name, value);
+    });
+  };
+  /** Appends redacted Markdown to the job summary; a summary that cannot be written is a warning. */
+  const addSummary = async (job: GitHubJob, markdown: string, reporter: JobReporter) => {
+    if (job.files.summary === undefined) return reporter.debug('No GITHUB_STEP_SUMMARY; no job summary.');
+    try {
+      await toolkit.use((core) => core.summary.addRaw(reporter.redact(markdown), true).write());
+    } catch (error) {
+      reporter.warning(
+        `The job summary could not be written (${describeError(error)}); the preview itself is not affected.`,
+      );
+    }
+  };
   /** A deployments call; the first refusal warns once and turns deployments off. */
   const recorded = async <T>(reporter: JobReporter, call: (d: GitHubDeployments) => Promise<T>) => {
     if (deployments === undefined) return undefined;
@@ -97,7 +135,7 @@ export function githubPlatform(deps: GitHubDeps): CiPlatform<GitHubJob> {
     words: { changeRequest: 'pull request', prefix: '#', place: (n) => `#${n}`, note: 'comment' },
     noteStyle: 'html-comment',
     sections: 'headers',
-    reporter: () => (log = new ActionsReporter(deps.log)),
+    reporter: () => (log = new ActionsReporter(toolkit)),
     deployingNote: true,
     api: (job, deadline) => {
       if (job.inputs.githubToken === '') return undefined;
@@ -119,10 +157,7 @@ export function githubPlatform(deps: GitHubDeps): CiPlatform<GitHubJob> {
       { variable: 'GITHUB_OUTPUT', path: job.files.output },
       { variable: 'GITHUB_STEP_SUMMARY', path: job.files.summary },
     ],
-    writeOutputs: (job, outcome, reporter) => {
-      const failed = writer(job, reporter).outputs(outcomeOutputs(outcome));
-      return failed === undefined ? Promise.resolve() : Promise.reject(failed);
-    },
+    writeOutputs: (_job, outcome, reporter) => setOutputs(outcomeOutputs(outcome), reporter),
     lifecycle: {
       // Checked before the comment is written: a newer run's deployment means it will say its own word.
       newerRun: async (job) => (deployments ? deployments.newerRun(job.environment) : undefined),
@@ -136,20 +171,23 @@ export function githubPlatform(deps: GitHubDeps): CiPlatform<GitHubJob> {
         await recorded(reporter, (d) => d.setStatus(id, 'in_progress', 'Deploying to Codesphere'));
       },
       settled: async (job, outcome, note, reporter) => {
-        const steps = writer(job, reporter);
         const id = deploymentId;
         if (id !== undefined) {
-          // The deploy's own failure is what a failed job reports; this output adds nothing to it.
-          const failed = steps.outputs({ [OUTPUT.githubDeploymentId]: String(id) });
+          const failed = await setOutputs({ [OUTPUT.githubDeploymentId]: String(id) }, reporter).then(
+            () => undefined,
+            (error: unknown) => (error instanceof Error ? error : new Error(describeError(error))),
+          );
           await settleDeployment(job, outcome, id, reporter);
+          // The deploy's own failure is what a failed job reports; this output adds nothing to it.
           if (failed !== undefined && outcome.kind !== 'failed') throw failed;
         }
         if (outcome.kind === 'deleted') {
           const count = await recorded(reporter, (d) => d.deactivate(job.environment));
           if (count) reporter.info(`Marked ${count} deployment(s) of "${job.environment}" inactive.`);
         }
-        if (outcome.kind === 'pruned') steps.summary(renderPruneSummary(outcome.result, job.run.runUrl));
-        else if (note) steps.summary(renderNote(note, 'html-comment'));
+        if (outcome.kind === 'pruned')
+          await addSummary(job, renderPruneSummary(outcome.result, job.run.runUrl), reporter);
+        else if (note) await addSummary(job, renderNote(note, 'html-comment'), reporter);
       },
     },
   };

@@ -45,6 +45,14 @@ export function inputVariable(name: string): string {
   return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
 }
 
+/**
+ * `env` with every input as the toolkit's getInput reads it (@github/local-action's stub applies
+ * action.yml's defaults), at the variables the context reader looks in. Calls getInput once per input.
+ */
+export function withInputs(env: RunnerEnv, getInput: (name: string) => string): RunnerEnv {
+  return { ...env, ...Object.fromEntries(INPUTS.map((name) => [inputVariable(name), getInput(name)])) };
+}
+
 /** Input `name` as given, trimmed at both ends ('' when absent), as getInput returns it. */
 function inputOf(env: RunnerEnv, name: string): string {
   return (env[inputVariable(name)] ?? '').trim();

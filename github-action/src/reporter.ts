@@ -1,15 +1,39 @@
 /**
- * The job's log on GitHub (a JobReporter over @actions/core workflow commands). The runner masks
+ * The job's log on GitHub (a JobReporter over the toolkit's workflow commands). The runner masks
  * `::add-mask::` values in the log but not in files, so this reporter also redacts what it prints
  * and what the summary and comment carry, and makes every line inert as a workflow command.
- * @actions/core (with undici, half the bundle) is loaded in the next turn, off the start-up path:
- * until then lines wait in order, so every `::add-mask::` precedes the lines its secret may be in.
+ * The runner's toolkit, @actions/core (with undici, half the bundle), is loaded in the next turn,
+ * off the start-up path: until then lines wait in order, so every `::add-mask::` comes first.
  */
-import type * as ActionsCore from '@actions/core';
 import { MIN_SUBSTRING_LENGTH, SecretSet } from '../../shared/index.js';
 import type { JobReporter } from '../../shared/ci/index.js';
 
-type Core = typeof ActionsCore;
+/**
+ * What the action uses of @actions/core (https://github.com/actions/toolkit/tree/main/packages/core):
+ * inputs, outputs, the job summary and the log's workflow commands. On the runner it is the bundled
+ * @actions/core; @github/local-action passes its stubs of the same functions (local-action.mjs).
+ */
+export interface Toolkit {
+  /** Input `name` (local-action's stub applies action.yml's default). */
+  getInput(name: string): string;
+  /** Writes a step output; throws when the runner's output file is missing. */
+  setOutput(name: string, value: string): void;
+  setSecret(secret: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  notice(message: string): void;
+  debug(message: string): void;
+  startGroup(name: string): void;
+  endGroup(): void;
+  /** Logs an error annotation and fails the step. */
+  setFailed(message: string): void;
+  /** The job summary; `write()` appends the buffer to GITHUB_STEP_SUMMARY, rejecting when it cannot. */
+  summary: { addRaw(text: string, addEOL?: boolean): { write(): Promise<unknown> } };
+}
+
+/** The bundled @actions/core: never a bare import resolved at run time, which a node_modules
+ * planted in a parent directory of the action could answer. */
+const bundledCore = (): Promise<Toolkit> => import('@actions/core');
 
 /**
  * Text for the runner's log that cannot issue a workflow command. The runner splits its input at
@@ -28,27 +52,47 @@ export function inertLogText(text: string): string {
 }
 
 /**
- * Calls into @actions/core in the order they were made, once it is loaded (see the header).
- * `load` is the import; tests of the reporter may pass their own.
+ * Calls into the toolkit in the order they were made, once it is loaded (see the header).
+ * `load` is the bundled @actions/core by default; local-action.mjs and tests pass their own.
  */
 export class CoreLog {
-  private core: Core | undefined;
-  private readonly queue: Array<(core: Core) => void> = [];
+  private core: Toolkit | undefined;
+  /** Calls waiting for the toolkit; `undefined` tells them it could not be loaded. */
+  private readonly queue: Array<(core: Toolkit | undefined) => void> = [];
   private loading: Promise<void> | undefined;
   /** The import failed: nothing can be written any more, so calls are dropped, not queued. */
   private failed = false;
 
-  constructor(private readonly load: () => Promise<Core> = () => import('@actions/core')) {}
+  constructor(private readonly load: () => Promise<Toolkit> = bundledCore) {}
 
-  /** Runs `call` with @actions/core now if it is loaded and nothing waits, else after what waits. */
-  write(call: (core: Core) => void): void {
-    // Queued after a failed import, a call would never run, and flushed() would wait for it
-    // forever (a loop of resolved awaits that also starves the job's timers).
-    if (this.failed) return;
-    if (this.core !== undefined && this.queue.length === 0) {
-      call(this.core);
-      return;
-    }
+  /** Runs `call` with the toolkit now if it is loaded and nothing waits, else after what waits. */
+  write(call: (core: Toolkit) => void): void {
+    this.use(call).catch(() => undefined);
+  }
+
+  /**
+   * Runs `call` with the toolkit after every call made before it; resolves to its result, or
+   * rejects with what it threw or when the toolkit could not be loaded.
+   */
+  use<T>(call: (core: Toolkit) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = (core: Toolkit | undefined) => {
+        if (core === undefined) return reject(new Error('The GitHub Actions toolkit could not be loaded.'));
+        try {
+          resolve(call(core));
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      };
+      // Queued after a failed import, a call would never run, and flushed() would wait for it
+      // forever (a loop of resolved awaits that also starves the job's timers).
+      if (this.failed) run(undefined);
+      else if (this.core !== undefined && this.queue.length === 0) run(this.core);
+      else this.enqueue(run);
+    });
+  }
+
+  private enqueue(call: (core: Toolkit | undefined) => void): void {
     this.queue.push(call);
     this.loading ??= new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.load())
@@ -61,7 +105,7 @@ export class CoreLog {
           // Cannot happen with the bundle (the chunk ships beside it); if it does, say so where
           // the runner shows it and fail the step, rather than end silently green.
           this.failed = true;
-          this.queue.length = 0;
+          for (const waiting of this.queue.splice(0)) waiting(undefined);
           process.stderr.write(`The action's log could not be written: ${String(error)}\n`);
           process.exitCode = 1;
         },

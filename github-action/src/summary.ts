@@ -1,7 +1,7 @@
 /**
  * The job summary of a prune: GitHub-only Markdown, since a prune has no change request and so
  * no note (deploys and teardowns write the shared note, shared/ci/note.ts, as their summary).
- * Pure: StepWriter redacts it before it is written.
+ * Pure: the platform redacts it before it is written.
  */
 import type { PruneResult } from '../../shared/index.js';
 

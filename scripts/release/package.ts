@@ -2,7 +2,8 @@
  * `npm run package`: assembles everything a release publishes into release/ (git-ignored).
  *
  *   release/github-action/      the action repository's tree: action.yml at its root, dist/, a
- *                               README about the action alone, LICENSE (Marketplace layout)
+ *                               README about the action alone, LICENSE (Marketplace layout), and
+ *                               package.json + local-action.mjs for @github/local-action
  *   release/gitlab-component/   the CI/CD Catalog component project: templates/, README, LICENSE
  *   release/images/*.oci.tar    the GitLab image and the Bitbucket pipe image (scripts/release/images.ts)
  *
@@ -157,9 +158,17 @@ export function componentReadme(release: ReleaseConfig): string {
   ].join('\n');
 }
 
+/** The version of @actions/core the bundle holds (the one installed here). */
+function bundledCoreVersion(): string {
+  const file = path.join(repoRoot, 'node_modules/@actions/core/package.json');
+  return z.object({ version: z.string() }).parse(JSON.parse(readFileSync(file, 'utf8'))).version;
+}
+
 /**
  * The action repository's package.json: what tools that run an action from its tree expect at its
- * root (`@github/local-action` refuses a tree without one). No dependencies: dist/ is self-contained.
+ * root. dist/ is self-contained and the runner installs nothing; the one dependency is for
+ * `@github/local-action`, which stubs the @actions/core that `npm install` puts beside
+ * local-action.mjs (not @actions/github: the bundle's GitHub client is its own).
  */
 export function actionTreePackage(release: ReleaseConfig): Record<string, unknown> {
   return {
@@ -173,6 +182,7 @@ export function actionTreePackage(release: ReleaseConfig): Record<string, unknow
     type: 'module',
     main: 'dist/index.js',
     engines: { node: '>=24' },
+    dependencies: { '@actions/core': bundledCoreVersion() },
   };
 }
 
@@ -213,8 +223,11 @@ export function installImagePrerequisites(log: (line: string) => void = console.
   return missingImagePrerequisites();
 }
 
-/** release/github-action/: what the action's own repository holds. Returns the tree's path. */
-export function assembleActionTree(release = readReleaseConfig()): string {
+/**
+ * The action's own repository tree, in `dir` (release/github-action/ by default). Returns `dir`;
+ * throws when github-action/dist has not been built.
+ */
+export function assembleActionTree(release = readReleaseConfig(), dir = actionTreeDir): string {
   const source = path.join(repoRoot, 'github-action');
   const metadata = parse(readFileSync(path.join(source, 'action.yml'), 'utf8')) as { runs: { main: string } };
   if (!existsSync(path.join(source, metadata.runs.main))) {
@@ -222,18 +235,16 @@ export function assembleActionTree(release = readReleaseConfig()): string {
       `github-action/${metadata.runs.main} is missing: run "npm run build:github-action" first.`,
     );
   }
-  rmSync(actionTreeDir, { recursive: true, force: true });
-  mkdirSync(actionTreeDir, { recursive: true });
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
   // action.yml's runs.main is relative to the file, so the same file works at the tree's root.
-  cpSync(path.join(source, 'action.yml'), path.join(actionTreeDir, 'action.yml'));
-  cpSync(path.join(source, 'dist'), path.join(actionTreeDir, 'dist'), { recursive: true });
-  writeFileSync(path.join(actionTreeDir, 'README.md'), actionReadme(release));
-  writeFileSync(path.join(actionTreeDir, 'LICENSE'), licenseText());
-  writeFileSync(
-    path.join(actionTreeDir, 'package.json'),
-    `${JSON.stringify(actionTreePackage(release), null, 2)}\n`,
-  );
-  return actionTreeDir;
+  cpSync(path.join(source, 'action.yml'), path.join(dir, 'action.yml'));
+  cpSync(path.join(source, 'dist'), path.join(dir, 'dist'), { recursive: true });
+  cpSync(path.join(source, 'local-action.mjs'), path.join(dir, 'local-action.mjs'));
+  writeFileSync(path.join(dir, 'README.md'), actionReadme(release));
+  writeFileSync(path.join(dir, 'LICENSE'), licenseText());
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(actionTreePackage(release), null, 2)}\n`);
+  return dir;
 }
 
 /** release/gitlab-component/: the component project (templates/ at its root). */

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { INPUTS } from '../../github-action/src/inputs.js';
-import { OUTPUT } from '../../github-action/src/outputs.js';
+import { OUTPUT } from '../../github-action/src/github-platform.js';
 import {
   OFFICIAL_INPUTS,
   readActionMetadata,

@@ -17,6 +17,7 @@ import {
   GITHUB_TOKEN,
   inputVariable,
   parseOutputFile,
+  repoRoot,
   spawnNode,
 } from '../github-action/harness.js';
 import { pullRequestPayload, REPO } from '../github-action/payloads.js';
@@ -139,10 +140,17 @@ async function runAsRunner(action: 'opened' | 'closed', number: number) {
 }
 
 describe('release/github-action (the action repository)', () => {
-  it('holds action.yml at its root, runs.main inside it on node24, the bundle, README and LICENSE only', () => {
+  it('holds action.yml at its root, runs.main inside it on node24, the bundle, README, LICENSE and the local-action entry only', () => {
     const metadata = parse(readFileSync(path.join(tree, 'action.yml'), 'utf8')) as ActionYml;
     expect(metadata.runs.using).toBe('node24');
-    expect(readdirSync(tree).sort()).toEqual(['LICENSE', 'README.md', 'action.yml', 'dist', 'package.json']);
+    expect(readdirSync(tree).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'action.yml',
+      'dist',
+      'local-action.mjs',
+      'package.json',
+    ]);
     expect(readdirSync(path.join(tree, path.dirname(metadata.runs.main)))).toContain(
       path.basename(metadata.runs.main),
     );
@@ -162,10 +170,16 @@ describe('release/github-action (the action repository)', () => {
     expect(all.filter((file) => file.startsWith('.github') || /workflows/.test(file))).toEqual([]);
   });
 
-  it('has a package.json at its root (tools such as @github/local-action require one), with no dependencies', () => {
+  it('has a package.json at its root (@github/local-action requires one), depending on the @actions/core we bundle', () => {
     const pkg = JSON.parse(readFileSync(path.join(tree, 'package.json'), 'utf8')) as Record<string, unknown>;
     expect(pkg).toMatchObject({ version: readReleaseConfig().version, main: 'dist/index.js', private: true });
-    expect(pkg['dependencies']).toBeUndefined();
+    expect(pkg['type']).toBe('module');
+    const bundled = JSON.parse(
+      readFileSync(path.join(repoRoot, 'node_modules/@actions/core/package.json'), 'utf8'),
+    ) as {
+      version: string;
+    };
+    expect(pkg['dependencies']).toEqual({ '@actions/core': bundled.version });
   });
 
   it("deploys the README workflow's pull request from the tree, then deletes it when closed", async () => {
