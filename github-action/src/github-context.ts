@@ -28,22 +28,33 @@ const repositorySchema = z.object({
 /** Ids are positive whole numbers, as GitHub sends them (never "9.0" or -1: see values.ts parseId). */
 const idSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-const pullRequestEventSchema = z.object({
-  action: z.string(),
-  number: idSchema,
-  pull_request: z.object({
+/** A pull_request(_target) payload, read into its trigger (the event's name aside). */
+const pullRequestEventSchema = z
+  .object({
+    action: z.string(),
     number: idSchema,
-    user: z.object({ login: z.string() }).nullable().optional(),
-    head: z.object({
-      ref: z.string(),
-      sha: z.string(),
-      // null when the fork was deleted after the PR was opened
-      repo: repositorySchema.nullable(),
+    pull_request: z.object({
+      number: idSchema,
+      user: z.object({ login: z.string() }).nullable().optional(),
+      head: z.object({
+        ref: z.string(),
+        sha: z.string(),
+        // null when the fork was deleted after the PR was opened
+        repo: repositorySchema.nullable(),
+      }),
+      base: z.object({ ref: z.string(), repo: repositorySchema }),
     }),
-    base: z.object({ ref: z.string(), repo: repositorySchema }),
-  }),
-  repository: repositorySchema,
-});
+    repository: repositorySchema,
+  })
+  .transform(({ action, pull_request: pr }): Omit<PullRequestTrigger, 'kind' | 'event'> => ({
+    action,
+    number: pr.number,
+    branch: pr.head.ref,
+    sha: pr.head.sha,
+    gitUrl: pr.head.repo?.clone_url ?? pr.base.repo.clone_url,
+    fromFork: pr.head.repo === null || pr.head.repo.full_name !== pr.base.repo.full_name,
+    author: pr.user?.login,
+  }));
 
 /** The repository's visibility, where the event's payload gives it (a private one clones with credentials). */
 const privateRepository = z.object({ repository: z.object({ private: z.boolean() }) });
@@ -282,19 +293,7 @@ function toTrigger(event: string, payload: unknown, env: RunnerEnv, defaultGitUr
         `The ${event} event payload is not what GitHub sends: ${z.prettifyError(parsed.error)}`,
       );
     }
-    const { pull_request: pr } = parsed.data;
-    const headRepo = pr.head.repo;
-    return {
-      kind: 'pull_request',
-      event,
-      action: parsed.data.action,
-      number: pr.number,
-      branch: pr.head.ref,
-      sha: pr.head.sha,
-      gitUrl: headRepo?.clone_url ?? pr.base.repo.clone_url,
-      fromFork: headRepo === null || headRepo.full_name !== pr.base.repo.full_name,
-      author: pr.user?.login,
-    };
+    return { kind: 'pull_request', event, ...parsed.data };
   }
   if (event === 'push' || event === 'workflow_dispatch') {
     // A payload without a ref leaves the branch and commit to the runner's GITHUB_* variables.
