@@ -258,8 +258,8 @@ export function readGitHubRun(env: RunnerEnv): GitHubRun {
 const UNREADABLE: Readonly<Record<string, string>> = { ENOENT: 'does not exist', EISDIR: 'is a folder' };
 
 /**
- * The event payload file. Read here, inside run()'s failure handler, and never by
- * @actions/github's module-level context (see main.ts): an absent or malformed file is one clear
+ * The event payload file. Read here, where a failure becomes the context's error, and never by
+ * @actions/github's module-level context (see octokit.ts): an absent or malformed file is one clear
  * error naming the file. The parser's message is not quoted: it echoes a fragment of the file.
  */
 function readPayload(path: string | undefined): unknown {
