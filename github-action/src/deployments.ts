@@ -4,37 +4,27 @@
  * deployment is the newest run's. The rule: only the newest run's deployment stays active, and a
  * run whose deployment is older than another run's (started later) retires its own.
  */
+import { z } from 'zod';
 import { compareRunOrder, formatRunOrder, parseRunOrder, type RunOrder } from '../../shared/ci/index.js';
-import { gitHubCall, type LazyOctokit, type Octokit } from './octokit.js';
+import type { GitHubRun } from './github-context.js';
+import { gitHubCalls, type LazyOctokit, type Octokit } from './octokit.js';
 
-const PERMISSION = 'add "deployments: write" to the workflow\'s permissions';
 /** Where a deployment's payload records the run that created it. */
 const PAYLOAD_KEY = 'codesphere-deploy';
+const recordedRun = z.object({ [PAYLOAD_KEY]: z.object({ run: z.string() }) });
 
 export type DeploymentState = 'in_progress' | 'success' | 'failure' | 'inactive';
 
-/** The run the deployments belong to. */
-export interface DeploymentRun {
-  owner: string;
-  repo: string;
-  runUrl: string;
-  runOrder: RunOrder;
-}
-
-/** The run order a deployment's payload records; `[]` for deployments created without one. */
+/** The run order a deployment's payload (an object, or its JSON) records; `[]` for one created without. */
 export function payloadRunOrder(payload: unknown): RunOrder {
   let value = payload;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value) as unknown;
-    } catch {
-      return [];
-    }
+  try {
+    if (typeof value === 'string') value = JSON.parse(value) as unknown;
+  } catch {
+    return [];
   }
-  if (typeof value !== 'object' || value === null || !(PAYLOAD_KEY in value)) return [];
-  const entry: unknown = (value as Record<string, unknown>)[PAYLOAD_KEY];
-  const run = typeof entry === 'object' && entry !== null && 'run' in entry ? entry.run : undefined;
-  return parseRunOrder(typeof run === 'string' ? run : undefined);
+  const parsed = recordedRun.safeParse(value);
+  return parsed.success ? parseRunOrder(parsed.data[PAYLOAD_KEY].run) : [];
 }
 
 function truncate(text: string, max = 140): string {
@@ -47,12 +37,11 @@ function truncate(text: string, max = 140): string {
  */
 export function gitHubDeployments(
   octokitOf: LazyOctokit,
-  run: DeploymentRun,
+  run: Pick<GitHubRun, 'owner' | 'repo' | 'runUrl' | 'runOrder'>,
   redact: (text: string) => string = (text) => text,
 ) {
   const { owner, repo } = run;
-  const call = <T>(operation: string, request: (octokit: Octokit) => Promise<T>) =>
-    gitHubCall(operation, PERMISSION, async () => request(await octokitOf()));
+  const call = gitHubCalls(octokitOf, 'add "deployments: write" to the workflow\'s permissions');
   const list = (octokit: Octokit, environment: string) =>
     octokit.paginate(octokit.rest.repos.listDeployments, { owner, repo, environment, per_page: 100 });
   const latestState = async (octokit: Octokit, id: number) =>

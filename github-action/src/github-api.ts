@@ -1,96 +1,61 @@
 /**
- * The change-request port (shared/ci ChangeRequestApi) on GitHub's REST API through Octokit:
+ * The change-request port (shared/ci changeRequestPort) on GitHub's REST API through Octokit:
  * a pull request's state (https://docs.github.com/rest/pulls/pulls#get-a-pull-request), whether a
  * branch exists (…/branches/branches#get-a-branch, 404 meaning deleted), the open pull requests
  * for prune, and the issue comments the preview comment lives in (…/issues/comments).
  */
-import { type ChangeRequestApi, type NoteStore } from '../../shared/ci/index.js';
-import { gitHubCall, type LazyOctokit, statusOf } from './octokit.js';
-
-const READ_PULLS = 'add "pull-requests: read" to the workflow\'s permissions';
-const WRITE_COMMENTS = 'add "pull-requests: write" and "issues: write" to the workflow\'s permissions';
-
-/** The repository the calls are about. */
-export interface GitHubRepo {
-  owner: string;
-  repo: string;
-}
+import { type ChangeRequestApi, changeRequestPort } from '../../shared/ci/index.js';
+import type { GitHubRun } from './github-context.js';
+import { gitHubCalls, type LazyOctokit } from './octokit.js';
 
 /** The port for one repository; every call made with the run's (lazy, bounded) Octokit. */
-export function gitHubApi(octokitOf: LazyOctokit, { owner, repo }: GitHubRepo): ChangeRequestApi {
-  const call = <T>(
-    operation: string,
-    permission: string,
-    request: (o: Awaited<ReturnType<LazyOctokit>>) => Promise<T>,
-  ) => gitHubCall(operation, permission, async () => request(await octokitOf()));
-  return {
+export function gitHubApi(
+  octokitOf: LazyOctokit,
+  { owner, repo }: Pick<GitHubRun, 'owner' | 'repo'>,
+): ChangeRequestApi {
+  const grant = (scopes: string) => gitHubCalls(octokitOf, `add ${scopes} to the workflow's permissions`);
+  const pulls = grant('"pull-requests: read"');
+  const contents = grant('"contents: read"');
+  const comments = grant('"pull-requests: write" and "issues: write"');
+  return changeRequestPort({
+    states: { open: ['open'], closed: ['closed'] },
     state: (number) =>
-      call(`get pull request #${number}`, READ_PULLS, async (octokit) => {
-        const { data } = await octokit.rest.pulls.get({ owner, repo, pull_number: number });
-        return data.state === 'open' ? 'open' : data.state === 'closed' ? 'closed' : 'unknown';
-      }),
-    branchExists: (branch) =>
-      call(
-        `get branch "${branch}"`,
-        'add "contents: read" to the workflow\'s permissions',
-        async (octokit) => {
-          try {
-            await octokit.rest.repos.getBranch({ owner, repo, branch });
-            return true;
-          } catch (error) {
-            if (statusOf(error) === 404) return false;
-            throw error;
-          }
-        },
+      pulls(
+        `get pull request #${number}`,
+        async (octokit) => (await octokit.rest.pulls.get({ owner, repo, pull_number: number })).data.state,
       ),
+    getBranch: (branch) =>
+      contents(`get branch "${branch}"`, (octokit) => octokit.rest.repos.getBranch({ owner, repo, branch })),
     listOpen: () =>
-      call(`list the open pull requests of ${owner}/${repo}`, READ_PULLS, async (octokit) =>
+      pulls(`list the open pull requests of ${owner}/${repo}`, async (octokit) =>
         (await octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: 'open', per_page: 100 })).map(
           (pull) => pull.number,
         ),
       ),
-    notes: (number): NoteStore => ({
-      list: () =>
-        call(`list the comments of #${number}`, WRITE_COMMENTS, async (octokit) =>
-          (
-            await octokit.paginate(octokit.rest.issues.listComments, {
-              owner,
-              repo,
-              issue_number: number,
-              per_page: 100,
-            })
-          ).map((comment) => ({ id: comment.id, body: comment.body ?? '' })),
-        ),
-      create: (body) =>
-        call(`comment on #${number}`, WRITE_COMMENTS, async (octokit) => {
-          const { data } = await octokit.rest.issues.createComment({
+    listNotes: (number) =>
+      comments(`list the comments of #${number}`, async (octokit) =>
+        (
+          await octokit.paginate(octokit.rest.issues.listComments, {
             owner,
             repo,
             issue_number: number,
-            body,
-          });
-          return data.id;
-        }),
-      // False on 404: another run deleted it.
-      update: (id, body) =>
-        call(`update the comment on #${number}`, WRITE_COMMENTS, async (octokit) => {
-          try {
-            await octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body });
-            return true;
-          } catch (error) {
-            if (statusOf(error) === 404) return false;
-            throw error;
-          }
-        }),
-      // A comment already gone counts as removed.
-      remove: (id) =>
-        call(`delete a duplicate comment on #${number}`, WRITE_COMMENTS, async (octokit) => {
-          try {
-            await octokit.rest.issues.deleteComment({ owner, repo, comment_id: id });
-          } catch (error) {
-            if (statusOf(error) !== 404) throw error;
-          }
-        }),
-    }),
-  };
+            per_page: 100,
+          })
+        ).map((comment) => ({ id: comment.id, body: comment.body ?? '' })),
+      ),
+    createNote: (number, body) =>
+      comments(
+        `comment on #${number}`,
+        async (octokit) =>
+          (await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body })).data.id,
+      ),
+    updateNote: (number, id, body) =>
+      comments(`update the comment on #${number}`, (octokit) =>
+        octokit.rest.issues.updateComment({ owner, repo, comment_id: id, body }),
+      ),
+    deleteNote: (number, id) =>
+      comments(`delete a duplicate comment on #${number}`, (octokit) =>
+        octokit.rest.issues.deleteComment({ owner, repo, comment_id: id }),
+      ),
+  });
 }

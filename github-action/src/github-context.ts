@@ -28,22 +28,36 @@ const repositorySchema = z.object({
 /** Ids are positive whole numbers, as GitHub sends them (never "9.0" or -1: see values.ts parseId). */
 const idSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-const pullRequestEventSchema = z.object({
-  action: z.string(),
-  number: idSchema,
-  pull_request: z.object({
+/** A pull_request(_target) payload, read into its trigger (the event's name aside). */
+const pullRequestEventSchema = z
+  .object({
+    action: z.string(),
     number: idSchema,
-    user: z.object({ login: z.string() }).nullable().optional(),
-    head: z.object({
-      ref: z.string(),
-      sha: z.string(),
-      // null when the fork was deleted after the PR was opened
-      repo: repositorySchema.nullable(),
+    pull_request: z.object({
+      number: idSchema,
+      user: z.object({ login: z.string() }).nullable().optional(),
+      head: z.object({
+        ref: z.string(),
+        sha: z.string(),
+        // null when the fork was deleted after the PR was opened
+        repo: repositorySchema.nullable(),
+      }),
+      base: z.object({ ref: z.string(), repo: repositorySchema }),
     }),
-    base: z.object({ ref: z.string(), repo: repositorySchema }),
-  }),
-  repository: repositorySchema,
-});
+    repository: repositorySchema,
+  })
+  .transform(({ action, pull_request: pr }): Omit<PullRequestTrigger, 'kind' | 'event'> => ({
+    action,
+    number: pr.number,
+    branch: pr.head.ref,
+    sha: pr.head.sha,
+    gitUrl: pr.head.repo?.clone_url ?? pr.base.repo.clone_url,
+    fromFork: pr.head.repo === null || pr.head.repo.full_name !== pr.base.repo.full_name,
+    author: pr.user?.login,
+  }));
+
+/** The repository's visibility, where the event's payload gives it (a private one clones with credentials). */
+const privateRepository = z.object({ repository: z.object({ private: z.boolean() }) });
 
 const pushEventSchema = z.object({
   ref: z.string(),
@@ -52,28 +66,27 @@ const pushEventSchema = z.object({
   repository: repositorySchema.partial().optional(),
 });
 
-export interface PullRequestTrigger {
-  kind: 'pull_request';
-  /** `pull_request` or `pull_request_target`. */
+/** What a preview is built from: a branch, its commit, and where to clone it from. */
+interface TriggerSource {
+  /** `pull_request` or `pull_request_target`; `push` or `workflow_dispatch`. */
   event: string;
-  /** opened, synchronize, closed, ... */
-  action: string;
-  number: number;
-  /** The PR's head branch and commit, and where to clone it from (a fork's URL for fork PRs). */
   branch: string;
   sha: string;
   gitUrl: string;
+}
+
+/** The PR's head branch and commit (a fork's clone URL for fork PRs). */
+export interface PullRequestTrigger extends TriggerSource {
+  kind: 'pull_request';
+  /** opened, synchronize, closed, ... */
+  action: string;
+  number: number;
   fromFork: boolean;
   author: string | undefined;
 }
 
-export interface BranchTrigger {
+export interface BranchTrigger extends TriggerSource {
   kind: 'branch';
-  /** `push` or `workflow_dispatch`. */
-  event: string;
-  branch: string;
-  sha: string;
-  gitUrl: string;
   /** A push that deleted the branch. */
   deleted: boolean;
 }
@@ -180,24 +193,20 @@ function withheldSecrets(kind: JobKind, inputs: ActionInputs, run: GitHubRun): s
   );
 }
 
+/** The core's input: the inputs, and the branch and commit the trigger names (none for other events). */
 function toJobInput(inputs: ActionInputs, run: GitHubRun): JobInput {
   const { trigger } = run;
-  const base: JobInput = {
+  const source = trigger.kind === 'other' ? undefined : trigger;
+  return {
     ...inputs.core,
     platform: 'github',
     repository: run.repository,
     isPrivateRepo: run.isPrivate,
-    gitUrl: `${run.serverUrl}/${run.repository}.git`,
-    branch: '',
+    gitUrl: source?.gitUrl ?? `${run.serverUrl}/${run.repository}.git`,
+    branch: source?.branch ?? '',
+    commit: source?.sha || undefined,
+    changeNumber: trigger.kind === 'pull_request' ? trigger.number : undefined,
   };
-  if (trigger.kind === 'pull_request') {
-    const { gitUrl, branch, sha, number } = trigger;
-    return { ...base, gitUrl, branch, commit: sha, changeNumber: number };
-  }
-  if (trigger.kind === 'branch') {
-    return { ...base, gitUrl: trigger.gitUrl, branch: trigger.branch, commit: trigger.sha || undefined };
-  }
-  return base;
 }
 
 /** The official action's environment name, so the deployment history of its previews continues. */
@@ -239,15 +248,18 @@ export function readGitHubRun(env: RunnerEnv): GitHubRun {
     apiUrl,
     runUrl,
     actor: env['GITHUB_ACTOR'] ?? '',
-    isPrivate: repositoryPrivacy(payload),
+    isPrivate: privateRepository.safeParse(payload).data?.repository.private,
     trigger,
     runOrder: runOrderOf([runId, env['GITHUB_RUN_ATTEMPT'] ?? '1']),
   };
 }
 
+/** Why the event payload file could not be read, by the error's code. */
+const UNREADABLE: Readonly<Record<string, string>> = { ENOENT: 'does not exist', EISDIR: 'is a folder' };
+
 /**
- * The event payload file. Read here, inside run()'s failure handler, and never by
- * @actions/github's module-level context (see main.ts): an absent or malformed file is one clear
+ * The event payload file. Read here, where a failure becomes the context's error, and never by
+ * @actions/github's module-level context (see octokit.ts): an absent or malformed file is one clear
  * error naming the file. The parser's message is not quoted: it echoes a fragment of the file.
  */
 function readPayload(path: string | undefined): unknown {
@@ -256,13 +268,8 @@ function readPayload(path: string | undefined): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'does not exist'
-        : code === 'EISDIR'
-          ? 'is a folder'
-          : `cannot be read (${code ?? 'unknown error'})`;
+    const code = (cause as NodeJS.ErrnoException).code ?? 'unknown error';
+    const why = UNREADABLE[code] ?? `cannot be read (${code})`;
     throw new ContextError(
       `The event payload file GITHUB_EVENT_PATH=${path} ${why}; the runner writes it for every job. Is this running inside GitHub Actions?`,
       { cause },
@@ -278,11 +285,6 @@ function readPayload(path: string | undefined): unknown {
   }
 }
 
-function repositoryPrivacy(payload: unknown): boolean | undefined {
-  const parsed = z.object({ repository: z.object({ private: z.boolean() }) }).safeParse(payload);
-  return parsed.success ? parsed.data.repository.private : undefined;
-}
-
 function toTrigger(event: string, payload: unknown, env: RunnerEnv, defaultGitUrl: string): Trigger {
   if (event === 'pull_request' || event === 'pull_request_target') {
     const parsed = pullRequestEventSchema.safeParse(payload);
@@ -291,23 +293,12 @@ function toTrigger(event: string, payload: unknown, env: RunnerEnv, defaultGitUr
         `The ${event} event payload is not what GitHub sends: ${z.prettifyError(parsed.error)}`,
       );
     }
-    const { pull_request: pr } = parsed.data;
-    const headRepo = pr.head.repo;
-    return {
-      kind: 'pull_request',
-      event,
-      action: parsed.data.action,
-      number: pr.number,
-      branch: pr.head.ref,
-      sha: pr.head.sha,
-      gitUrl: headRepo?.clone_url ?? pr.base.repo.clone_url,
-      fromFork: headRepo === null || headRepo.full_name !== pr.base.repo.full_name,
-      author: pr.user?.login,
-    };
+    return { kind: 'pull_request', event, ...parsed.data };
   }
   if (event === 'push' || event === 'workflow_dispatch') {
-    const parsed = pushEventSchema.safeParse(payload);
-    const ref = parsed.success ? parsed.data.ref : (env['GITHUB_REF'] ?? '');
+    // A payload without a ref leaves the branch and commit to the runner's GITHUB_* variables.
+    const push = pushEventSchema.safeParse(payload).data;
+    const ref = push?.ref ?? env['GITHUB_REF'] ?? '';
     const branch = ref.startsWith('refs/heads/')
       ? ref.slice('refs/heads/'.length)
       : (env['GITHUB_REF_NAME'] ?? ref);
@@ -316,14 +307,14 @@ function toTrigger(event: string, payload: unknown, env: RunnerEnv, defaultGitUr
         `A branch preview needs a branch; this ${event} is for "${ref || '(no ref)'}". Run it on a branch.`,
       );
     }
-    const sha = (parsed.success ? parsed.data.after : undefined) ?? env['GITHUB_SHA'] ?? '';
+    const sha = push?.after ?? env['GITHUB_SHA'] ?? '';
     return {
       kind: 'branch',
       event,
       branch,
       sha: /^0+$/.test(sha) ? (env['GITHUB_SHA'] ?? '') : sha,
-      gitUrl: (parsed.success ? parsed.data.repository?.clone_url : undefined) ?? defaultGitUrl,
-      deleted: parsed.success && parsed.data.deleted === true,
+      gitUrl: push?.repository?.clone_url ?? defaultGitUrl,
+      deleted: push?.deleted === true,
     };
   }
   return { kind: 'other', event };

@@ -57,42 +57,34 @@ export function boundRequests(octokit: Octokit, deadline: Deadline): void {
   });
 }
 
-/** The HTTP status of an Octokit error, if any. */
-export function statusOf(error: unknown): number | undefined {
-  if (typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number') {
-    return error.status;
-  }
-  return undefined;
+function statusOf(error: unknown): number | undefined {
+  return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number'
+    ? error.status
+    : undefined;
 }
 
-/** Status and GitHub's message only: never the request (it carries the Authorization header). */
-export function describeGitHubError(error: unknown): string {
-  const status = statusOf(error);
-  const firstLine = errorMessage(error).split('\n')[0] ?? '';
-  return status === undefined ? firstLine : `HTTP ${status}: ${firstLine}`;
-}
+/** A GitHub call named `operation`, made with the run's Octokit. */
+export type GitHubCall = <T>(operation: string, request: (octokit: Octokit) => Promise<T>) => Promise<T>;
 
 /**
- * Runs one GitHub call named `operation`; a failure becomes a PlatformApiError carrying the status,
- * GitHub's message and, on 403/404, the permission the workflow may lack.
+ * Calls that need `permission` (how to grant it, for the hint). A failure becomes a PlatformApiError
+ * with the status and GitHub's first message line, never the request (it carries the Authorization
+ * header), and on 403/404 the permission the workflow may lack.
  */
-export async function gitHubCall<T>(
-  operation: string,
-  permission: string,
-  call: () => Promise<T>,
-): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    const status = statusOf(error);
-    const hint = status === 403 || status === 404 ? ` The token may lack permission: ${permission}.` : '';
-    throw new PlatformApiError(
-      operation,
-      status,
-      `GitHub refused to ${operation} (${describeGitHubError(error)}).${hint}`,
-      {
-        cause: error,
-      },
-    );
-  }
+export function gitHubCalls(octokitOf: LazyOctokit, permission: string): GitHubCall {
+  return async (operation, request) => {
+    try {
+      return await request(await octokitOf());
+    } catch (error) {
+      const status = statusOf(error);
+      const firstLine = errorMessage(error).split('\n')[0] ?? '';
+      const hint = status === 403 || status === 404 ? ` The token may lack permission: ${permission}.` : '';
+      throw new PlatformApiError(
+        operation,
+        status,
+        `GitHub refused to ${operation} (${status === undefined ? '' : `HTTP ${status}: `}${firstLine}).${hint}`,
+        { cause: error },
+      );
+    }
+  };
 }

@@ -9,7 +9,7 @@ import type { Trigger } from './github-context.js';
 export type PickedJob = { kind: JobKind; why: string } | { kind: 'skip'; why: string };
 
 /** pull_request actions that (re)deploy the preview. */
-export const DEPLOY_ACTIONS = ['opened', 'reopened', 'synchronize', 'ready_for_review'] as const;
+export const DEPLOY_ACTIONS: readonly string[] = ['opened', 'reopened', 'synchronize', 'ready_for_review'];
 
 export function pickJob(trigger: Trigger, action: ActionChoice): PickedJob {
   if (action === 'prune') return { kind: 'prune', why: 'input action=prune' };
@@ -25,7 +25,7 @@ export function pickJob(trigger: Trigger, action: ActionChoice): PickedJob {
   switch (trigger.kind) {
     case 'pull_request':
       if (trigger.action === 'closed') return { kind: 'teardown', why: `${trigger.event} closed` };
-      if ((DEPLOY_ACTIONS as readonly string[]).includes(trigger.action)) {
+      if (DEPLOY_ACTIONS.includes(trigger.action)) {
         return { kind: 'deploy', why: `${trigger.event} ${trigger.action}` };
       }
       return {

@@ -1,8 +1,9 @@
 /**
- * The change-request port of the GitLab and Bitbucket adapters, built once here from each
- * platform's REST routes: one change request's state, whether a branch exists, the open ones for
- * prune, and the note store `syncNote` keeps the preview note in. The adapters keep only what
- * differs: URLs, auth headers, field names, state words, and their pagination.
+ * The change-request port every CI adapter gives the job runner: one change request's state,
+ * whether a branch exists, the open ones for prune, and the note store `syncNote` keeps the preview
+ * note in. `changeRequestPort` holds the rules (state words, a 404 read as an answer); GitLab and
+ * Bitbucket build it from their REST routes (`changeRequestApi`), GitHub from Octokit calls. The
+ * adapters keep only what differs: URLs, auth headers, field names, state words, and pagination.
  */
 import { z } from 'zod';
 import { requestJson, type HttpDeps, type JsonRequest } from './http.js';
@@ -49,8 +50,73 @@ const branch = z.object({ name: z.string() });
 const withId = z.object({ id: z.number().int() });
 const anyBody = z.unknown();
 
+/**
+ * A platform's change-request calls as they are sent, before the port's rules: each throws a
+ * PlatformApiError, with status 404 when the change request, branch or note is not there.
+ */
+export interface ChangeRequestCalls {
+  /** The platform's words for the states a change request can be in: anything in neither list is `unknown`. */
+  states: { open: readonly string[]; closed: readonly string[] };
+  /** The state word of one change request. */
+  state(number: number): Promise<string>;
+  /** Reads one branch (the answer is not used: only whether there is one). */
+  getBranch(name: string): Promise<unknown>;
+  /** Every open change request's number (all pages). */
+  listOpen(): Promise<number[]>;
+  /** Every note on change request `number` (all pages) the preview note could be. */
+  listNotes(number: number): Promise<StoredNote[]>;
+  /** Posts a note; resolves to its id. */
+  createNote(number: number, text: string): Promise<number>;
+  updateNote(number: number, id: number, text: string): Promise<unknown>;
+  deleteNote(number: number, id: number): Promise<unknown>;
+}
+
 function isNotFound(error: unknown): boolean {
   return error instanceof PlatformApiError && error.status === 404;
+}
+
+/** `call`'s value, or `gone` when what it asks for is not there (404); other failures are thrown. */
+async function unlessNotFound<T, G>(call: Promise<T>, gone: G): Promise<T | G> {
+  try {
+    return await call;
+  } catch (error) {
+    if (isNotFound(error)) return gone;
+    throw error;
+  }
+}
+
+/**
+ * The port from a platform's calls: state words read by the platform's lists, and 404s read as
+ * answers where another run (or a user) may have been first: a deleted branch is `false`, a note
+ * deleted meanwhile is not updated (`false`) and counts as removed.
+ */
+export function changeRequestPort(calls: ChangeRequestCalls): ChangeRequestApi {
+  return {
+    state: async (number) => {
+      const state = await calls.state(number);
+      if (calls.states.open.includes(state)) return 'open';
+      if (calls.states.closed.includes(state)) return 'closed';
+      return 'unknown';
+    },
+    branchExists: (name) =>
+      unlessNotFound(
+        calls.getBranch(name).then(() => true),
+        false,
+      ),
+    listOpen: () => calls.listOpen(),
+    notes: (number) => ({
+      list: () => calls.listNotes(number),
+      create: (text) => calls.createNote(number, text),
+      update: (id, text) =>
+        unlessNotFound(
+          calls.updateNote(number, id, text).then(() => true),
+          false,
+        ),
+      remove: async (id) => {
+        await unlessNotFound(calls.deleteNote(number, id), undefined);
+      },
+    }),
+  };
 }
 
 /**
@@ -59,74 +125,48 @@ function isNotFound(error: unknown): boolean {
  */
 export function changeRequestApi(routes: ChangeRequestRoutes, deps: HttpDeps): ChangeRequestApi {
   const { words } = routes;
-  const send = <T>(request: Omit<JsonRequest<T>, 'headers'>) =>
-    requestJson({ ...request, headers: routes.headers }, deps);
-  return {
-    state: async (number) => {
-      const { state } = (
+  const send = async <T>(request: Omit<JsonRequest<T>, 'headers'>) =>
+    (await requestJson({ ...request, headers: routes.headers }, deps)).data;
+  return changeRequestPort({
+    states: routes.states,
+    state: async (number) =>
+      (
         await send({
           operation: `get ${words.changeRequest} ${words.prefix}${number}`,
           url: routes.changeRequestUrl(number),
           schema: withState,
         })
-      ).data;
-      if (routes.states.open.includes(state)) return 'open';
-      if (routes.states.closed.includes(state)) return 'closed';
-      return 'unknown';
-    },
-    branchExists: async (name) => {
-      try {
-        await send({ operation: `get branch "${name}"`, url: routes.branchUrl(name), schema: branch });
-        return true;
-      } catch (error) {
-        if (isNotFound(error)) return false;
-        throw error;
-      }
-    },
+      ).state,
+    getBranch: (name) =>
+      send({ operation: `get branch "${name}"`, url: routes.branchUrl(name), schema: branch }),
     listOpen: () => routes.listOpen(),
-    notes: (number) => ({
-      list: () => routes.listNotes(number),
-      create: async (text) =>
-        (
-          await send({
-            operation: `create the preview ${words.note}`,
-            method: 'POST',
-            url: routes.notesUrl(number),
-            body: routes.noteBody(text),
-            schema: withId,
-          })
-        ).data.id,
-      // False on 404: another run deleted it.
-      update: async (id, text) => {
-        try {
-          await send({
-            operation: `update the preview ${words.note}`,
-            method: 'PUT',
-            url: routes.noteUrl(number, id),
-            body: routes.noteBody(text),
-            schema: withId,
-          });
-          return true;
-        } catch (error) {
-          if (isNotFound(error)) return false;
-          throw error;
-        }
-      },
-      // A note already gone counts as removed.
-      remove: async (id) => {
-        try {
-          await send({
-            operation: `delete a duplicate preview ${words.note}`,
-            method: 'DELETE',
-            url: routes.noteUrl(number, id),
-            schema: anyBody,
-          });
-        } catch (error) {
-          if (!isNotFound(error)) throw error;
-        }
-      },
-    }),
-  };
+    listNotes: (number) => routes.listNotes(number),
+    createNote: async (number, text) =>
+      (
+        await send({
+          operation: `create the preview ${words.note}`,
+          method: 'POST',
+          url: routes.notesUrl(number),
+          body: routes.noteBody(text),
+          schema: withId,
+        })
+      ).id,
+    updateNote: (number, id, text) =>
+      send({
+        operation: `update the preview ${words.note}`,
+        method: 'PUT',
+        url: routes.noteUrl(number, id),
+        body: routes.noteBody(text),
+        schema: withId,
+      }),
+    deleteNote: (number, id) =>
+      send({
+        operation: `delete a duplicate preview ${words.note}`,
+        method: 'DELETE',
+        url: routes.noteUrl(number, id),
+        schema: anyBody,
+      }),
+  });
 }
 
 /**

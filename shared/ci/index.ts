@@ -26,8 +26,8 @@ export type {
 } from './job.js';
 export { readCiContext } from './context.js';
 export type { CiContext, CiJobContext, CiLogContext, PlatformReading } from './context.js';
-export { allPages, changeRequestApi } from './change-request-api.js';
-export type { ChangeRequestApi, ChangeRequestRoutes } from './change-request-api.js';
+export { allPages, changeRequestApi, changeRequestPort } from './change-request-api.js';
+export type { ChangeRequestApi, ChangeRequestCalls, ChangeRequestRoutes } from './change-request-api.js';
 export { failureForComment, renderLogTail } from './log-tail.js';
 export type { CommentLogTail } from './log-tail.js';
 export {
