@@ -86,11 +86,14 @@ export function quickDeps(maxMs = 20, sleeps: number[] = []): Partial<CoreDeps> 
   };
 }
 
-/** Starts one emulator for the file, resets it before each test, and checks the contract after. */
-export function useEmulator(): { readonly em: RunningEmulator } {
+/**
+ * Starts one emulator for the file, resets it before each test, and checks the contract after.
+ * `clock`: the emulator's time (real time by default; a VirtualClock for tests on virtual time).
+ */
+export function useEmulator(options: { clock?: Clock } = {}): { readonly em: RunningEmulator } {
   const holder: { em?: RunningEmulator } = {};
   beforeAll(async () => {
-    holder.em = await startEmulator({ timing: FAST_TIMING });
+    holder.em = await startEmulator({ timing: FAST_TIMING, ...options });
     if (holder.em.contract === 'off') console.warn(specMissingNotice);
   });
   beforeEach(async () => {
