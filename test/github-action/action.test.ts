@@ -456,46 +456,6 @@ describe('branch previews (push, workflow_dispatch)', () => {
     expect(workspaceNamed(branchPreview('main'))?.vpnConfig).toBe('office');
   });
 
-  it.each([
-    ['feat/login', 'feat-login'],
-    ['修复', '功能'],
-    ['fix/ä', 'fix/ö'],
-    ['Feat', 'feat'],
-  ])(
-    'keeps the previews of %s and %s apart: a push to one never touches the other, deleting one keeps the other',
-    { timeout: 60_000 },
-    async (a, b) => {
-      const commitA = emulator.world.push(CLONE_URL, a);
-      const first = await branchRun('push', pushPayload(a, commitA));
-      expect(first.code, describeRun(first)).toBe(0);
-      const previewA = workspaceNamed(branchPreview(a));
-      expect(previewA?.git).toEqual({ branch: a, commit: commitA });
-
-      for (const n of [1, 2]) {
-        const commitB = emulator.world.push(CLONE_URL, b);
-        const run = await branchRun('push', pushPayload(b, commitB));
-        expect(run.code, describeRun(run)).toBe(0);
-        expect(run.outputs['workspace-name']).toBe(branchPreview(b));
-        expect(run.outputs['result']).toBe(n === 1 ? 'created' : 'updated');
-        expect(workspaceNamed(branchPreview(b))?.git).toEqual({ branch: b, commit: commitB });
-      }
-      // a's preview: the same workspace, still on a's commit, never pulled by b's runs.
-      expect(workspaceNamed(branchPreview(a))).toMatchObject({
-        id: previewA?.id,
-        git: { branch: a, commit: commitA },
-      });
-      expect(
-        apiRequests().filter((e) => e.path.startsWith(`/api/workspaces/${previewA?.id}/git/pull`)),
-      ).toEqual([]);
-      expect(workspaces()).toHaveLength(2);
-
-      const deleted = await branchRun('push', pushPayload(b, sha(1), { deleted: true }));
-      expect(deleted.code, describeRun(deleted)).toBe(0);
-      expect(deleted.outputs['result']).toBe('deleted');
-      expect(workspaces().map((w) => [w.id, w.name])).toEqual([[previewA?.id, branchPreview(a)]]);
-    },
-  );
-
   it('refuses a tag with a message saying what it needs', async () => {
     const run = await branchRun('push', { ...pushPayload('x', 'a'.repeat(40)), ref: 'refs/tags/v1.0.0' });
     expect(run.code).not.toBe(0);
