@@ -13,7 +13,7 @@ import { deploy, systemClock, type Clock } from '../../shared/index.js';
 import { decideRetry, DEFAULT_RETRY } from '../../shared/codesphere/retry.js';
 import { ApiError } from '../../shared/errors.js';
 import { VirtualClock } from '../../emulator/index.js';
-import { baseInput, RecordingReporter, useEmulator, workspacesNamed } from './helpers.js';
+import { baseInput, onVirtualTime, RecordingReporter, useEmulator, workspacesNamed } from './helpers.js';
 
 const clock = new VirtualClock();
 const ctx = useEmulator({ clock });
@@ -40,27 +40,6 @@ async function ended<T>(run: Promise<T>, what: string, realMs = 5_000): Promise<
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Runs a job to its end on virtual time: whenever something sleeps (a poll, the emulator's
- * provisioning or latency), time moves to the next sleep or request timeout that falls due.
- */
-async function onVirtualTime<T>(run: Promise<T>, limitMs = 10 * 60_000): Promise<T> {
-  let done = false;
-  const settled = run.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  const start = clock.now();
-  while (!done) {
-    await Promise.race([settled, clock.sleeping(1, 10_000)]);
-    if (done) break;
-    const due = clock.nextDue ?? clock.now();
-    if (due - start > limitMs) throw new Error(`still running after ${limitMs} ms of virtual time`);
-    await clock.advance(Math.max(0, due - clock.now()));
-  }
-  return run;
 }
 
 const creates = () =>
@@ -181,7 +160,7 @@ describe('the time budget bounds the HTTP layer', () => {
     expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(0);
     await clock.advance(12_000);
     expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(1);
-    const rerun = await onVirtualTime(startDeploy(baseInput(ctx.em, { timeoutSeconds: '60' })));
+    const rerun = await onVirtualTime(clock, startDeploy(baseInput(ctx.em, { timeoutSeconds: '60' })));
     expect(rerun.error).toBeUndefined();
     expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(1);
     expect(creates()).toBe(1);
