@@ -6,7 +6,9 @@
  * `systemClock` is real time. `VirtualClock` is for tests: time stands still until the test calls
  * `advance(ms)`, which fires the sleeps that fall due in order, so a 60-second provisioning window
  * passes in microseconds. It never touches the global timers (unlike vitest's fake timers), so
- * the HTTP server's sockets, keep-alive and the test's own fetch calls run on real time.
+ * the HTTP server's sockets, keep-alive and the test's own fetch calls run on real time. A test
+ * may give the same VirtualClock to the core (shared/clock.ts, request timeouts included), so the
+ * job and the emulator share one timeline.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
@@ -27,6 +29,8 @@ interface Sleeper {
   due: number;
   seq: number;
   resolve: () => void;
+  /** A `timeout` signal's timer: fires in order with the sleeps but is not a sleep (not `pending`). */
+  timer?: true;
 }
 
 /**
@@ -50,16 +54,29 @@ export class VirtualClock implements Clock {
 
   sleep(ms: number): Promise<void> {
     if (!(ms > 0)) return nextTurn().then(() => undefined);
-    return new Promise<void>((resolve) => {
-      this.sleepers.push({ due: this.current + ms, seq: this.seq++, resolve });
-      this.sleepers.sort((a, b) => a.due - b.due || a.seq - b.seq);
-      this.notifyWaiters();
-    });
+    return new Promise<void>((resolve) => this.schedule(ms, resolve));
+  }
+
+  /**
+   * A signal that aborts with a TimeoutError once `ms` of this clock's time have passed (like
+   * AbortSignal.timeout). Its timer holds nothing up and is not counted in `pending`.
+   */
+  timeout(ms: number): AbortSignal {
+    const controller = new AbortController();
+    const fire = () => controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+    if (ms > 0) this.schedule(ms, fire, true);
+    else void nextTurn().then(fire);
+    return controller.signal;
   }
 
   /** How many sleeps are waiting for time to pass. */
   get pending(): number {
-    return this.sleepers.length;
+    return this.sleepers.filter((s) => !s.timer).length;
+  }
+
+  /** When the next sleep or `timeout` timer falls due (epoch ms); undefined when none waits. */
+  get nextDue(): number | undefined {
+    return this.sleepers[0]?.due;
   }
 
   /**
@@ -68,11 +85,11 @@ export class VirtualClock implements Clock {
    * real time, so a test that waits for a sleep that never comes fails instead of hanging.
    */
   async sleeping(count = 1, timeoutMs = 5_000): Promise<void> {
-    if (this.sleepers.length >= count) return;
+    if (this.pending >= count) return;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`VirtualClock: ${count} sleep(s) expected, ${this.sleepers.length} waiting`));
+        reject(new Error(`VirtualClock: ${count} sleep(s) expected, ${this.pending} waiting`));
       }, timeoutMs);
       const waiter = {
         count,
@@ -111,9 +128,16 @@ export class VirtualClock implements Clock {
     for (let i = 0; i < 5; i++) await nextTurn();
   }
 
+  private schedule(ms: number, resolve: () => void, timer?: true): void {
+    this.sleepers.push({ due: this.current + ms, seq: this.seq++, resolve, ...(timer ? { timer } : {}) });
+    this.sleepers.sort((a, b) => a.due - b.due || a.seq - b.seq);
+    if (!timer) this.notifyWaiters();
+  }
+
   private notifyWaiters(): void {
-    const ready = this.waiters.filter((w) => this.sleepers.length >= w.count);
-    this.waiters = this.waiters.filter((w) => this.sleepers.length < w.count);
+    const pending = this.pending;
+    const ready = this.waiters.filter((w) => pending >= w.count);
+    this.waiters = this.waiters.filter((w) => pending < w.count);
     for (const waiter of ready) waiter.resolve();
   }
 }

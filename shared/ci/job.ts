@@ -48,6 +48,8 @@ import {
 
 /** The ports an adapter passes to the core (a subset of shared/workflow/deps.ts CoreDeps). */
 export interface CiCoreDeps {
+  /** The job's clock (the runtime's): the core's waits and deadline run on the same time as the job's. */
+  clock?: NoteSyncDeps;
   userAgent?: string;
   changeRequests?: ChangeRequests | undefined;
   /** What the core leaves of the budget for the adapter's report (ms): see `reportReserveMs`. */
@@ -197,6 +199,7 @@ interface RunningJob<J extends CiJobContext> {
   note: NoteChannel | undefined;
   reporter: JobReporter;
   platform: CiPlatform<J>;
+  clock: NoteSyncDeps;
   /** The `started` hook (and the deploying note), once a deploy has begun. */
   announced?: Promise<void> | undefined;
   /** What the job settled on, once it has. */
@@ -318,6 +321,7 @@ function openJob<J extends CiJobContext>(
     api,
     reporter,
     platform,
+    clock,
     note:
       number !== undefined && api && context.writesNote !== false
         ? {
@@ -335,6 +339,7 @@ function openJob<J extends CiJobContext>(
 function coreDeps<J extends CiJobContext>(job: RunningJob<J>): CiCoreDeps {
   const { api } = job;
   return {
+    clock: job.clock,
     userAgent: job.platform.userAgent,
     reserveMs: reportReserveMs(job.context.timeoutMs),
     changeRequests: api && {

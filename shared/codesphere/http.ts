@@ -56,7 +56,10 @@ export interface HttpClientOptions {
    * Absent: only the per-request timeout and the retry limits bound a call.
    */
   deadline?: Deadline | undefined;
-  /** Retry waits sleep on it; HTTP-date Retry-After values are read against its `now`. */
+  /**
+   * Retry waits sleep on it; HTTP-date Retry-After values are read against its `now`; each
+   * attempt's timeout runs on its `timeout` (real time when it has none).
+   */
   clock: Clock;
   /** Retries and redirects are logged here (never with headers or bodies). */
   debug?(message: string): void;
@@ -221,7 +224,7 @@ export class HttpClient {
     if (this.token && credentialsFollow(this.origin, new URL(url)))
       headers['Authorization'] = `Bearer ${this.token}`;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const signal = AbortSignal.timeout(timeoutMs);
+    const signal = this.options.clock.timeout?.(timeoutMs) ?? AbortSignal.timeout(timeoutMs);
     try {
       const response = await this.axios.request<string>({
         method,

@@ -4,7 +4,7 @@
  * deploy failed, timed out, naming the stage. Runs each platform's built entry against the
  * emulator (a prepare that takes a minute) and the platform's API double.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../emulator/index.js';
 import { FAST_TIMING, jobDirectory, userVariables } from '../doubles/fixture.js';
 import { startBitbucketDouble } from '../doubles/bitbucket-double.js';
@@ -123,14 +123,19 @@ const platforms: Array<[string, () => Promise<Ending>]> = [
   ],
 ];
 
-describe.each(platforms)('%s: the budget runs out during prepare', (_platform, runJob) => {
-  it('exits 1 and the note says the deploy failed, timed out in prepare', { timeout: 30_000 }, async () => {
-    await emulator.reset();
-    const ending = await runJob();
-    expect(ending.code, ending.log).toBe(1);
-    expect(ending.note, ending.log).toContain('Preview deployment failed: timed out');
-    expect(ending.note).toMatch(/prepare/);
-    expect(ending.note).not.toContain('Preview deploying');
-    if (ending.deploymentStates) expect(ending.deploymentStates).toEqual(['failure']);
-  });
+// The platforms run side by side on the one emulator (each its own change request and preview):
+// each run spends its budget waiting on the prepare, so the waits overlap.
+describe.concurrent.each(platforms)('%s: the budget runs out during prepare', (_platform, runJob) => {
+  it(
+    'exits 1 and the note says the deploy failed, timed out in prepare',
+    { timeout: 30_000 },
+    async ({ expect }) => {
+      const ending = await runJob();
+      expect(ending.code, ending.log).toBe(1);
+      expect(ending.note, ending.log).toContain('Preview deployment failed: timed out');
+      expect(ending.note).toMatch(/prepare/);
+      expect(ending.note).not.toContain('Preview deploying');
+      if (ending.deploymentStates) expect(ending.deploymentStates).toEqual(['failure']);
+    },
+  );
 });

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, it, vi } from 'vitest';
 import { run as runGitHub } from '../../github-action/src/main.js';
 import { run as runGitLab } from '../../gitlab-image/src/main.js';
 import { run as runBitbucket } from '../../bitbucket-pipe/src/main.js';
@@ -197,18 +197,22 @@ const platforms: Array<[string, Platform]> = [
   ],
 ];
 
-afterEach(() => {
+beforeAll(() => {
+  // The GitHub reporter writes through @actions/core to the process's stdout.
+  vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+});
+afterAll(() => {
   vi.restoreAllMocks();
   process.exitCode = 0;
 });
 
-describe.each(platforms)('%s: six deploys finishing in any order', (_name, runSix) => {
+// The platforms run side by side (each its own double and runs): most of a property's time is
+// the runs' waits (finish times, the note's re-check pause), which overlap.
+describe.concurrent.each(platforms)('%s: six deploys finishing in any order', (_name, runSix) => {
   it(
     'end with one note naming the newest run, and its deployment the only active one',
     { timeout: 240_000 },
-    async () => {
-      // The GitHub reporter writes through @actions/core to the process's stdout.
-      vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    async ({ expect }) => {
       const dir = mkdtempSync(path.join(tmpdir(), 'newest-run-'));
       try {
         await fc.assert(

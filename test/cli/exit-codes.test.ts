@@ -9,17 +9,21 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type RunDeps } from '../../cli/src/main.js';
 import * as core from '../../shared/index.js';
-import { startEmulator } from '../../emulator/index.js';
+import { startEmulator, VirtualClock } from '../../emulator/index.js';
+import { onVirtualTime } from '../core/helpers.js';
 import { DEMO_TOKEN } from '../doubles/run-entry.js';
 import { CI_ENVIRONMENTS } from './ci-environments.js';
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 let emulator: Emulator;
 const cwd = mkdtempSync(path.join(tmpdir(), 'cli-exit-'));
+/** The CLI and the emulator share virtual time: polls, the teardown's race checks and budgets take no real time. */
+const clock = new VirtualClock();
 
 beforeAll(async () => {
   emulator = await startEmulator({
     timing: { provisioningMs: 40, stageQueueMs: 10, stageMs: 40, tunnelConnectMs: 30, tunnelRestartMs: 20 },
+    clock,
   });
 });
 afterAll(() => emulator.close());
@@ -35,7 +39,7 @@ async function cli(argv: string[], env: Record<string, string> = {}): Promise<Cl
   let stderr = '';
   const deps: RunDeps = {
     core,
-    clock: core.systemClock,
+    clock,
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     stderrIsTty: false,
@@ -44,10 +48,9 @@ async function cli(argv: string[], env: Record<string, string> = {}): Promise<Cl
     emulator: () => Promise.resolve(0),
     gateway: () => 0,
   };
-  const code = await run(
-    argv,
-    { CODESPHERE_API_URL: emulator.url, CODESPHERE_API_TOKEN: DEMO_TOKEN, ...env },
-    deps,
+  const code = await onVirtualTime(
+    clock,
+    run(argv, { CODESPHERE_API_URL: emulator.url, CODESPHERE_API_TOKEN: DEMO_TOKEN, ...env }, deps),
   );
   return { code, stdout, stderr };
 }

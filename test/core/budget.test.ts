@@ -1,28 +1,45 @@
 /**
  * The job's time budget (timeoutSeconds / TIMEOUT) bounds the HTTP layer: Retry-After, slow and
- * silent APIs, and the create itself. Real time and a real server (the emulator, or a socket that
- * never answers): the wall time of each run is the assertion, with short budgets so it stays fast.
+ * silent APIs, and the create itself. The emulator and the job share one VirtualClock (request
+ * timeouts included), so a 35 s latency or an 8 s budget passes in virtual time and the elapsed
+ * time asserted is the job's own. The silent server runs on real time with a 1 s budget: there the
+ * HTTP client's real timer is what is under test.
  */
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { deploy } from '../../shared/index.js';
+import { deploy, systemClock, type Clock } from '../../shared/index.js';
 import { decideRetry, DEFAULT_RETRY } from '../../shared/codesphere/retry.js';
 import { ApiError } from '../../shared/errors.js';
-import { baseInput, RecordingReporter, useEmulator, workspacesNamed } from './helpers.js';
+import { VirtualClock } from '../../emulator/index.js';
+import { baseInput, onVirtualTime, RecordingReporter, useEmulator, workspacesNamed } from './helpers.js';
 
-const ctx = useEmulator();
-const SLACK_MS = 5_000;
+const clock = new VirtualClock();
+const ctx = useEmulator({ clock });
 
-async function timedDeploy(input: Parameters<typeof deploy>[0]) {
+/** Starts a deploy on `on` (the shared virtual clock by default); its elapsed time is on that clock. */
+function startDeploy(input: Parameters<typeof deploy>[0], on: Clock = clock) {
   const reporter = new RecordingReporter();
-  const started = Date.now();
-  const error = await deploy(input, reporter, { userAgent: 'budget-test' }).then(
+  const started = on.now();
+  const ended = deploy(input, reporter, { userAgent: 'budget-test', clock: on }).then(
     () => undefined,
     (e: unknown) => e,
   );
-  return { error, elapsedMs: Date.now() - started, reporter };
+  return ended.then((error) => ({ error, elapsedMs: on.now() - started, reporter }));
+}
+
+/** The run's outcome once time has moved; fails (instead of hanging) if it is still running after `realMs`. */
+async function ended<T>(run: Promise<T>, what: string, realMs = 5_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: still running after the clock moved`)), realMs);
+  });
+  try {
+    return await Promise.race([run, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const creates = () =>
@@ -48,15 +65,21 @@ async function silentServer(): Promise<{ url: string; close: () => void }> {
 
 describe('the time budget bounds the HTTP layer', () => {
   let cleanup: (() => void) | undefined;
-  afterEach(() => {
+  afterEach(async () => {
     cleanup?.();
     cleanup = undefined;
+    // Requests the job gave up on still wait out their latency in the emulator: let them end here,
+    // before the next test's reset, so none lands in another test.
+    await clock.advance(60_000);
   });
 
   it('TIMEOUT=5 with 429 Retry-After: 3600 gives up at once, naming the budget; nothing is created', async () => {
     ctx.em.arm({ kind: 'rate-limit', retryAfterSeconds: 3600, count: 50 });
-    const { error, elapsedMs } = await timedDeploy(baseInput(ctx.em, { timeoutSeconds: '5' }));
-    expect(elapsedMs).toBeLessThan(5_000 + SLACK_MS);
+    const { error, elapsedMs } = await ended(
+      startDeploy(baseInput(ctx.em, { timeoutSeconds: '5' })),
+      'the deploy with Retry-After past its budget',
+    );
+    expect(elapsedMs).toBe(0);
     expect(error).toBeInstanceOf(ApiError);
     const message = (error as Error).message;
     expect(message).toMatch(/answered HTTP 429 \(rate limited\) and a retry would have to wait 3600 s/);
@@ -68,47 +91,61 @@ describe('the time budget bounds the HTTP layer', () => {
 
   it('35 s of API latency with an 8 s budget: each request is cut to the budget, nothing is created', async () => {
     ctx.em.setTiming({ latencyMs: 35_000 });
-    const { error, elapsedMs } = await timedDeploy(baseInput(ctx.em, { timeoutSeconds: '8' }));
-    expect(elapsedMs).toBeLessThan(8_000 + SLACK_MS);
+    const run = startDeploy(baseInput(ctx.em, { timeoutSeconds: '8' }));
+    await clock.sleeping(2); // the team and plan lookups reached the emulator and wait out its latency
+    await clock.advance(8_000);
+    const { error, elapsedMs } = await ended(run, 'the deploy at the end of its 8 s budget');
+    expect(elapsedMs).toBeLessThanOrEqual(8_000);
     expect(elapsedMs).toBeGreaterThanOrEqual(7_000);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as Error).message).toMatch(
       /got no response \(no answer within \d+(\.\d)? s\).*time budget \(timeoutSeconds \/ TIMEOUT\) is used up/,
     );
     ctx.em.setTiming({ latencyMs: 0 });
+    await clock.advance(30_000);
     expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(0);
-  }, 30_000);
+    expect(creates()).toBe(0);
+  });
 
-  it('an API that accepts connections and never answers, with a 10 s budget: ends near 10 s', async () => {
+  it("an API that accepts connections and never answers, with a 1 s budget: the client's real timer ends it near 1 s", async () => {
     const silent = await silentServer();
     cleanup = silent.close;
-    const { error, elapsedMs } = await timedDeploy(
-      baseInput(ctx.em, { apiUrl: silent.url, timeoutSeconds: '10' }),
+    const { error, elapsedMs } = await startDeploy(
+      baseInput(ctx.em, { apiUrl: silent.url, timeoutSeconds: '1' }),
+      systemClock,
     );
-    expect(elapsedMs).toBeLessThan(10_000 + SLACK_MS);
-    expect(elapsedMs).toBeGreaterThanOrEqual(9_000);
+    expect(elapsedMs).toBeLessThan(1_000 + 2_000);
+    expect(elapsedMs).toBeGreaterThanOrEqual(900);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as Error).message).toContain("the job's time budget (timeoutSeconds / TIMEOUT) is used up");
-  }, 30_000);
+  });
 
   it('refuses to create a workspace when less than the create reserve remains', async () => {
     // The lookups take 3.5 s of a 6 s budget: 2.5 s remain, the reserve is half the budget (3 s).
     ctx.em.arm({ kind: 'latency', latencyMs: 3_500, path: '/api/teams' });
     ctx.em.arm({ kind: 'latency', latencyMs: 3_500, path: '/api/metadata/workspace-plans' });
-    const { error, elapsedMs } = await timedDeploy(baseInput(ctx.em, { timeoutSeconds: '6' }));
-    expect(elapsedMs).toBeLessThan(6_000 + SLACK_MS);
+    const run = startDeploy(baseInput(ctx.em, { timeoutSeconds: '6' }));
+    await clock.sleeping(2);
+    await clock.advance(3_500);
+    const { error, elapsedMs } = await ended(run, 'the deploy after its slow lookups');
+    expect(elapsedMs).toBe(3_500);
     const message = (error as Error).message;
-    expect(message).toMatch(/^Not creating workspace "shop-#42": \d+(\.\d)? s of the job's time budget/);
+    expect(message).toMatch(/^Not creating workspace "shop-#42": 2\.5 s of the job's time budget/);
     expect(message).toContain('needs at least 3 s. Nothing was created');
     expect(creates()).toBe(0);
     expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(0);
-  }, 30_000);
+  });
 
   it('a create that gets no answer within the budget: checked by name in time, and the error says it may exist', async () => {
     // The emulator acts after its latency, so the create lands after the job gave up on it.
     ctx.em.arm({ kind: 'latency', latencyMs: 12_000, method: 'POST', path: '/api/workspaces' });
-    const { error, elapsedMs } = await timedDeploy(baseInput(ctx.em, { timeoutSeconds: '8' }));
-    expect(elapsedMs).toBeLessThan(8_000 + SLACK_MS);
+    const started = clock.now();
+    const run = startDeploy(baseInput(ctx.em, { timeoutSeconds: '8' }));
+    await clock.sleeping(1); // the create reached the emulator
+    // Next due: the create's own timeout, which leaves the rest of the budget for the check by name.
+    await clock.advance((clock.nextDue ?? started) - clock.now());
+    const { error, elapsedMs } = await ended(run, "the deploy after its create's timeout");
+    expect(elapsedMs).toBeLessThan(8_000);
     const message = (error as Error).message;
     // The check by name was sent (the create's wait left room for it), and the message names the
     // workspace that may appear instead of only the check that could not run.
@@ -120,13 +157,14 @@ describe('the time budget bounds the HTTP layer', () => {
     expect(message).toContain('It may exist or appear shortly: the next run of this job adopts it by name');
     expect(message).not.toContain('Nothing was created');
     // The late create lands; the next run adopts it by name instead of creating a second one.
-    for (let i = 0; i < 100 && workspacesNamed(ctx.em, 'shop-#42').length === 0; i++)
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(0);
+    await clock.advance(12_000);
     expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(1);
-    const rerun = await timedDeploy(baseInput(ctx.em, { timeoutSeconds: '60' }));
+    const rerun = await onVirtualTime(clock, startDeploy(baseInput(ctx.em, { timeoutSeconds: '60' })));
     expect(rerun.error).toBeUndefined();
     expect(workspacesNamed(ctx.em, 'shop-#42')).toHaveLength(1);
-  }, 40_000);
+    expect(creates()).toBe(1);
+  });
 });
 
 describe('the one retry policy', () => {

@@ -9,7 +9,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { CoreDeps } from '../../shared/workflow/deps.js';
 import type { Reporter } from '../../shared/reporter.js';
 import { specMissingNotice } from '../contract/openapi.js';
-import { startEmulator, type RunningEmulator } from '../../emulator/index.js';
+import { startEmulator, type RunningEmulator, type VirtualClock } from '../../emulator/index.js';
 
 export const DEMO_TOKEN = 'csdemo-token-0123456789abcdef';
 export const DEMO_EMAIL = 'demo@example.com';
@@ -86,11 +86,14 @@ export function quickDeps(maxMs = 20, sleeps: number[] = []): Partial<CoreDeps> 
   };
 }
 
-/** Starts one emulator for the file, resets it before each test, and checks the contract after. */
-export function useEmulator(): { readonly em: RunningEmulator } {
+/**
+ * Starts one emulator for the file, resets it before each test, and checks the contract after.
+ * `clock`: the emulator's time (real time by default; a VirtualClock for tests on virtual time).
+ */
+export function useEmulator(options: { clock?: Clock } = {}): { readonly em: RunningEmulator } {
   const holder: { em?: RunningEmulator } = {};
   beforeAll(async () => {
-    holder.em = await startEmulator({ timing: FAST_TIMING });
+    holder.em = await startEmulator({ timing: FAST_TIMING, ...options });
     if (holder.em.contract === 'off') console.warn(specMissingNotice);
   });
   beforeEach(async () => {
@@ -108,6 +111,33 @@ export function useEmulator(): { readonly em: RunningEmulator } {
       return holder.em;
     },
   };
+}
+
+/**
+ * Runs `work` to its end on virtual time: whenever something sleeps on `clock` (a poll, a retry
+ * wait, the emulator's latency or stage progress) time moves to the next sleep or request timeout
+ * that falls due. Rejects when `work` runs past `limitMs` of virtual time, or when nothing sleeps
+ * for 10 s of real time while it still runs (it waits on something other than the clock).
+ */
+export async function onVirtualTime<T>(
+  clock: VirtualClock,
+  work: Promise<T>,
+  limitMs = 10 * 60_000,
+): Promise<T> {
+  let done = false;
+  const settled = work.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  const start = clock.now();
+  while (!done) {
+    await Promise.race([settled, clock.sleeping(1, 10_000)]);
+    if (done) break;
+    const due = clock.nextDue ?? clock.now();
+    if (due - start > limitMs) throw new Error(`still running after ${limitMs} ms of virtual time`);
+    await clock.advance(Math.max(0, due - clock.now()));
+  }
+  return work;
 }
 
 export function baseInput(em: RunningEmulator, overrides: Partial<JobInput> = {}): JobInput {

@@ -9,12 +9,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, type RunDeps } from '../../cli/src/main.js';
-import { startEmulator } from '../../emulator/index.js';
+import { startEmulator, VirtualClock } from '../../emulator/index.js';
 import { docFiles } from '../../scripts/release/docs.js';
 import { readComponentSpec } from '../../scripts/release/package.js';
 import { repoRoot } from '../../scripts/release/release-config.js';
 import * as core from '../../shared/index.js';
 import { CI_ENVIRONMENTS } from '../cli/ci-environments.js';
+import { onVirtualTime } from '../core/helpers.js';
 import { DEMO_TOKEN } from '../doubles/run-entry.js';
 
 const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
@@ -88,9 +89,12 @@ function cliCommands(doc: string, heading: string): string[][] {
 describe('the CLI examples run with their CI environment against the emulator', () => {
   let emulator: Awaited<ReturnType<typeof startEmulator>>;
   const cwd = mkdtempSync(path.join(tmpdir(), 'docs-cli-'));
+  // The CLI and the emulator share virtual time: polls and the teardowns' race checks take no real time.
+  const clock = new VirtualClock();
   beforeAll(async () => {
     emulator = await startEmulator({
       timing: { provisioningMs: 30, stageQueueMs: 5, stageMs: 30, tunnelConnectMs: 20 },
+      clock,
     });
   });
   afterAll(() => emulator.close());
@@ -103,7 +107,7 @@ describe('the CLI examples run with their CI environment against the emulator', 
     let stderr = '';
     const deps: RunDeps = {
       core,
-      clock: core.systemClock,
+      clock,
       stdout: { write: (text: string) => (stdout += text) },
       stderr: { write: (text: string) => (stderr += text) },
       stderrIsTty: false,
@@ -112,10 +116,9 @@ describe('the CLI examples run with their CI environment against the emulator', 
       emulator: () => Promise.resolve(0),
       gateway: () => 0,
     };
-    const code = await run(
-      argv,
-      { ...env, CODESPHERE_API_URL: emulator.url, CODESPHERE_API_TOKEN: DEMO_TOKEN },
-      deps,
+    const code = await onVirtualTime(
+      clock,
+      run(argv, { ...env, CODESPHERE_API_URL: emulator.url, CODESPHERE_API_TOKEN: DEMO_TOKEN }, deps),
     );
     return { code, stdout, stderr };
   }

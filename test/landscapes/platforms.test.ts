@@ -58,6 +58,8 @@ interface Platform {
   teardown(inputs: Inputs): Promise<Outcome>;
   /** How an input error names `replicas` on this platform. */
   replicasName: string;
+  /** Starts this platform's own emulator (the platforms' suites run side by side) and returns it. */
+  open(): Promise<RunningEmulator>;
 }
 
 const UPPER: Record<keyof Omit<Inputs, 'branch'>, string> = {
@@ -84,9 +86,8 @@ function dotenvValue(text: string, name: string): string | undefined {
     ?.slice(name.length + 1);
 }
 
-let emulator: RunningEmulator;
-
 function gitlabPlatform(): Platform {
+  let emulator: RunningEmulator;
   let gitlab: GitLabDouble;
   let job: { dir: string; remove(): void };
   const run = async (inputs: Inputs, stop: boolean): Promise<Outcome> => {
@@ -114,6 +115,10 @@ function gitlabPlatform(): Platform {
   return {
     name: 'GitLab',
     replicasName: 'REPLICAS',
+    async open() {
+      emulator = await startFixtureEmulator();
+      return emulator;
+    },
     async start() {
       gitlab = await startGitLabDouble({
         token: GITLAB_ACCESS_TOKEN,
@@ -134,6 +139,7 @@ function gitlabPlatform(): Platform {
 }
 
 function bitbucketPlatform(): Platform {
+  let emulator: RunningEmulator;
   let bitbucket: BitbucketDouble;
   let step: { dir: string; remove(): void };
   let variablesFile: string;
@@ -159,6 +165,10 @@ function bitbucketPlatform(): Platform {
   return {
     name: 'Bitbucket',
     replicasName: 'REPLICAS',
+    async open() {
+      emulator = await startFixtureEmulator();
+      return emulator;
+    },
     async start() {
       bitbucket = await startBitbucketDouble({
         token: BITBUCKET_ACCESS_TOKEN,
@@ -181,6 +191,7 @@ function bitbucketPlatform(): Platform {
 }
 
 function githubPlatform(): Platform {
+  let emulator: RunningEmulator;
   let github: GitHubDouble;
   const run = async (inputs: Inputs, action: 'opened' | 'closed'): Promise<Outcome> => {
     const { branch, ...rest } = inputs;
@@ -212,6 +223,10 @@ function githubPlatform(): Platform {
   return {
     name: 'GitHub',
     replicasName: 'replicas',
+    async open() {
+      emulator = await startFixtureEmulator();
+      return emulator;
+    },
     async start() {
       github = await startGitHubDouble({ token: undefined });
       github.openPull(31);
@@ -225,117 +240,124 @@ function githubPlatform(): Platform {
   };
 }
 
-beforeAll(async () => {
-  emulator = await startFixtureEmulator();
-});
-afterAll(async () => {
-  const violations = emulator.contractViolations();
-  await emulator.close();
-  expect(violations, 'Codesphere calls against the OpenAPI contract').toEqual([]);
-});
-
-const stageAndLandscapeCalls = () =>
-  emulator
-    .requestLog()
-    .filter((e) => /\/(pipeline\/\w+\/start|landscape\/)/.test(e.path))
-    .map((e) => `${e.method} ${e.path.replace(/^\/api\/workspaces\/\d+/, '')}`);
-
-describe.each([gitlabPlatform(), bitbucketPlatform(), githubPlatform()])(
+// The platforms run side by side, each on its own emulator and double: a run is mostly waiting
+// (polls, stages, the teardown's race checks), so the three overlap. One platform's tests run in turn.
+describe.concurrent.each([gitlabPlatform(), bitbucketPlatform(), githubPlatform()])(
   '$name: landscapes',
   { timeout: 60_000 },
   (platform) => {
-    beforeEach(async () => {
-      await emulator.reset();
-      await platform.start();
+    let emulator: RunningEmulator;
+    beforeAll(async () => {
+      emulator = await platform.open();
     });
-    afterEach(async () => {
-      await platform.stop();
+    afterAll(async () => {
+      const violations = emulator.contractViolations();
+      await emulator.close();
+      expect(violations, 'Codesphere calls against the OpenAPI contract').toEqual([]);
     });
+    const stageAndLandscapeCalls = () =>
+      emulator
+        .requestLog()
+        .filter((e) => /\/(pipeline\/\w+\/start|landscape\/)/.test(e.path))
+        .map((e) => `${e.method} ${e.path.replace(/^\/api\/workspaces\/\d+/, '')}`);
 
-    it('deploys with the profile, scales per service, reports the grid and services, and teardown leaves nothing', async () => {
-      const inputs: Inputs = {
-        branch: 'landscape',
-        profile: 'preview',
-        stages: 'prepare,test,run',
-        replicas: 'web=2,api=1',
-        healthPath: 'web=/healthz,api=/ready',
-        vpnCheck: '10.250.0.5',
-      };
-      const run = await platform.deploy(inputs);
-      expect(run.code, run.text).toBe(0);
-      expect(stageAndLandscapeCalls()).toEqual([
-        'POST /pipeline/prepare/start/preview',
-        'POST /pipeline/test/start/preview',
-        'POST /landscape/deploy/preview',
-        'PATCH /landscape/scale',
-        'POST /pipeline/run/start/preview',
-      ]);
-      const workspace = emulator.state().workspaces[0];
-      expect(workspace?.landscape?.services.map((s) => [s.name, s.replicas])).toEqual([
-        ['web', 2],
-        ['api', 1],
-        ['db', 1],
-      ]);
-      // One tunnel per replica of every app service: 2 web + 1 api.
-      expect(workspace?.tunnels).toHaveLength(3);
-
-      expect(run.note).toContain(
-        '| Service | Replicas | State | URL | Health per replica | VPN per replica |',
-      );
-      expect(run.note).toMatch(
-        /\| web \| 2 \| running \| https:\/\/\d+-3000\.2\.codesphere\.com \| 0: HTTP 200 · 1: HTTP 200 \| 0: ✓ 10\.250\.0\.5 reachable · 1: ✓ 10\.250\.0\.5 reachable \|/,
-      );
-      expect(run.note).toMatch(
-        /\| api \| 1 \| running \| https:\/\/\d+-3000\.2\.codesphere\.com\/api \| 0: HTTP 200 \|/,
-      );
-      expect(run.note).toContain('| db (managed) | 1 | running | — | — | — |');
-      expect(JSON.parse(run.services ?? '{}')).toMatchObject({
-        web: { replicas: 2, state: 'running' },
-        api: { replicas: 1, state: 'running' },
-        db: { replicas: 1, state: 'running', url: '' },
+    describe.sequential('one test after another', () => {
+      beforeEach(async () => {
+        await emulator.reset();
+        await platform.start();
+      });
+      afterEach(async () => {
+        await platform.stop();
       });
 
-      expect(emulator.state().managedServices).toHaveLength(1);
-      const down = await platform.teardown(inputs);
-      expect(down.code, down.text).toBe(0);
-      expect(emulator.state().workspaces).toEqual([]);
-      expect(emulator.state().managedServices).toEqual([]);
-    });
+      it('deploys with the profile, scales per service, reports the grid and services, and teardown leaves nothing', async () => {
+        const inputs: Inputs = {
+          branch: 'landscape',
+          profile: 'preview',
+          stages: 'prepare,test,run',
+          replicas: 'web=2,api=1',
+          healthPath: 'web=/healthz,api=/ready',
+          vpnCheck: '10.250.0.5',
+        };
+        const run = await platform.deploy(inputs);
+        expect(run.code, run.text).toBe(0);
+        expect(stageAndLandscapeCalls()).toEqual([
+          'POST /pipeline/prepare/start/preview',
+          'POST /pipeline/test/start/preview',
+          'POST /landscape/deploy/preview',
+          'PATCH /landscape/scale',
+          'POST /pipeline/run/start/preview',
+        ]);
+        const workspace = emulator.state().workspaces[0];
+        expect(workspace?.landscape?.services.map((s) => [s.name, s.replicas])).toEqual([
+          ['web', 2],
+          ['api', 1],
+          ['db', 1],
+        ]);
+        // One tunnel per replica of every app service: 2 web + 1 api.
+        expect(workspace?.tunnels).toHaveLength(3);
 
-    it('stops at a failing test stage: the landscape is never deployed and run never starts', async () => {
-      const run = await platform.deploy({ branch: 'landscape-test-fails', stages: 'prepare,test,run' });
-      expect(run.code, run.text).toBe(1);
-      expect(run.text).toContain('test stage failed on api replica 0');
-      expect(run.note).toContain('test stage failed on api replica 0');
-      expect(stageAndLandscapeCalls()).toEqual(['POST /pipeline/prepare/start', 'POST /pipeline/test/start']);
-    });
+        expect(run.note).toContain(
+          '| Service | Replicas | State | URL | Health per replica | VPN per replica |',
+        );
+        expect(run.note).toMatch(
+          /\| web \| 2 \| running \| https:\/\/\d+-3000\.2\.codesphere\.com \| 0: HTTP 200 · 1: HTTP 200 \| 0: ✓ 10\.250\.0\.5 reachable · 1: ✓ 10\.250\.0\.5 reachable \|/,
+        );
+        expect(run.note).toMatch(
+          /\| api \| 1 \| running \| https:\/\/\d+-3000\.2\.codesphere\.com\/api \| 0: HTTP 200 \|/,
+        );
+        expect(run.note).toContain('| db (managed) | 1 | running | — | — | — |');
+        expect(JSON.parse(run.services ?? '{}')).toMatchObject({
+          web: { replicas: 2, state: 'running' },
+          api: { replicas: 1, state: 'running' },
+          db: { replicas: 1, state: 'running', url: '' },
+        });
 
-    it('names the failed replica of the run stage', async () => {
-      const run = await platform.deploy({ branch: 'landscape-run-fails' });
-      expect(run.code, run.text).toBe(1);
-      expect(run.text).toContain('run stage failed on web replica 1');
-    });
+        expect(emulator.state().managedServices).toHaveLength(1);
+        const down = await platform.teardown(inputs);
+        expect(down.code, down.text).toBe(0);
+        expect(emulator.state().workspaces).toEqual([]);
+        expect(emulator.state().managedServices).toEqual([]);
+      });
 
-    it.each([
-      ['web=0', 'out of range'],
-      ['web=two', 'is not a whole number'],
-      ['=2', 'empty service name'],
-      ['web=1,web=2', 'listed twice'],
-    ])('refuses replicas %s before any create, naming the input', async (replicas, why) => {
-      const run = await platform.deploy({ branch: 'landscape', replicas });
-      expect(run.code, run.text).toBe(1);
-      expect(run.text).toContain(platform.replicasName);
-      expect(run.text).toContain(why);
-      expect(emulator.requestLog().filter((e) => e.method === 'POST' && e.path.startsWith('/api/'))).toEqual(
-        [],
-      );
-    });
+      it('stops at a failing test stage: the landscape is never deployed and run never starts', async () => {
+        const run = await platform.deploy({ branch: 'landscape-test-fails', stages: 'prepare,test,run' });
+        expect(run.code, run.text).toBe(1);
+        expect(run.text).toContain('test stage failed on api replica 0');
+        expect(run.note).toContain('test stage failed on api replica 0');
+        expect(stageAndLandscapeCalls()).toEqual([
+          'POST /pipeline/prepare/start',
+          'POST /pipeline/test/start',
+        ]);
+      });
 
-    it('refuses a service the landscape does not have, naming the input and the services', async () => {
-      const run = await platform.deploy({ branch: 'landscape', replicas: 'web=1,worker=2' });
-      expect(run.code, run.text).toBe(1);
-      expect(run.text).toMatch(/names "worker", which the landscape does not have; its services: web, api/);
-      expect(stageAndLandscapeCalls()).not.toContain('PATCH /landscape/scale');
+      it('names the failed replica of the run stage', async () => {
+        const run = await platform.deploy({ branch: 'landscape-run-fails' });
+        expect(run.code, run.text).toBe(1);
+        expect(run.text).toContain('run stage failed on web replica 1');
+      });
+
+      it.each([
+        ['web=0', 'out of range'],
+        ['web=two', 'is not a whole number'],
+        ['=2', 'empty service name'],
+        ['web=1,web=2', 'listed twice'],
+      ])('refuses replicas %s before any create, naming the input', async (replicas, why) => {
+        const run = await platform.deploy({ branch: 'landscape', replicas });
+        expect(run.code, run.text).toBe(1);
+        expect(run.text).toContain(platform.replicasName);
+        expect(run.text).toContain(why);
+        expect(
+          emulator.requestLog().filter((e) => e.method === 'POST' && e.path.startsWith('/api/')),
+        ).toEqual([]);
+      });
+
+      it('refuses a service the landscape does not have, naming the input and the services', async () => {
+        const run = await platform.deploy({ branch: 'landscape', replicas: 'web=1,worker=2' });
+        expect(run.code, run.text).toBe(1);
+        expect(run.text).toMatch(/names "worker", which the landscape does not have; its services: web, api/);
+        expect(stageAndLandscapeCalls()).not.toContain('PATCH /landscape/scale');
+      });
     });
   },
 );
