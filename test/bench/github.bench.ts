@@ -8,7 +8,10 @@
  *   first Codesphere request (the emulator's first logged request) and to the first GitHub API
  *   request, next to a bare `node -e 0` (spawn to exit) measured in the same run with the same
  *   node binary, interleaved run by run so both see the same machine load; medians, and the ratio
- *   cold start / bare node.
+ *   cold start / bare node;
+ * - the same in CPU time (user + system, all threads), which a busy machine distorts less than wall
+ *   time: the action's CPU time at its first Codesphere request (read by a diagnostics_channel
+ *   hook, in runs of their own) next to a bare node's CPU time at the end of `-e`.
  * Targets: the JavaScript a PR deploy loads ≤ 1.0 MB, cold start ≤ 2× bare node.
  */
 import { spawn } from 'node:child_process';
@@ -59,6 +62,62 @@ if (registerHooks !== undefined && out) {
   });
 }
 `;
+
+/**
+ * A hook (preloaded with --import) that writes the process's CPU time (user + system, ms) and the
+ * path of its first node:http request, the first Codesphere call (GitHub's go through undici), to
+ * the file named by FIRST_REQUEST_CPU_OUT.
+ */
+const FIRST_REQUEST_CPU = `import { subscribe } from 'node:diagnostics_channel';
+import { writeFileSync } from 'node:fs';
+let first = true;
+subscribe('http.client.request.start', ({ request }) => {
+  if (!first) return;
+  first = false;
+  const { user, system } = process.cpuUsage();
+  writeFileSync(process.env.FIRST_REQUEST_CPU_OUT, (user + system) / 1000 + ' ' + request.path);
+});
+`;
+
+/** CPU time (ms, user + system) of a bare node at the end of its `-e` script. */
+async function bareNodeCpuMs(): Promise<number> {
+  const script =
+    'const { user, system } = process.cpuUsage(); process.stdout.write(String((user + system) / 1000))';
+  const out = await new Promise<string>((resolve, reject) => {
+    const child = spawn(adapterNode, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let text = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    child.on('error', reject);
+    child.on('close', () => resolve(text));
+  });
+  return Number(out);
+}
+
+/** Runs one PR-opened deploy with FIRST_REQUEST_CPU preloaded; resolves to its CPU ms at the first Codesphere request. */
+async function cpuAtFirstRequestMs(
+  emulator: Awaited<ReturnType<typeof startFixtureEmulator>>,
+  github: Awaited<ReturnType<typeof startGitHubDouble>>,
+  dir: string,
+  number: number,
+): Promise<number> {
+  const hook = path.join(dir, 'first-request-cpu.mjs');
+  const out = path.join(dir, 'first-request-cpu.txt');
+  writeFileSync(hook, FIRST_REQUEST_CPU);
+  rmSync(out, { force: true });
+  await emulator.reset();
+  const run = await runAction({
+    eventName: 'pull_request',
+    payload: pullRequestPayload({ action: 'opened', number }),
+    githubApiUrl: github.url,
+    inputs: { apiUrl: emulator.url, apiToken: DEMO_TOKEN, team: 'My Team', vpnConfig: 'office' },
+    extraEnv: { NODE_OPTIONS: `--import=${pathToFileURL(hook).href}`, FIRST_REQUEST_CPU_OUT: out },
+  });
+  if (run.code !== 0) throw new Error(`the CPU-timed run failed:\n${run.stdout}\n${run.stderr}`);
+  const [cpu = '', requestPath = ''] = readFileSync(out, 'utf8').split(' ');
+  if (!requestPath.startsWith('/api/'))
+    throw new Error(`the first http request was not Codesphere's: ${requestPath}`);
+  return Number(cpu);
+}
 
 /**
  * Runs one PR-opened deploy with the load recorder preloaded; resolves to the dist files it loaded
@@ -138,9 +197,14 @@ async function main(): Promise<void> {
   const firstCodesphere: number[] = [];
   const total: number[] = [];
   const bare: number[] = [];
+  const cpuFirstCodesphere: number[] = [];
+  const cpuBare: number[] = [];
+  const hooks = mkdtempSync(path.join(tmpdir(), 'gh-bench-cpu-'));
   try {
     printBundle(await filesLoadedByPrDeploy(emulator, github));
     for (let i = 0; i < RUNS; i++) {
+      cpuBare.push(await bareNodeCpuMs());
+      cpuFirstCodesphere.push(await cpuAtFirstRequestMs(emulator, github, hooks, 200 + i));
       bare.push(await bareNodeStartMs());
       await emulator.reset();
       const githubCallsBefore = github.calls.length;
@@ -173,6 +237,7 @@ async function main(): Promise<void> {
       total.push(finished - started);
     }
   } finally {
+    rmSync(hooks, { recursive: true, force: true });
     await github.close();
     await emulator.close();
   }
@@ -185,6 +250,10 @@ async function main(): Promise<void> {
   console.log(
     `  ratio (cold start / bare node):              ${ratio.toFixed(2)}× (target ≤ ${RATIO_TARGET}×: ${ratio <= RATIO_TARGET ? 'met' : 'NOT met'})`,
   );
+  const cpuRatio = median(cpuFirstCodesphere) / median(cpuBare);
+  console.log(`  CPU time, bare node at the end of -e:        ${median(cpuBare).toFixed(0)} ms`);
+  console.log(`  CPU time at the first Codesphere request:    ${median(cpuFirstCodesphere).toFixed(0)} ms`);
+  console.log(`  ratio in CPU time:                           ${cpuRatio.toFixed(2)}×`);
   console.log(`  spawn -> first GitHub API request:           ${median(firstGitHub).toFixed(0)} ms`);
   console.log(`  whole run (deploy, pipeline, GitHub calls):  ${median(total).toFixed(0)} ms`);
 }
