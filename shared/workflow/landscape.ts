@@ -10,7 +10,6 @@
  * entry without steps (it runs none of ours); its URL and paths come from the profile's ci file,
  * read from inside the workspace (`cat ci.<profile>.yml`), when it can be read.
  */
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { StageReplica } from '../codesphere/schemas.js';
 import { ApiError, ConfigError, errorMessage, StageFailedError, StageFailedWithLogError } from '../errors.js';
@@ -283,6 +282,8 @@ async function readCiFile(
   workspaceId: number,
 ): Promise<z.output<typeof ciFileSchema> | undefined> {
   const name = session.request.profile === undefined ? 'ci.yml' : `ci.${session.request.profile}.yml`;
+  // Loaded here, not at start-up: only a landscape reads its ci file (the bundles keep yaml in a chunk).
+  const { parse: parseYaml } = await import('yaml');
   try {
     const result = await session.client.executeCommand(workspaceId, `cat ${name}`);
     if (result.error !== '') return undefined;
