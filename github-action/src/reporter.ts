@@ -4,6 +4,7 @@
  * and what the summary and comment carry, and makes every line inert as a workflow command.
  * The runner's toolkit, @actions/core (with undici, half the bundle), is loaded in the next turn,
  * off the start-up path: until then lines wait in order, so every `::add-mask::` comes first.
+ * Design: docs/design/start-up.md
  */
 import { MIN_SUBSTRING_LENGTH, SecretSet } from '../../shared/index.js';
 import type { JobReporter } from '../../shared/ci/index.js';
