@@ -6,7 +6,7 @@
  * already reported. Runs are ordered as the platform numbers them (run id, pipeline id, build number).
  */
 import { describe, expect, it } from 'vitest';
-import { startFixtureEmulator, workspaceNamed } from '../doubles/fixture.js';
+import { workspaceNamed } from '../doubles/fixture.js';
 import { PLATFORMS, usePlatform, type Run } from './harness.js';
 
 /** A commit whose short form (what the note shows) differs for every n. */
@@ -17,7 +17,7 @@ const succeeded = (runs: Run[]) => {
 };
 
 describe.each(PLATFORMS)('$name', (platform) => {
-  const t = usePlatform(platform, startFixtureEmulator);
+  const t = usePlatform(platform);
   const short = (n: number) => commit(n).slice(0, platform.shortSha);
   /** The commits of the change request's deployments whose latest state is `success` (GitHub). */
   const active = (n: number) =>

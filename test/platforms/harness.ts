@@ -432,18 +432,40 @@ export const PLATFORMS: Platform[] = [github, gitlab, bitbucket];
 // Set-up and the emulator
 
 /**
- * Registers a suite's hooks: one emulator for the suite (from `start`), reset before each test
- * with a fresh session on the platform, whose `finish` checks run after it. Read the returned
- * `emulator` and `session` inside tests and hooks only.
+ * Emulator timing for the platform suites, which test no phase of a deploy (its wait for the
+ * workspace, the pipeline or the tunnel): every phase is over when first asked, about 0.4 s less
+ * per deploy run than FAST_TIMING.
  */
-export function usePlatform<E extends RunningEmulator>(
-  platform: Platform,
-  start: () => Promise<E>,
-): { readonly emulator: E; readonly session: Session } {
-  let emulator: E | undefined;
+const NO_WAIT = { provisioningMs: 0, stageQueueMs: 0, stageMs: 0, tunnelConnectMs: 0, tunnelRestartMs: 0 };
+
+/**
+ * A latency no test waits out: a request delayed by exactly this long is held until the test
+ * calls `releaseHeld()`, so "the create lands after the close run" is an order the test sets, not
+ * a race against a timer.
+ */
+export const HELD_MS = 3_600_000;
+
+/** The emulator of the platform suites: `NO_WAIT` timing; `releaseHeld()` lets held requests go on. */
+export type SuiteEmulator = RunningEmulator & { releaseHeld(): void };
+
+/**
+ * Registers a suite's hooks: one emulator for the suite, reset before each test with a fresh
+ * session on the platform, whose `finish` checks run after it. Read the returned `emulator` and
+ * `session` inside tests and hooks only.
+ */
+export function usePlatform(platform: Platform): {
+  readonly emulator: SuiteEmulator;
+  readonly session: Session;
+} {
+  let emulator: SuiteEmulator | undefined;
   let session: Session | undefined;
+  const held: Array<() => void> = [];
+  const sleep = (ms: number) =>
+    ms === HELD_MS ? new Promise<void>((resolve) => held.push(resolve)) : systemClock.sleep(ms);
   beforeAll(async () => {
-    emulator = await start();
+    const timing = { ...FAST_TIMING, ...NO_WAIT };
+    const started = await startEmulator({ timing, notice: () => {}, clock: { ...systemClock, sleep } });
+    emulator = Object.assign(started, { releaseHeld: () => held.splice(0).forEach((resume) => resume()) });
   });
   afterAll(() => emulator?.close());
   beforeEach(async () => {
@@ -463,31 +485,4 @@ export function usePlatform<E extends RunningEmulator>(
       return started(session);
     },
   };
-}
-
-/**
- * Emulator timing for suites that test no phase of a deploy (its wait for the workspace, the
- * pipeline or the tunnel): every phase is over when first asked, about 0.4 s less per deploy run.
- */
-const NO_WAIT = { provisioningMs: 0, stageQueueMs: 0, stageMs: 0, tunnelConnectMs: 0, tunnelRestartMs: 0 };
-
-/** The emulator with no waits in a deploy's phases (`NO_WAIT`). */
-export const startNoWaitEmulator = () =>
-  startEmulator({ timing: { ...FAST_TIMING, ...NO_WAIT }, notice: () => {} });
-
-/**
- * A latency no test waits out: a request delayed by exactly this long is held until the test
- * calls `releaseHeld()` (see `startHoldingEmulator`), so "the create lands after the close run" is
- * an order the test sets, not a race against a timer.
- */
-export const HELD_MS = 3_600_000;
-
-/** The emulator with `NO_WAIT` timing, whose requests armed with a `HELD_MS` latency wait for `releaseHeld()`. */
-export async function startHoldingEmulator(): Promise<RunningEmulator & { releaseHeld(): void }> {
-  const held: Array<() => void> = [];
-  const sleep = (ms: number) =>
-    ms === HELD_MS ? new Promise<void>((resolve) => held.push(resolve)) : systemClock.sleep(ms);
-  const timing = { ...FAST_TIMING, ...NO_WAIT };
-  const emulator = await startEmulator({ timing, notice: () => {}, clock: { ...systemClock, sleep } });
-  return Object.assign(emulator, { releaseHeld: () => held.splice(0).forEach((resume) => resume()) });
 }

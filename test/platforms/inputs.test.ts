@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { badInput, leakIn, PROPERTY_SEED, type BadField } from '../doubles/bad-inputs.js';
 import { workspaceNamed } from '../doubles/fixture.js';
-import { PLATFORMS, startNoWaitEmulator, usePlatform, type JobOptions, type Run } from './harness.js';
+import { PLATFORMS, usePlatform, type JobOptions, type Run } from './harness.js';
 
 /**
  * Lines of the raw log a value started: an injected workflow command at a line start, or on GitHub
@@ -55,7 +55,7 @@ const INPUT_ERRORS: Array<{ what: string; field: BadField; value: string; error:
 ];
 
 describe.each(PLATFORMS)('$name', (platform) => {
-  const t = usePlatform(platform, startNoWaitEmulator);
+  const t = usePlatform(platform);
   beforeEach(() => t.session.open(7));
   const { secrets, outputs } = platform;
   const deploy = (options: JobOptions) => t.session.deploy(7, options);

@@ -5,10 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { backdateWorkspaces, createWorkspace, waitFor } from '../doubles/fixture.js';
-import { HELD_MS, PLATFORMS, startHoldingEmulator, usePlatform, type Run } from './harness.js';
+import { HELD_MS, PLATFORMS, usePlatform, type Run } from './harness.js';
 
 describe.each(PLATFORMS)('$name', (platform) => {
-  const t = usePlatform(platform, startHoldingEmulator);
+  const t = usePlatform(platform);
   const names = () =>
     t.emulator
       .state()
