@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { RecordedCall } from './github-double.js';
+import type { RecordedCall } from './http-double.js';
 
 interface Operation {
   operationId?: string;

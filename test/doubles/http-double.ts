@@ -1,5 +1,5 @@
 /**
- * The plumbing both platform API doubles share: a node:http server on loopback that records every
+ * The plumbing the platform API doubles share: a node:http server on loopback that records every
  * call (method, path, query, parsed body, whether it was authorised) and answers from a route
  * table. Calls no route knows are answered 404 and listed in `unhandled`, so a test can assert
  * that the adapter only called what the double models (msw's onUnhandledRequest: "error").
@@ -16,6 +16,8 @@ export interface RecordedCall {
   /** The credential check's verdict; the credential itself is never recorded. */
   authorized: boolean;
   status: number;
+  /** The body the double answered with (undefined for an empty answer). */
+  response: unknown;
 }
 
 export interface Reply {
@@ -39,29 +41,33 @@ export interface Route {
   handle(request: RouteRequest): Reply;
 }
 
+/** Which calls a fault, delay or gate applies to: any method and path unless narrowed. */
+export interface CallMatch {
+  method?: string;
+  pathIncludes?: string;
+  /** The path ends with this (a list, not its items: `/pulls`, not `/pulls/7`). */
+  pathEnds?: string;
+}
+
 export interface HttpDouble {
   url: string;
   calls: RecordedCall[];
   unhandled: RecordedCall[];
   /** Answer the next `count` calls matching method and path prefix with this status (fault injection). */
-  failNext(match: { method?: string; pathIncludes?: string }, reply: Reply, count?: number): void;
+  failNext(match: CallMatch, reply: Reply, count?: number): void;
   /**
    * Send the answer to the next `count` matching calls late: `until` milliseconds, or when the
    * promise settles (a test that must order events exactly). The answer is computed when the call
    * arrives, so a change made meanwhile (a merge request opened) is missing from it, as from a
    * slow list on the real platform.
    */
-  delayNext(
-    match: { method?: string; pathIncludes?: string },
-    until: number | Promise<unknown>,
-    count?: number,
-  ): void;
+  delayNext(match: CallMatch, until: number | Promise<unknown>, count?: number): void;
   /**
    * Holds the next `count` calls matching method and path until all of them have arrived (or
    * `timeoutMs` passed), then answers them together: the worst interleaving of concurrent jobs
    * on an API without atomic "create if absent" (every job lists before any job creates).
    */
-  gate(match: { method?: string; pathIncludes?: string }, count: number, timeoutMs?: number): void;
+  gate(match: CallMatch, count: number, timeoutMs?: number): void;
   close(): Promise<void>;
 }
 
@@ -99,28 +105,29 @@ export async function startHttpDouble(options: {
   const compiled = options.routes.map((route) => ({ route, ...compile(route.pattern) }));
   const calls: RecordedCall[] = [];
   const unhandled: RecordedCall[] = [];
-  const faults: Array<{ method?: string; pathIncludes?: string; reply: Reply; remaining: number }> = [];
-  const delays: Array<{
-    method?: string;
-    pathIncludes?: string;
-    until: number | Promise<unknown>;
-    remaining: number;
-  }> = [];
-  const gates: Array<{
-    method?: string;
-    pathIncludes?: string;
-    remaining: number;
-    waiting: Array<() => void>;
-    timer: NodeJS.Timeout;
-  }> = [];
-  const matches = (m: { method?: string; pathIncludes?: string }, call: RecordedCall) =>
+  const faults: Array<CallMatch & { reply: Reply; remaining: number }> = [];
+  const delays: Array<CallMatch & { until: number | Promise<unknown>; remaining: number }> = [];
+  const gates: Array<
+    CallMatch & {
+      remaining: number;
+      waiting: Array<() => void>;
+      timer: NodeJS.Timeout;
+    }
+  > = [];
+  const matches = (m: CallMatch, call: RecordedCall) =>
     (m.method === undefined || m.method === call.method) &&
-    (m.pathIncludes === undefined || call.path.includes(m.pathIncludes));
+    (m.pathIncludes === undefined || call.path.includes(m.pathIncludes)) &&
+    (m.pathEnds === undefined || call.path.endsWith(m.pathEnds));
   let origin = '';
 
   const send = (res: ServerResponse, reply: Reply): void => {
-    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
-    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+    if (reply.body === undefined) {
+      res.writeHead(reply.status, reply.headers);
+      res.end();
+      return;
+    }
+    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
+    res.end(JSON.stringify(reply.body));
   };
 
   const server = http.createServer((req, res) => {
@@ -134,6 +141,7 @@ export async function startHttpDouble(options: {
         body,
         authorized: options.authorize(req),
         status: 0,
+        response: undefined,
       };
       const gate = gates.find((g) => g.remaining > 0 && matches(g, call));
       if (gate) {
@@ -171,6 +179,7 @@ export async function startHttpDouble(options: {
         }
       }
       call.status = reply.status;
+      call.response = reply.body;
       const delay = delays.find((d) => d.remaining > 0 && matches(d, call));
       if (delay) {
         delay.remaining--;

@@ -23,7 +23,7 @@ import { CLONE_URL, OWNER, REPO, pullRequestPayload, pushPayload, schedulePayloa
 
 /** The shared note's marker (shared/ci/note.ts), the same on GitHub as on GitLab. */
 const MARKER = '<!-- codesphere-deploy:preview -->';
-/** The marker GitHub comments carried before issue 11: still recognised, then rewritten. */
+/** The marker older releases wrote into GitHub comments: still recognised, then rewritten. */
 const OLD_MARKER = '<!-- codesphere-deploy -->';
 
 let emulator: RunningEmulator;

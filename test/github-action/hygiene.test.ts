@@ -1,8 +1,8 @@
 /**
- * Issue 10 on the built action (github-action/dist/index.js), run as the runner runs it: the time
- * budget bounds GitHub's API too (case 1), booleans follow the one rule (5), a malformed or absent
- * event file is one clear error (8), unwritable runner files are input errors before anything is
- * created or reported as what they are after (9), and event numbers are ids (10).
+ * Input and runner hygiene of the built action (github-action/dist/index.js), run as the runner
+ * runs it: the time budget bounds GitHub's API too, booleans follow the one rule, a malformed or
+ * absent event file is one clear error, unwritable runner files are input errors before anything
+ * is created or reported as what they are after, and event numbers are ids.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -65,7 +65,7 @@ async function silentServer(): Promise<{ url: string; close: () => void }> {
   };
 }
 
-describe('the time budget bounds the GitHub API (case 1)', () => {
+describe('the time budget bounds the GitHub API', () => {
   it('a GitHub API that never answers: the preview deploys, outputs are written, the job ends near its budget', async () => {
     const silent = await silentServer();
     try {
@@ -103,7 +103,7 @@ describe('the time budget bounds the GitHub API (case 1)', () => {
   }, 60_000);
 });
 
-describe('booleans follow one rule (case 5)', () => {
+describe('booleans follow one rule', () => {
   it.each([
     ['Yes', 1],
     [' ON ', 1],
@@ -153,7 +153,7 @@ describe('booleans follow one rule (case 5)', () => {
   );
 });
 
-describe('the event file (case 8)', () => {
+describe('the event file', () => {
   it.each([
     ['malformed JSON', '{"action": "opened", "number": 12,', 'is not valid JSON'],
     ['an empty file', '', 'is not valid JSON (it is empty)'],
@@ -178,7 +178,7 @@ describe('the event file (case 8)', () => {
   });
 });
 
-describe('runner files (case 9)', () => {
+describe('runner files', () => {
   it.each([
     ['GITHUB_OUTPUT', 'a folder', () => scratch, 'is a folder'],
     ['GITHUB_STEP_SUMMARY', 'a folder', () => scratch, 'is a folder'],
@@ -219,7 +219,7 @@ describe('runner files (case 9)', () => {
   });
 });
 
-describe('event numbers are ids (case 10)', () => {
+describe('event numbers are ids', () => {
   it.each([9.5, 0, -3])(
     'pull request number %j: an error naming the payload field, nothing created',
     async (n) => {

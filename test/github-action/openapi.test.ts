@@ -8,7 +8,7 @@ const call = (overrides: Partial<RecordedCall>): RecordedCall => ({
   path: '/repos/acme/shop/deployments',
   query: {},
   body: undefined,
-  authorization: 'token x',
+  authorized: true,
   status: 403,
   response: { message: 'Resource not accessible by integration' },
   ...overrides,
