@@ -50,8 +50,10 @@ async function bareNodeStartMs(): Promise<number> {
  * A module load hook (preloaded with --import) that appends each file URL the process loads,
  * CommonJS or ESM, entry or chunk, to the file named by LOADED_FILES_OUT.
  */
-const LOAD_RECORDER = `import { registerHooks } from 'node:module';
+// A namespace import: a named one would fail to link on a node without registerHooks.
+const LOAD_RECORDER = `import * as nodeModule from 'node:module';
 import { appendFileSync } from 'node:fs';
+const { registerHooks } = nodeModule;
 const out = process.env.LOADED_FILES_OUT;
 if (registerHooks !== undefined && out) {
   registerHooks({
