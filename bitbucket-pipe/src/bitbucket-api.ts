@@ -87,6 +87,7 @@ export function bitbucketApi(options: BitbucketApiOptions, deps: HttpDeps): Chan
       changeRequestUrl: (id) => repoUrl(`/pullrequests/${id}?fields=${encodeURIComponent('id,state')}`),
       states: { open: ['OPEN'], closed: ['MERGED', 'DECLINED', 'SUPERSEDED'] },
       branchUrl: (name) => repoUrl(`/refs/branches/${encodeURIComponent(name)}?fields=name`),
+      repositoryUrl: repoUrl('?fields=full_name'),
       notesUrl: (id) => repoUrl(comments(id)),
       noteUrl: (id, commentId) => repoUrl(`${comments(id)}/${commentId}`),
       noteBody: (raw) => ({ content: { raw } }),

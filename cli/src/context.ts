@@ -152,7 +152,7 @@ export function readCliContext(
   } catch (error) {
     return { ...log, ok: false, error };
   }
-  return readCiContext<CliJob>(variables, {
+  const context = readCiContext<CliJob>(variables, {
     secretVariables: [],
     derivedSecrets: () => urlCredentials(flags.repoUrl),
     readJob: (_variables, common) => {
@@ -189,4 +189,7 @@ export function readCliContext(
       };
     },
   });
+  // The runner reads only `variables`: the CI's own tokens, --debug and CODESPHERE_DEBUG are not
+  // among them, so the log's settings are the ones read above, and every secret is masked.
+  return { ...context, ...log, secrets: [...new Set([...secrets, ...context.secrets])] };
 }

@@ -1,7 +1,8 @@
 /**
  * The change-request port (shared/ci changeRequestPort) on GitHub's REST API through Octokit:
  * a pull request's state (https://docs.github.com/rest/pulls/pulls#get-a-pull-request), whether a
- * branch exists (…/branches/branches#get-a-branch, 404 meaning deleted), the open pull requests
+ * branch exists (…/branches/branches#get-a-branch, 404 meaning deleted when the repository
+ * answers: …/repos/repos#get-a-repository), the open pull requests
  * for prune, and the issue comments the preview comment lives in (…/issues/comments).
  */
 import { type ChangeRequestApi, changeRequestPort } from '../../shared/ci/index.js';
@@ -26,6 +27,8 @@ export function gitHubApi(
       ),
     getBranch: (branch) =>
       contents(`get branch "${branch}"`, (octokit) => octokit.rest.repos.getBranch({ owner, repo, branch })),
+    getRepository: () =>
+      contents(`get the repository ${owner}/${repo}`, (octokit) => octokit.rest.repos.get({ owner, repo })),
     listOpen: () =>
       pulls(`list the open pull requests of ${owner}/${repo}`, async (octokit) =>
         (await octokit.paginate(octokit.rest.pulls.list, { owner, repo, state: 'open', per_page: 100 })).map(

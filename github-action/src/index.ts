@@ -1,4 +1,5 @@
 import { existsSync, realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { run as runStep } from './main.js';
 import type { Toolkit } from './reporter.js';
@@ -37,8 +38,13 @@ function drained(stream: NodeJS.WriteStream, ms: number): Promise<void> {
   });
 }
 
-/** Whether this file is the one node was started with (process.argv[1], symlinks resolved as node does). */
+/**
+ * Whether this file is the one node was started with (process.argv[1]): with its symlinks resolved,
+ * as node loads it, or as given, as node loads it under --preserve-symlinks-main (NODE_OPTIONS may
+ * hold it), where a miss would end the step green without running it.
+ */
 function isMainModule(): boolean {
   const main = process.argv[1];
-  return main !== undefined && existsSync(main) && pathToFileURL(realpathSync(main)).href === import.meta.url;
+  if (main === undefined || !existsSync(main)) return false;
+  return [realpathSync(main), resolve(main)].some((file) => pathToFileURL(file).href === import.meta.url);
 }

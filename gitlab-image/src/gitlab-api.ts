@@ -74,6 +74,7 @@ export function gitlabApi(options: GitLabApiOptions, deps: HttpDeps): ChangeRequ
       changeRequestUrl: (iid) => url(`/merge_requests/${iid}`),
       states: { open: ['opened', 'locked'], closed: ['closed', 'merged'] },
       branchUrl: (name) => url(`/repository/branches/${encodeURIComponent(name)}`),
+      repositoryUrl: url(''),
       notesUrl: (iid) => url(`/merge_requests/${iid}/notes`),
       noteUrl: (iid, id) => url(`/merge_requests/${iid}/notes/${id}`),
       noteBody: (body) => ({ body }),

@@ -14,7 +14,10 @@ import { PlatformApiError, type ChangeRequestState } from '../index.js';
 export interface ChangeRequestApi {
   /** The core's ChangeRequests port: open, closed or unknown; throws PlatformApiError when the call fails. */
   state(number: number): Promise<ChangeRequestState>;
-  /** The same port's question for branch previews: false only on 404 (deleted). */
+  /**
+   * The same port's question for branch previews: false only when the branch answers 404 and the
+   * repository itself answers (a token that cannot see the repository gets 404s too).
+   */
   branchExists(name: string): Promise<boolean>;
   /** The numbers of every open change request, all pages, for prune. */
   listOpen(): Promise<number[]>;
@@ -34,6 +37,8 @@ export interface ChangeRequestRoutes {
   states: { open: readonly string[]; closed: readonly string[] };
   /** GET one branch (the name already URL-encoded by the caller's route). */
   branchUrl(name: string): string;
+  /** GET the repository (GitLab: the project) itself. */
+  repositoryUrl: string;
   /** The note collection of a change request (POST creates) and one note in it (PUT, DELETE). */
   notesUrl(number: number): string;
   noteUrl(number: number, id: number): string;
@@ -61,6 +66,8 @@ export interface ChangeRequestCalls {
   state(number: number): Promise<string>;
   /** Reads one branch (the answer is not used: only whether there is one). */
   getBranch(name: string): Promise<unknown>;
+  /** Reads the repository itself (the answer is not used: only whether the token sees it). */
+  getRepository(): Promise<unknown>;
   /** Every open change request's number (all pages). */
   listOpen(): Promise<number[]>;
   /** Every note on change request `number` (all pages) the preview note could be. */
@@ -86,6 +93,20 @@ async function unlessNotFound<T, G>(call: Promise<T>, gone: G): Promise<T | G> {
 }
 
 /**
+ * A branch's 404 read as "deleted" only when the repository answers: platforms also send 404 to a
+ * token that cannot see the repository, and a deleted branch tears its preview down. Otherwise
+ * the repository's failure is thrown (the core then warns and goes on).
+ */
+async function branchExists(calls: ChangeRequestCalls, name: string): Promise<boolean> {
+  const found = await unlessNotFound(
+    calls.getBranch(name).then(() => true),
+    false,
+  );
+  if (!found) await calls.getRepository();
+  return found;
+}
+
+/**
  * The port from a platform's calls: state words read by the platform's lists, and 404s read as
  * answers where another run (or a user) may have been first: a deleted branch is `false`, a note
  * deleted meanwhile is not updated (`false`) and counts as removed.
@@ -98,11 +119,7 @@ export function changeRequestPort(calls: ChangeRequestCalls): ChangeRequestApi {
       if (calls.states.closed.includes(state)) return 'closed';
       return 'unknown';
     },
-    branchExists: (name) =>
-      unlessNotFound(
-        calls.getBranch(name).then(() => true),
-        false,
-      ),
+    branchExists: (name) => branchExists(calls, name),
     listOpen: () => calls.listOpen(),
     notes: (number) => ({
       list: () => calls.listNotes(number),
@@ -139,6 +156,8 @@ export function changeRequestApi(routes: ChangeRequestRoutes, deps: HttpDeps): C
       ).state,
     getBranch: (name) =>
       send({ operation: `get branch "${name}"`, url: routes.branchUrl(name), schema: branch }),
+    getRepository: () =>
+      send({ operation: 'get the repository', url: routes.repositoryUrl, schema: anyBody }),
     listOpen: () => routes.listOpen(),
     listNotes: (number) => routes.listNotes(number),
     createNote: async (number, text) =>

@@ -177,6 +177,27 @@ describe('deploy, failure, budget', { timeout: 30_000 }, () => {
     await cli(['teardown', ...TEAM, '--pr', '43'], jenkins);
   });
 
+  it('--debug prints the debug lines; without it they stay out of the log', async () => {
+    const quiet = await cli(['teardown', ...TEAM], jenkins);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toMatch(/DEBUG:/);
+    const verbose = await cli(['teardown', ...TEAM, '--debug'], jenkins);
+    expect(verbose.code, verbose.stderr).toBe(0);
+    expect(verbose.stderr).toMatch(/DEBUG: repository acme\/shop, branch feat\/login, #42, job teardown/);
+    const byVariable = await cli(['teardown', ...TEAM], { ...jenkins, CODESPHERE_DEBUG: 'true' });
+    expect(byVariable.stderr).toMatch(/DEBUG: repository acme\/shop/);
+  });
+
+  it("the CI's own token is masked like the Codesphere credentials, in the log and in --json", async () => {
+    const token = 'ghs_16C7e42F292c6912E7710c838347Ae178B4a';
+    // A value that reaches an error message: the unknown team is quoted in it.
+    const result = await cli(['deploy', '--team', token, '--json'], { ...jenkins, GITHUB_TOKEN: token });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(/team/i);
+    expect(`${result.stdout}${result.stderr}`).not.toContain(token);
+    expect(JSON.parse(result.stdout)).toMatchObject({ result: 'usage-error', exitCode: 2 });
+  });
+
   it('--env-file is the workspace environment; its secret-named values are masked', async () => {
     writeFileSync(path.join(cwd, 'preview.env'), 'GREETING=hello\nDB_PASSWORD=pw-0f3a9c2e71\n');
     const result = await cli(['deploy', ...TEAM, '--env-file', 'preview.env', '--json', '--debug'], jenkins);

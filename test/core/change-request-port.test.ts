@@ -11,12 +11,16 @@ import { changeRequestPort, type ChangeRequestCalls } from '../../shared/ci/chan
 const refused = (status: number) => new PlatformApiError('call', status, `HTTP ${status}`);
 
 /** Calls that answer as a platform would, with every write recorded and `fail` thrown where set. */
-function platform(fail: Partial<Record<'getBranch' | 'updateNote' | 'deleteNote', Error>> = {}) {
+function platform(
+  fail: Partial<Record<'getBranch' | 'getRepository' | 'updateNote' | 'deleteNote', Error>> = {},
+) {
   const writes: string[] = [];
   const calls: ChangeRequestCalls = {
     states: { open: ['opened', 'locked'], closed: ['closed', 'merged'] },
     state: (number) => Promise.resolve(['opened', 'locked', 'merged', 'draft'][number] ?? 'closed'),
     getBranch: (name) => (fail.getBranch ? Promise.reject(fail.getBranch) : Promise.resolve({ name })),
+    getRepository: () =>
+      fail.getRepository ? Promise.reject(fail.getRepository) : Promise.resolve({ name: 'shop' }),
     listOpen: () => Promise.resolve([1, 2]),
     listNotes: (number) => Promise.resolve([{ id: number * 10, body: 'note' }]),
     createNote: (number, text) => {
@@ -54,6 +58,15 @@ describe('changeRequestPort', () => {
     await expect(platform({ getBranch: new Error('socket hang up') }).port.branchExists('x')).rejects.toThrow(
       'socket hang up',
     );
+  });
+
+  it('a branch 404 is not "deleted" when the repository itself is not there for the token', async () => {
+    // GitLab, Bitbucket and GitHub answer 404 to a token that cannot see the repository: a preview
+    // must not be torn down for that.
+    const hidden = platform({ getBranch: refused(404), getRepository: refused(404) });
+    await expect(hidden.port.branchExists('feature')).rejects.toThrow('HTTP 404');
+    const failing = platform({ getBranch: refused(404), getRepository: refused(503) });
+    await expect(failing.port.branchExists('feature')).rejects.toThrow('HTTP 503');
   });
 
   it('passes lists and creates through to the platform', async () => {

@@ -9,6 +9,7 @@
  * - DELETE /2.0/repositories/:workspace/:repo/pullrequests/:id/comments/:comment (204; the comment
  *   stays in lists flagged `deleted`, as Bitbucket keeps it in its thread)
  * - GET  /2.0/repositories/:workspace/:repo/refs/branches/:name (URL-encoded name; 404 once deleted)
+ * - GET  /2.0/repositories/:workspace/:repo                     (the repository; 404 when another's)
  * Like Bitbucket, listing and creating are separate calls (no "create if absent"), ids increase.
  * Auth: `Authorization: Bearer <access token>`, or Basic `<username>:<token>` when a username is set.
  */
@@ -98,6 +99,16 @@ export async function startBitbucketDouble(options: BitbucketDoubleOptions): Pro
       body: { type: 'error', error: { message: 'Access token expired or invalid' } },
     },
     routes: [
+      {
+        // https://developer.atlassian.com/cloud/bitbucket/rest/api-group-repositories/ (404 for another's)
+        method: 'GET',
+        pattern: repo,
+        handle: (req) =>
+          wrongRepo(req) ?? {
+            status: 200,
+            body: { type: 'repository', full_name: `${options.workspace}/${options.repoSlug}` },
+          },
+      },
       {
         // https://developer.atlassian.com/cloud/bitbucket/rest/api-group-refs/; the router decodes
         // the segment, so an unencoded "a/b" finds no route.

@@ -1,7 +1,7 @@
 /**
  * Pull requests and branches in the GitHub double (https://docs.github.com/rest/pulls/pulls,
- * .../branches/branches): the open-pull-request list, one pull request with its state, and one
- * branch (404 once deleted). The shapes are GitHub's `pull-request-simple` and `pull-request`.
+ * .../branches/branches): the open-pull-request list, one pull request with its state, one
+ * branch (404 once deleted) and the repository (.../repos/repos#get-a-repository). The shapes are GitHub's `pull-request-simple` and `pull-request`.
  */
 import { createRequire } from 'node:module';
 import type { Route, RouteRequest } from './http-double.js';
@@ -25,13 +25,13 @@ const REPOSITORY_LINKS = [
   'subscription', 'tags', 'teams', 'trees',
 ]; // prettier-ignore
 
-/** GitHub's documented example of a branch (@octokit/openapi `branch-get`), named `branch`. */
-function branchBody(branch: string): unknown {
+/** GitHub's documented example `name` (@octokit/openapi), with `fields` set. */
+function exampleBody(name: string, fields: Record<string, unknown>): unknown {
   const require = createRequire(import.meta.url);
   const spec = require('@octokit/openapi/generated/api.github.com.json') as {
     components: { examples: Record<string, { value: Record<string, unknown> }> };
   };
-  return { ...spec.components.examples['branch-get']?.value, name: branch };
+  return { ...spec.components.examples[name]?.value, ...fields };
 }
 
 /** The pull request and branch routes, reading `state`. */
@@ -155,8 +155,25 @@ export function pullRoutes(repo: GitHubRepo, state: PullState): Route[] {
       pattern: `${repo.prefix}/branches/:branch`,
       handle: (req) => {
         const branch = req.params['branch'] ?? '';
-        return state.deletedBranches.has(branch) ? notFound() : { status: 200, body: branchBody(branch) };
+        return state.deletedBranches.has(branch)
+          ? notFound()
+          : { status: 200, body: exampleBody('branch-get', { name: branch }) };
       },
+    },
+    {
+      method: 'GET',
+      pattern: repo.prefix,
+      handle: () => ({
+        status: 200,
+        // The example lacks the required `language`; its optional fork parent and source are left out.
+        body: exampleBody('full-repository-default-response', {
+          name: repo.repo,
+          full_name: `${owner}/${repo.repo}`,
+          language: 'TypeScript',
+          parent: undefined,
+          source: undefined,
+        }),
+      }),
     },
   ];
 }

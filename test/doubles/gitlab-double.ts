@@ -8,6 +8,7 @@
  * - PUT  /api/v4/projects/:id/merge_requests/:iid/notes/:note_id  { body }
  * - DELETE /api/v4/projects/:id/merge_requests/:iid/notes/:note_id (204)
  * - GET  /api/v4/projects/:id/repository/branches/:branch (URL-encoded name; 404 once deleted)
+ * - GET  /api/v4/projects/:id                                   (the project; 404 when another's id)
  * Like GitLab, listing and creating are separate calls (no "create if absent"), note ids increase.
  * `:id` is the numeric project id or the URL-encoded path, as on GitLab. Auth is the
  * `PRIVATE-TOKEN` header (or `Authorization: Bearer`); without it GitLab answers 401.
@@ -104,6 +105,16 @@ export async function startGitLabDouble(options: GitLabDoubleOptions): Promise<G
       req.headers.authorization === `Bearer ${options.token}`,
     unauthorized: { status: 401, body: { message: '401 Unauthorized' } },
     routes: [
+      {
+        // https://docs.gitlab.com/api/projects/#get-a-single-project (404 for a project the token cannot see)
+        method: 'GET',
+        pattern: API,
+        handle: (req) =>
+          project(req) ?? {
+            status: 200,
+            body: { id: options.projectId, path_with_namespace: options.projectPath },
+          },
+      },
       {
         // https://docs.gitlab.com/api/branches/#get-single-repository-branch; the double's router
         // decodes the segment, so an unencoded "a/b" finds no route (as on GitLab, 404).

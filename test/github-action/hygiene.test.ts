@@ -4,11 +4,13 @@
  * absent event file is one clear error, unwritable runner files are input errors before anything
  * is created or reported as what they are after, and event numbers are ids.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../emulator/index.js';
 import {
@@ -20,6 +22,7 @@ import {
 } from './fixture.js';
 import { DEMO_TOKEN, errorLines, runAction } from './harness.js';
 import { pullRequestPayload } from './payloads.js';
+import { adapterNode, repoRoot } from '../doubles/run-entry.js';
 
 let emulator: RunningEmulator;
 let github: GitHubDouble;
@@ -243,3 +246,46 @@ function writeFile(name: string): string {
   writeFileSync(file, 'x');
   return file;
 }
+
+describe('the bundle starts itself only as the main module', () => {
+  /** Runs `node <args>` with no runner variables: a started action fails naming GITHUB_REPOSITORY. */
+  const node = (args: string[]) =>
+    new Promise<{ code: number | null; output: string }>((done, fail) => {
+      const child = spawn(adapterNode, args, {
+        cwd: scratch,
+        env: { PATH: process.env.PATH ?? '', HOME: scratch },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+      child.on('error', fail);
+      child.on('close', (code) => done({ code, output }));
+    });
+  const entry = path.join(repoRoot, 'github-action/dist/index.js');
+
+  it.each([
+    ['by its path', () => [entry]],
+    [
+      'through a symlinked action folder with --preserve-symlinks-main',
+      () => {
+        const link = path.join(scratch, 'action');
+        symlinkSync(path.join(repoRoot, 'github-action'), link);
+        return ['--preserve-symlinks-main', path.join(link, 'dist/index.js')];
+      },
+    ],
+  ])('started %s: it runs (and fails here, outside a runner)', async (_how, args) => {
+    const run = await node(args());
+    expect(run.code, run.output).toBe(1);
+    expect(run.output).toMatch(/::error::.*GITHUB_REPOSITORY/);
+  });
+
+  it('imported by another module: it does not run', async () => {
+    const run = await node([
+      '--input-type=module',
+      '-e',
+      `await import(${JSON.stringify(pathToFileURL(entry).href)})`,
+    ]);
+    expect(run).toEqual({ code: 0, output: '' });
+  });
+});

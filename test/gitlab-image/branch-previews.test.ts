@@ -92,3 +92,39 @@ describe('branch pipeline (no merge request)', () => {
     },
   );
 });
+
+describe('branch pipeline with a token that cannot see the project', () => {
+  it(
+    'deploys and warns: the 404 GitLab sends for a project it hides is not a deleted branch',
+    { timeout: 60_000 },
+    async ({ expect }) => {
+      const emulator = await startFixtureEmulator();
+      // The token's GitLab knows only another project: ours answers 404 Project Not Found, branches included.
+      const gitlab = await startGitLabDouble({
+        token: GITLAB_ACCESS_TOKEN,
+        projectId: GITLAB_PROJECT.id + 1,
+        projectPath: 'other/project',
+        mergeRequests: [],
+      });
+      const job = jobDirectory('gitlab-job');
+      try {
+        const run = await runCheckedEntry(
+          gitlabEntry,
+          {
+            ...gitlabJobEnv({ branch: 'feat/login', apiV4Url: `${gitlab.url}/api/v4` }, job.dir),
+            ...userVariables(emulator, GITLAB_ACCESS_TOKEN),
+          },
+          { dir: job.dir, double: gitlab, secrets: SECRETS },
+        );
+        expect(run.code, describeRun(run)).toBe(0);
+        expect(workspaceNamed(emulator, branchPreview('feat/login'))?.git?.branch).toBe('feat/login');
+        expect(run.text).toMatch(/Could not check whether branch "feat\/login" still exists/);
+        expect(run.text).not.toMatch(/no longer exists/);
+      } finally {
+        await gitlab.close();
+        await emulator.close();
+        job.remove();
+      }
+    },
+  );
+});
