@@ -1,6 +1,3 @@
-import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { run as runStep } from './main.js';
 import type { Toolkit } from './reporter.js';
 
@@ -16,8 +13,15 @@ export async function run(toolkit?: Toolkit): Promise<number> {
   return code;
 }
 
-// Started by the runner (`node dist/index.js`), not imported: run, then end the process.
-if (isMainModule()) {
+/**
+ * Set to true by an entry that imports this bundle and calls `run` itself (local-action.mjs).
+ * Without it the bundle runs the step: telling "started" from "imported" by paths can miss (a
+ * symlink, a flag, a path without .js), and a miss would end the step green having run nothing.
+ */
+export const CALLS_RUN_ITSELF = Symbol.for('codesphere-deploy.github-action.calls-run-itself');
+
+// Started by the runner (`node dist/index.js`): run, then end the process.
+if (Reflect.get(globalThis, CALLS_RUN_ITSELF) !== true) {
   await run();
   // stdout and stderr are asynchronous pipes on a runner: exit() would drop what they still hold
   // (the ::error:: line among it), so wait until both have written it, or 5 s for a stuck reader.
@@ -36,15 +40,4 @@ function drained(stream: NodeJS.WriteStream, ms: number): Promise<void> {
       resolve();
     });
   });
-}
-
-/**
- * Whether this file is the one node was started with (process.argv[1]): with its symlinks resolved,
- * as node loads it, or as given, as node loads it under --preserve-symlinks-main (NODE_OPTIONS may
- * hold it), where a miss would end the step green without running it.
- */
-function isMainModule(): boolean {
-  const main = process.argv[1];
-  if (main === undefined || !existsSync(main)) return false;
-  return [realpathSync(main), resolve(main)].some((file) => pathToFileURL(file).href === import.meta.url);
 }

@@ -247,7 +247,7 @@ function writeFile(name: string): string {
   return file;
 }
 
-describe('the bundle starts itself only as the main module', () => {
+describe('the bundle runs the step unless its importer says it calls run() itself', () => {
   /** Runs `node <args>` with no runner variables: a started action fails naming GITHUB_REPOSITORY. */
   const node = (args: string[]) =>
     new Promise<{ code: number | null; output: string }>((done, fail) => {
@@ -265,27 +265,36 @@ describe('the bundle starts itself only as the main module', () => {
   const entry = path.join(repoRoot, 'github-action/dist/index.js');
 
   it.each([
-    ['by its path', () => [entry]],
+    ['started by its path', () => [entry]],
     [
-      'through a symlinked action folder with --preserve-symlinks-main',
+      'started through a symlinked action folder with --preserve-symlinks-main',
       () => {
         const link = path.join(scratch, 'action');
         symlinkSync(path.join(repoRoot, 'github-action'), link);
         return ['--preserve-symlinks-main', path.join(link, 'dist/index.js')];
       },
     ],
-  ])('started %s: it runs (and fails here, outside a runner)', async (_how, args) => {
+    ['started by its path without .js', () => [entry.replace(/\.js$/, '')]],
+    [
+      'imported by another module',
+      () => ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(entry).href)})`],
+    ],
+  ])('%s: it runs (and fails here, outside a runner)', async (_how, args) => {
     const run = await node(args());
     expect(run.code, run.output).toBe(1);
     expect(run.output).toMatch(/::error::.*GITHUB_REPOSITORY/);
   });
 
-  it('imported by another module: it does not run', async () => {
+  it('imported by an entry that calls run() itself (as local-action.mjs does): it waits to be called', async () => {
     const run = await node([
       '--input-type=module',
       '-e',
-      `await import(${JSON.stringify(pathToFileURL(entry).href)})`,
+      [
+        "globalThis[Symbol.for('codesphere-deploy.github-action.calls-run-itself')] = true;",
+        `const bundle = await import(${JSON.stringify(pathToFileURL(entry).href)});`,
+        'console.log(typeof bundle.run);',
+      ].join(' '),
     ]);
-    expect(run).toEqual({ code: 0, output: '' });
+    expect(run).toEqual({ code: 0, output: 'function\n' });
   });
 });
