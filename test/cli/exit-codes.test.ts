@@ -3,16 +3,14 @@
  * (0 done, 1 failed, 2 usage naming the flag, 3 time budget), one JSON object on stdout with
  * `--json`, the log on stderr, and credentials that never show.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type RunDeps } from '../../cli/src/main.js';
-import * as core from '../../shared/index.js';
 import { startEmulator, VirtualClock } from '../../emulator/index.js';
-import { onVirtualTime } from '../core/helpers.js';
 import { DEMO_TOKEN } from '../doubles/run-entry.js';
 import { CI_ENVIRONMENTS } from './ci-environments.js';
+import { type CliRun, runCli } from './in-process.js';
 
 type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 let emulator: Emulator;
@@ -28,31 +26,12 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.close());
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(argv: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const deps: RunDeps = {
-    core,
-    clock,
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    stderrIsTty: false,
-    cwd,
-    readFile: (file) => readFileSync(path.resolve(cwd, file), 'utf8'),
-    emulator: () => Promise.resolve(0),
-    gateway: () => 0,
-  };
-  const code = await onVirtualTime(
-    clock,
-    run(argv, { CODESPHERE_API_URL: emulator.url, CODESPHERE_API_TOKEN: DEMO_TOKEN, ...env }, deps),
+function cli(argv: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(
+    argv,
+    { CODESPHERE_API_URL: emulator.url, CODESPHERE_API_TOKEN: DEMO_TOKEN, ...env },
+    { clock, cwd },
   );
-  return { code, stdout, stderr };
 }
 
 const jenkins = CI_ENVIRONMENTS['Jenkins'] ?? {};

@@ -8,14 +8,12 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run, type RunDeps } from '../../cli/src/main.js';
 import { startEmulator, VirtualClock } from '../../emulator/index.js';
 import { docFiles } from '../../scripts/release/docs.js';
 import { readComponentSpec } from '../../scripts/release/package.js';
 import { repoRoot } from '../../scripts/release/release-config.js';
-import * as core from '../../shared/index.js';
 import { CI_ENVIRONMENTS } from '../cli/ci-environments.js';
-import { onVirtualTime } from '../core/helpers.js';
+import { type CliRun, runCli } from '../cli/in-process.js';
 import { DEMO_TOKEN } from '../doubles/run-entry.js';
 
 const read = (file: string) => readFileSync(path.join(repoRoot, file), 'utf8');
@@ -99,29 +97,12 @@ describe('the CLI examples run with their CI environment against the emulator', 
   });
   afterAll(() => emulator.close());
 
-  async function cli(
-    argv: string[],
-    env: Record<string, string>,
-  ): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const deps: RunDeps = {
-      core,
-      clock,
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-      stderrIsTty: false,
-      cwd,
-      readFile: (file) => readFileSync(path.resolve(cwd, file), 'utf8'),
-      emulator: () => Promise.resolve(0),
-      gateway: () => 0,
-    };
-    const code = await onVirtualTime(
-      clock,
-      run(argv, { ...env, CODESPHERE_API_URL: emulator.url, CODESPHERE_API_TOKEN: DEMO_TOKEN }, deps),
+  const cli = (argv: string[], env: Record<string, string>): Promise<CliRun> =>
+    runCli(
+      argv,
+      { ...env, CODESPHERE_API_URL: emulator.url, CODESPHERE_API_TOKEN: DEMO_TOKEN },
+      { clock, cwd },
     );
-    return { code, stdout, stderr };
-  }
 
   it.each([
     ['docs/cli.md', 'Jenkins (multibranch pipeline)', 'Jenkins'],
